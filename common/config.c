@@ -1,0 +1,361 @@
+#include "common/config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* A parser stores one textual value in cfg, or returns -1 if it is not accepted. */
+typedef int (*option_parser)(struct config *cfg, const char *value);
+
+struct option_row {
+	const char *flag;	/* without the leading "--" */
+	const char *env;
+	const char *metavar;
+	const char *help;
+	const char *accepted;	/* says what a valid value looks like */
+	option_parser parse;
+};
+
+static int
+parse_unsigned(const char *value, unsigned long long min, unsigned long long max,
+    unsigned long long *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (value[0] < '0' || value[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(value, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+parse_host(struct config *cfg, const char *value)
+{
+	unsigned char addr[16];
+
+	if (strlen(value) >= sizeof(cfg->host))
+		return -1;
+	if (inet_pton(AF_INET, value, addr) != 1 && inet_pton(AF_INET6, value, addr) != 1)
+		return -1;
+	strcpy(cfg->host, value);
+	return 0;
+}
+
+static int
+parse_port(struct config *cfg, const char *value)
+{
+	unsigned long long v;
+
+	if (parse_unsigned(value, 0, 65535, &v) < 0)
+		return -1;
+	cfg->port = (uint16_t)v;
+	return 0;
+}
+
+static int
+parse_workers(struct config *cfg, const char *value)
+{
+	unsigned long long v;
+
+	if (parse_unsigned(value, 1, CONFIG_MAX_WORKERS, &v) < 0)
+		return -1;
+	cfg->workers = (int)v;
+	return 0;
+}
+
+static int
+parse_max_body(struct config *cfg, const char *value)
+{
+	static const struct { const char *suffix; unsigned long long mult; } units[] = {
+		{"", 1}, {"K", 1024}, {"KiB", 1024}, {"M", 1024 * 1024}, {"MiB", 1024 * 1024},
+	};
+	char digits[32];
+	size_t n = strspn(value, "0123456789");
+	unsigned long long v;
+
+	if (n == 0 || n >= sizeof(digits))
+		return -1;
+	memcpy(digits, value, n);
+	digits[n] = '\0';
+	if (parse_unsigned(digits, 0, 1ULL << 40, &v) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(value + n, units[i].suffix) != 0)
+			continue;
+		v *= units[i].mult;
+		/* Bodies are buffered whole; h2o spills >= 32 MiB buffers to /tmp. */
+		if (v < 1024 || v > 16ULL * 1024 * 1024)
+			return -1;
+		cfg->max_body = (size_t)v;
+		return 0;
+	}
+	return -1;
+}
+
+static int
+parse_shutdown_timeout(struct config *cfg, const char *value)
+{
+	unsigned long long v;
+
+	if (parse_unsigned(value, 0, 3600, &v) < 0)
+		return -1;
+	cfg->shutdown_timeout = (unsigned)v;
+	return 0;
+}
+
+static int
+parse_idle_timeout(struct config *cfg, const char *value)
+{
+	unsigned long long v;
+
+	if (parse_unsigned(value, 1, 3600, &v) < 0)
+		return -1;
+	cfg->idle_timeout = (unsigned)v;
+	return 0;
+}
+
+static int
+parse_log_level(struct config *cfg, const char *value)
+{
+	return log_level_parse(value, &cfg->log_level);
+}
+
+/* An origin is scheme "://" host [":" port], exactly as browsers send it. */
+static bool
+origin_well_formed(const char *o)
+{
+	const char *host;
+
+	if (strncmp(o, "http://", 7) == 0)
+		host = o + 7;
+	else if (strncmp(o, "https://", 8) == 0)
+		host = o + 8;
+	else
+		return false;
+	return host[0] != '\0' && strpbrk(host, "/?#@ \t") == NULL;
+}
+
+static void
+free_origins(struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_allowed_origins; i++)
+		free(cfg->allowed_origins[i]);
+	cfg->n_allowed_origins = 0;
+	cfg->allow_any_origin = false;
+}
+
+static int
+parse_allowed_origins(struct config *cfg, const char *value)
+{
+	const char *p = value;
+
+	free_origins(cfg);
+	if (strcmp(value, "*") == 0) {
+		cfg->allow_any_origin = true;
+		return 0;
+	}
+	while (*p != '\0') {
+		size_t n = strcspn(p, ",");
+		char *origin;
+
+		if (n == 0 || cfg->n_allowed_origins == CONFIG_MAX_ORIGINS)
+			return -1;
+		origin = strndup(p, n);
+		if (origin == NULL)
+			return -1;
+		cfg->allowed_origins[cfg->n_allowed_origins++] = origin;
+		if (!origin_well_formed(origin))
+			return -1;
+		p += n;
+		if (*p == ',' && *++p == '\0')
+			return -1;
+	}
+	return cfg->n_allowed_origins > 0 ? 0 : -1;
+}
+
+static int
+parse_auth(struct config *cfg, const char *value)
+{
+	if (strcmp(value, "none") != 0)
+		return -1;
+	cfg->auth = AUTH_NONE;
+	cfg->auth_explicit = true;
+	return 0;
+}
+
+static const struct option_row options[] = {
+	{"host", "MCPD_HOST", "ADDR", "address to listen on (default 0.0.0.0)",
+	    "an IPv4 or IPv6 address such as 0.0.0.0, 127.0.0.1 or ::", parse_host},
+	{"port", "MCPD_PORT", "PORT", "TCP port (default 8000; 0 picks a free one)",
+	    "an integer 0..65535 (0 picks a free port)", parse_port},
+	{"workers", "MCPD_WORKERS", "N", "worker processes, 1..256 (default: online CPUs)",
+	    "an integer 1..256", parse_workers},
+	{"max-body", "MCPD_MAX_BODY", "SIZE", "largest request body; bigger ones get 413 (default 1MiB)",
+	    "a size of 1 KiB..16 MiB in bytes, or with a K/KiB or M/MiB suffix", parse_max_body},
+	{"shutdown-timeout", "MCPD_SHUTDOWN_TIMEOUT", "SECS", "how long SIGTERM waits for in-flight requests (default 10)",
+	    "whole seconds 0..3600", parse_shutdown_timeout},
+	{"idle-timeout", "MCPD_IDLE_TIMEOUT", "SECS", "close connections idle or stalled this long (default 10)",
+	    "whole seconds 1..3600", parse_idle_timeout},
+	{"log-level", "MCPD_LOG_LEVEL", "LEVEL", "debug, info, warn or error (default info)",
+	    "debug, info, warn or error", parse_log_level},
+	{"allowed-origins", "MCPD_ALLOWED_ORIGINS", "LIST", "Origin values allowed on /mcp, comma-separated, or '*' (default: loopback origins only)",
+	    "'*' or a comma-separated list of up to 32 origins such as "
+	    "https://app.example.com,http://localhost:3000", parse_allowed_origins},
+	{"auth", "MCPD_AUTH", "MODE", "authentication mode: none",
+	    "none (token verification arrives with --discovery-url)", parse_auth},
+};
+#define N_OPTIONS (sizeof(options) / sizeof(options[0]))
+
+static void
+set_defaults(struct config *cfg)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	memset(cfg, 0, sizeof(*cfg));
+	strcpy(cfg->host, "0.0.0.0");
+	cfg->port = 8000;
+	cfg->workers = cpus < 1 ? 1 : cpus > CONFIG_MAX_WORKERS ? CONFIG_MAX_WORKERS : (int)cpus;
+	cfg->max_body = 1024 * 1024;
+	cfg->shutdown_timeout = 10;
+	cfg->idle_timeout = 10;
+	cfg->log_level = LOG_INFO;
+	cfg->auth = AUTH_NONE;
+}
+
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int
+apply(struct config *cfg, const struct option_row *opt, const char *value,
+    const char *source, char *err, size_t errlen)
+{
+	if (value[0] == '\0')
+		return fail(err, errlen, "%s is empty: give %s, or leave it out for the default",
+		    source, opt->accepted);
+	if (opt->parse(cfg, value) == 0)
+		return 0;
+	return fail(err, errlen, "invalid %s value '%s': expected %s", source, value, opt->accepted);
+}
+
+static const struct option_row *
+find_option(const char *name, size_t len)
+{
+	for (size_t i = 0; i < N_OPTIONS; i++)
+		if (strlen(options[i].flag) == len && strncmp(options[i].flag, name, len) == 0)
+			return &options[i];
+	return NULL;
+}
+
+/* Every MCPD_* variable must be one we know: a typo must not pass silently. */
+static int
+load_environment(struct config *cfg, char *err, size_t errlen)
+{
+	for (char **e = environ; *e != NULL; e++) {
+		const char *eq = strchr(*e, '=');
+		const struct option_row *opt = NULL;
+
+		if (strncmp(*e, "MCPD_", 5) != 0 || eq == NULL)
+			continue;
+		for (size_t i = 0; i < N_OPTIONS; i++)
+			if (strlen(options[i].env) == (size_t)(eq - *e) &&
+			    strncmp(options[i].env, *e, (size_t)(eq - *e)) == 0)
+				opt = &options[i];
+		if (opt == NULL)
+			return fail(err, errlen, "unknown environment variable %.*s: see mcpd --help for the MCPD_* variables",
+			    (int)(eq - *e), *e);
+		if (apply(cfg, opt, eq + 1, opt->env, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+load_flags(struct config *cfg, int argc, char **argv, char *err, size_t errlen)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i], *name, *eq, *value;
+		const struct option_row *opt;
+		char source[64];
+		size_t len;
+
+		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+			cfg->show_help = true;
+			continue;
+		}
+		if (strcmp(arg, "--version") == 0) {
+			cfg->show_version = true;
+			continue;
+		}
+		if (strncmp(arg, "--", 2) != 0)
+			return fail(err, errlen, "unexpected argument '%s': flags look like --port 8000 (see --help)", arg);
+		name = arg + 2;
+		eq = strchr(name, '=');
+		len = eq ? (size_t)(eq - name) : strlen(name);
+		opt = find_option(name, len);
+		if (opt == NULL)
+			return fail(err, errlen, "unknown flag '--%.*s': see mcpd --help", (int)len, name);
+		if (eq != NULL)
+			value = eq + 1;
+		else if (i + 1 < argc)
+			value = argv[++i];
+		else
+			return fail(err, errlen, "flag --%s needs a value (%s)", opt->flag, opt->metavar);
+		snprintf(source, sizeof(source), "--%s", opt->flag);
+		if (apply(cfg, opt, value, source, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+config_load(struct config *cfg, int argc, char **argv, char *err, size_t errlen)
+{
+	set_defaults(cfg);
+	/* Environment first so that flags, applied second, win. */
+	if (load_environment(cfg, err, errlen) < 0 || load_flags(cfg, argc, argv, err, errlen) < 0) {
+		config_free(cfg);
+		return -1;
+	}
+	return 0;
+}
+
+void
+config_free(struct config *cfg)
+{
+	free_origins(cfg);
+}
+
+void
+config_print_usage(const char *prog)
+{
+	printf("Usage: %s [flags]\n\n"
+	    "mcpd serves the Model Context Protocol (Streamable HTTP, stateless) at /mcp.\n"
+	    "Each flag has an environment variable; a flag wins over its variable.\n\n", prog);
+	for (size_t i = 0; i < N_OPTIONS; i++) {
+		char left[48];
+
+		snprintf(left, sizeof(left), "--%s %s", options[i].flag, options[i].metavar);
+		printf("  %-26s %-24s %s\n", left, options[i].env, options[i].help);
+	}
+	printf("  %-26s %-24s %s\n", "--help", "", "print this help and exit");
+	printf("  %-26s %-24s %s\n", "--version", "", "print the version and exit");
+}

@@ -1,0 +1,54 @@
+/*
+ * log: one JSON object per line on stdout, written with a single write(2).
+ *
+ * A single write keeps lines from different processes whole (they share the
+ * same pipe) and leaves no stdio buffer to be duplicated by fork.  Lines are
+ * built in a fixed buffer on the stack so logging never allocates, which keeps
+ * it usable inside the worker sandbox and after malloc failures.
+ *
+ * Never pass a token or a secret to any of these functions.
+ */
+#ifndef MCPD_COMMON_LOG_H
+#define MCPD_COMMON_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/strbuf.h"
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+#define LOGLINE_MAX 2048
+
+/** Sets the role name ("supervisor", "worker", ...) and the minimum level. */
+void log_init(const char *role, enum log_level min_level);
+/** Changes the role after fork; the pid is read again on the next line. */
+void log_set_role(const char *role);
+/** Parses "debug", "info", "warn" or "error". Returns 0 or -1. */
+int log_level_parse(const char *name, enum log_level *out);
+const char *log_level_name(enum log_level level);
+bool log_enabled(enum log_level level);
+
+/* A line under construction: begin, add fields, emit. */
+struct logline {
+	struct strbuf sb;
+	char storage[LOGLINE_MAX];
+};
+
+void logline_begin(struct logline *line, enum log_level level, const char *event);
+void logline_str(struct logline *line, const char *key, const char *value);
+void logline_strn(struct logline *line, const char *key, const char *value, size_t n);
+void logline_int(struct logline *line, const char *key, long long value);
+void logline_emit(struct logline *line);
+
+/* Shorthands: an event name plus a printf-style "msg" field. */
+void log_msg(enum log_level level, const char *event, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/** Like log_msg at LOG_ERROR, with strerror(errno) appended as "error". */
+void log_errno(const char *event, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/** Logs at LOG_ERROR and exits with `code`; for start-up failures only. */
+void fatal(int code, const char *event, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4), noreturn));
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * strbuf: a byte buffer that JSON text is written into.
+ *
+ * Two flavours share one interface: a growable buffer on the heap (responses)
+ * and a fixed buffer owned by the caller (log lines, which must never
+ * allocate).  A fixed buffer that runs out of room keeps what fits and sets
+ * `truncated`; a heap buffer that cannot grow sets `failed`.
+ */
+#ifndef MCPD_COMMON_STRBUF_H
+#define MCPD_COMMON_STRBUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct strbuf {
+	char *data;
+	size_t len;
+	size_t cap;
+	bool fixed;	/* data belongs to the caller; never realloc it */
+	bool truncated;	/* a fixed buffer ran out of room */
+	bool failed;	/* a heap buffer could not grow */
+};
+
+/** Starts an empty heap buffer. */
+void strbuf_init(struct strbuf *sb);
+/** Starts an empty buffer over caller storage of `cap` bytes (cap >= 1). */
+void strbuf_init_fixed(struct strbuf *sb, char *storage, size_t cap);
+/** Frees a heap buffer's storage; a no-op for a fixed buffer. */
+void strbuf_free(struct strbuf *sb);
+/** Hands the heap storage to the caller (NUL-terminated) and empties sb. */
+char *strbuf_detach(struct strbuf *sb, size_t *len);
+/** True when nothing was lost: no truncation and no allocation failure. */
+bool strbuf_ok(const struct strbuf *sb);
+
+void strbuf_append(struct strbuf *sb, const char *s, size_t n);
+void strbuf_puts(struct strbuf *sb, const char *s);
+void strbuf_putc(struct strbuf *sb, char c);
+void strbuf_printf(struct strbuf *sb, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void strbuf_int(struct strbuf *sb, long long v);
+
+/*
+ * Appends `s` as a quoted JSON string.  Control characters are escaped and
+ * bytes that are not valid UTF-8 become U+FFFD, so the output is always valid
+ * JSON whatever the input (log lines carry client-chosen strings).
+ */
+void strbuf_json_string(struct strbuf *sb, const char *s, size_t n);
+
+/* Returns true when s[0..n) is well-formed UTF-8 (RFC 3629). */
+bool utf8_valid(const char *s, size_t n);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * mcpd: the container entrypoint.  Reads flags and MCPD_* variables, binds
+ * the listening socket once and hands it to the supervisor.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "supervisor/listener.h"
+#include "supervisor/supervisor.h"
+
+int
+main(int argc, char **argv)
+{
+	static struct config cfg;
+	struct logline line;
+	char err[512];
+	uint16_t port;
+	int fd, status;
+
+	if (config_load(&cfg, argc, argv, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mcpd: %s\n", err);
+		return 2;
+	}
+	if (cfg.show_help) {
+		config_print_usage(argv[0]);
+		return 0;
+	}
+	if (cfg.show_version) {
+		printf("mcpd %s\n", MCPD_VERSION);
+		return 0;
+	}
+	log_init("supervisor", cfg.log_level);
+	if (!cfg.auth_explicit)
+		log_msg(LOG_WARN, "auth_disabled",
+		    "AUTHENTICATION IS OFF: /mcp serves anyone who can reach it. Pass --auth none "
+		    "to acknowledge, and do not expose this server beyond loopback");
+	fd = listener_open(cfg.host, cfg.port, &port, err, sizeof(err));
+	if (fd < 0) {
+		fprintf(stderr, "mcpd: %s\n", err);
+		log_msg(LOG_ERROR, "listen_failed", "%s", err);
+		return 1;
+	}
+	logline_begin(&line, LOG_INFO, "listening");
+	logline_str(&line, "host", cfg.host);
+	logline_int(&line, "port", port);
+	logline_int(&line, "workers", cfg.workers);
+	logline_str(&line, "version", MCPD_VERSION);
+	logline_emit(&line);
+	status = supervisor_run(&cfg, fd);
+	config_free(&cfg);
+	return status;
+}

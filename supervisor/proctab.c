@@ -1,0 +1,128 @@
+#define _GNU_SOURCE
+#include "supervisor/proctab.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Closes every fd above stderr except the two given, so no child inherits
+ * another child's pipe or the supervisor's signalfd. */
+static void
+close_fds_except(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a;
+
+	if (lo > 3)
+		close_range(3, (unsigned)lo - 1, 0);
+	if (hi > lo + 1)
+		close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+	close_range((unsigned)hi + 1, ~0U, 0);
+}
+
+static void
+reset_signals(void)
+{
+	sigset_t none;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static void
+run_child(const struct role *role, int slot, const struct config *cfg, int listen_fd,
+    int ready_fd)
+{
+	struct child_args args = {
+		.cfg = cfg, .listen_fd = listen_fd, .ready_fd = ready_fd, .slot = slot,
+	};
+
+	close_fds_except(listen_fd, ready_fd);
+	reset_signals();
+	log_set_role(role->name);
+	_exit(role->entry(&args));
+}
+
+struct proc *
+proctab_spawn(struct proctab *pt, int slot, const struct config *cfg, int listen_fd)
+{
+	struct proc *p;
+	int pipefd[2];
+	pid_t pid;
+
+	if (pt->nprocs == PROCTAB_MAX) {
+		errno = EAGAIN;
+		return NULL;
+	}
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return NULL;
+	pid = fork();
+	if (pid < 0) {
+		int saved = errno;
+
+		close(pipefd[0]);
+		close(pipefd[1]);
+		errno = saved;
+		return NULL;
+	}
+	if (pid == 0)
+		run_child(pt->role, slot, cfg, listen_fd, pipefd[1]);
+	close(pipefd[1]);
+	p = &pt->procs[pt->nprocs++];
+	*p = (struct proc){
+		.pid = pid, .slot = slot, .state = PROC_STARTING,
+		.ready_fd = pipefd[0], .started_ms = now_ms(),
+	};
+	return p;
+}
+
+struct proc *
+proctab_find(struct proctab *pt, pid_t pid)
+{
+	for (int i = 0; i < pt->nprocs; i++)
+		if (pt->procs[i].pid == pid)
+			return &pt->procs[i];
+	return NULL;
+}
+
+void
+proctab_remove(struct proctab *pt, struct proc *p)
+{
+	if (p->ready_fd >= 0)
+		close(p->ready_fd);
+	*p = pt->procs[--pt->nprocs];
+}
+
+struct proc *
+proctab_slot_owner(struct proctab *pt, int slot)
+{
+	for (int i = 0; i < pt->nprocs; i++)
+		if (pt->procs[i].slot == slot && pt->procs[i].state != PROC_RETIRING &&
+		    !pt->procs[i].successor)
+			return &pt->procs[i];
+	return NULL;
+}
+
+void
+proctab_signal_all(struct proctab *pt, int sig)
+{
+	for (int i = 0; i < pt->nprocs; i++)
+		if (kill(pt->procs[i].pid, sig) < 0 && errno != ESRCH)
+			log_errno("signal_failed", "cannot signal pid %d", (int)pt->procs[i].pid);
+}

@@ -1,0 +1,76 @@
+/*
+ * proctab: the table of child processes, and the mechanics of starting one.
+ *
+ * Policy (when to start, restart or stop a child) lives in supervisor.c; this
+ * file only forks, records and looks up.
+ */
+#ifndef MCPD_SUPERVISOR_PROCTAB_H
+#define MCPD_SUPERVISOR_PROCTAB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/config.h"
+
+/* What a child process is given. */
+struct child_args {
+	const struct config *cfg;
+	int listen_fd;
+	int ready_fd;	/* the child writes one byte here once it serves */
+	int slot;
+};
+
+/* A child returns its exit status; CHILD_EXIT_CONFIG means "do not hot-loop". */
+typedef int (*child_entry)(const struct child_args *args);
+#define CHILD_EXIT_CONFIG 2
+
+/* One row per kind of child (relayd's procs[], nginx's processes). */
+struct role {
+	const char *name;
+	child_entry entry;
+};
+
+enum proc_state {
+	PROC_STARTING,	/* forked, not yet serving */
+	PROC_READY,	/* serving */
+	PROC_RETIRING,	/* told to stop; its slot has a successor or none */
+};
+
+struct proc {
+	pid_t pid;
+	int slot;
+	enum proc_state state;
+	int ready_fd;		/* read end of the readiness pipe, -1 once read */
+	bool successor;		/* started by a reload to replace its slot's owner */
+	uint64_t started_ms;	/* monotonic */
+};
+
+#define PROCTAB_MAX (2 * CONFIG_MAX_WORKERS)
+
+struct proctab {
+	const struct role *role;
+	struct proc procs[PROCTAB_MAX];
+	int nprocs;
+};
+
+/** Monotonic clock in milliseconds. */
+uint64_t now_ms(void);
+
+/**
+ * Forks a child of pt->role for `slot`.  The child keeps only stdio, the
+ * listening fd and its readiness pipe, unblocks signals and runs the role's
+ * entry; it never returns here.  Returns the new row, or NULL (errno set).
+ */
+struct proc *proctab_spawn(struct proctab *pt, int slot, const struct config *cfg, int listen_fd);
+/** Finds the row of a pid, or NULL. */
+struct proc *proctab_find(struct proctab *pt, pid_t pid);
+/** Forgets a row (after its process was reaped), closing its pipe. */
+void proctab_remove(struct proctab *pt, struct proc *p);
+/** The process serving (or starting to serve) a slot, not counting a
+ *  reload's successor, or NULL. */
+struct proc *proctab_slot_owner(struct proctab *pt, int slot);
+/** Sends sig to every child. */
+void proctab_signal_all(struct proctab *pt, int sig);
+
+#endif

@@ -1,0 +1,353 @@
+#define _GNU_SOURCE
+#include "supervisor/supervisor.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "supervisor/proctab.h"
+#include "worker/worker.h"
+
+/* A child that dies sooner than this after starting counts as a crash loop. */
+#define QUICK_EXIT_MS 1000
+#define BACKOFF_FIRST_MS 100
+#define BACKOFF_MAX_MS 30000
+/* Extra time after --shutdown-timeout for children to exit before SIGKILL. */
+#define KILL_GRACE_MS 2000
+
+static const struct role worker_role = {"worker", worker_main};
+
+struct slot_state {
+	unsigned quick_exits;	/* consecutive exits within QUICK_EXIT_MS */
+	bool respawn_pending;
+	uint64_t respawn_at;
+};
+
+struct supervisor {
+	const struct config *cfg;
+	int listen_fd;
+	int sigfd;
+	struct proctab pt;
+	struct slot_state slots[CONFIG_MAX_WORKERS];
+	bool stopping;
+	uint64_t kill_at;
+	int reload_slot;	/* next slot a reload replaces, -1 when none runs */
+};
+
+static int
+open_signalfd(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	/* Blocked signals wait in the signalfd: no handler races with the loop. */
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -1;
+	signal(SIGPIPE, SIG_IGN);
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+static void
+log_child_event(enum log_level level, const char *event, const struct proc *p)
+{
+	struct logline line;
+
+	logline_begin(&line, level, event);
+	logline_str(&line, "child", "worker");
+	logline_int(&line, "slot", p->slot);
+	logline_int(&line, "child_pid", p->pid);
+	logline_emit(&line);
+}
+
+static void
+spawn_slot(struct supervisor *sv, int slot, bool successor)
+{
+	struct proc *p = proctab_spawn(&sv->pt, slot, sv->cfg, sv->listen_fd);
+
+	if (p == NULL && successor) {
+		log_errno("reload_aborted", "cannot start a replacement for worker slot %d", slot);
+		sv->reload_slot = -1;
+		return;
+	}
+	if (p == NULL) {
+		log_errno("spawn_failed", "cannot start worker for slot %d; retrying in 1 s", slot);
+		sv->slots[slot].respawn_pending = true;
+		sv->slots[slot].respawn_at = now_ms() + 1000;
+		return;
+	}
+	p->successor = successor;
+	log_child_event(LOG_INFO, "worker_started", p);
+}
+
+/* Chooses when a slot whose worker died is refilled. */
+static void
+schedule_respawn(struct supervisor *sv, const struct proc *p, int status)
+{
+	struct slot_state *s = &sv->slots[p->slot];
+	uint64_t now = now_ms(), delay = 0;
+	bool config_error = WIFEXITED(status) && WEXITSTATUS(status) == CHILD_EXIT_CONFIG;
+
+	if (now - p->started_ms < QUICK_EXIT_MS || config_error)
+		s->quick_exits++;
+	else
+		s->quick_exits = 0;
+	if (s->quick_exits > 0) {
+		unsigned shift = s->quick_exits - 1 > 16 ? 16 : s->quick_exits - 1;
+
+		delay = (uint64_t)BACKOFF_FIRST_MS << shift;
+		if (delay > BACKOFF_MAX_MS)
+			delay = BACKOFF_MAX_MS;
+		log_msg(LOG_WARN, "worker_backoff",
+		    "worker slot %d exited %u time(s) in a row within %d ms of starting; "
+		    "restarting in %llu ms", p->slot, s->quick_exits, QUICK_EXIT_MS,
+		    (unsigned long long)delay);
+	}
+	s->respawn_pending = true;
+	s->respawn_at = now + delay;
+}
+
+static void
+log_exit(const struct proc *p, int status)
+{
+	struct logline line;
+	bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+
+	logline_begin(&line, clean ? LOG_INFO : LOG_WARN, "worker_exited");
+	logline_str(&line, "child", "worker");
+	logline_int(&line, "slot", p->slot);
+	logline_int(&line, "child_pid", p->pid);
+	if (WIFEXITED(status)) {
+		logline_int(&line, "exit_code", WEXITSTATUS(status));
+	} else if (WIFSIGNALED(status)) {
+		logline_int(&line, "signal", WTERMSIG(status));
+		logline_str(&line, "signal_name", sigabbrev_np(WTERMSIG(status)) ?: "?");
+		if (WCOREDUMP(status))
+			logline_str(&line, "core", "dumped");
+	}
+	logline_int(&line, "uptime_ms", (long long)(now_ms() - p->started_ms));
+	logline_emit(&line);
+}
+
+static void
+on_child_exit(struct supervisor *sv, struct proc *p, int status)
+{
+	log_exit(p, status);
+	if (p->successor) {
+		log_msg(LOG_WARN, "reload_aborted",
+		    "replacement for worker slot %d died before serving; keeping the old worker",
+		    p->slot);
+		sv->reload_slot = -1;
+	} else if (p->state != PROC_RETIRING && !sv->stopping) {
+		schedule_respawn(sv, p, status);
+	}
+	proctab_remove(&sv->pt, p);
+}
+
+static void
+reap_children(struct supervisor *sv)
+{
+	struct proc *p;
+	pid_t pid;
+	int status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		p = proctab_find(&sv->pt, pid);
+		if (p != NULL)
+			on_child_exit(sv, p, status);
+	}
+}
+
+static void
+begin_stop(struct supervisor *sv, int sig)
+{
+	if (sv->stopping) {
+		log_msg(LOG_WARN, "shutdown_forced", "second %s: killing workers now",
+		    sigabbrev_np(sig));
+		proctab_signal_all(&sv->pt, SIGKILL);
+		return;
+	}
+	log_msg(LOG_INFO, "shutdown", "SIG%s: draining in-flight requests for up to %u s",
+	    sigabbrev_np(sig), sv->cfg->shutdown_timeout);
+	sv->stopping = true;
+	sv->reload_slot = -1;
+	/* Our copy of the listener would keep queueing connections nobody serves. */
+	close(sv->listen_fd);
+	sv->listen_fd = -1;
+	proctab_signal_all(&sv->pt, SIGTERM);
+	sv->kill_at = now_ms() + sv->cfg->shutdown_timeout * 1000ULL + KILL_GRACE_MS;
+}
+
+static void
+begin_reload(struct supervisor *sv)
+{
+	if (sv->stopping)
+		return;
+	if (sv->reload_slot >= 0) {
+		log_msg(LOG_INFO, "reload_busy", "SIGHUP: a reload is already replacing workers");
+		return;
+	}
+	log_msg(LOG_INFO, "reload", "SIGHUP: replacing workers one at a time");
+	sv->reload_slot = 0;
+}
+
+/* Starts the next successor once the previous one serves. */
+static void
+reload_step(struct supervisor *sv)
+{
+	for (int i = 0; i < sv->pt.nprocs; i++)
+		if (sv->pt.procs[i].successor)
+			return;
+	while (sv->reload_slot >= 0 && sv->reload_slot < sv->cfg->workers &&
+	    proctab_slot_owner(&sv->pt, sv->reload_slot) == NULL)
+		sv->reload_slot++;	/* waiting for a respawn anyway */
+	if (sv->reload_slot >= sv->cfg->workers) {
+		log_msg(LOG_INFO, "reload_done", "every worker was replaced");
+		sv->reload_slot = -1;
+		return;
+	}
+	spawn_slot(sv, sv->reload_slot, true);
+}
+
+static void
+on_ready(struct supervisor *sv, struct proc *p)
+{
+	struct proc *old;
+	char byte;
+	ssize_t n = read(p->ready_fd, &byte, 1);
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	close(p->ready_fd);
+	p->ready_fd = -1;
+	if (n != 1)
+		return;	/* Died before serving; reaping tells the rest. */
+	p->state = PROC_READY;
+	log_child_event(LOG_INFO, "worker_ready", p);
+	if (!p->successor)
+		return;
+	old = proctab_slot_owner(&sv->pt, p->slot);
+	p->successor = false;
+	if (old != NULL && old != p) {
+		old->state = PROC_RETIRING;
+		if (kill(old->pid, SIGTERM) < 0 && errno != ESRCH)
+			log_errno("signal_failed", "cannot retire pid %d", (int)old->pid);
+	}
+	sv->reload_slot++;
+}
+
+static void
+read_signals(struct supervisor *sv)
+{
+	struct signalfd_siginfo si;
+
+	while (read(sv->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			reap_children(sv);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			begin_stop(sv, (int)si.ssi_signo);
+			break;
+		case SIGHUP:
+			begin_reload(sv);
+			break;
+		}
+	}
+}
+
+/* Starts due respawns; returns the poll timeout until the next deadline. */
+static int
+run_timers(struct supervisor *sv)
+{
+	uint64_t now = now_ms(), next = UINT64_MAX;
+
+	for (int s = 0; s < sv->cfg->workers && !sv->stopping; s++) {
+		struct slot_state *st = &sv->slots[s];
+
+		if (!st->respawn_pending)
+			continue;
+		if (st->respawn_at <= now) {
+			st->respawn_pending = false;
+			spawn_slot(sv, s, false);
+		} else if (st->respawn_at < next) {
+			next = st->respawn_at;
+		}
+	}
+	if (sv->stopping) {
+		if (now >= sv->kill_at) {
+			log_msg(LOG_WARN, "shutdown_timeout", "workers still running; sending SIGKILL");
+			proctab_signal_all(&sv->pt, SIGKILL);
+			sv->kill_at = now + 1000;
+		}
+		next = sv->kill_at;
+	}
+	if (next == UINT64_MAX)
+		return -1;
+	now = now_ms();
+	return next <= now ? 0 : (int)(next - now);
+}
+
+static void
+poll_once(struct supervisor *sv, int timeout)
+{
+	struct pollfd fds[1 + PROCTAB_MAX];
+	struct proc *owners[1 + PROCTAB_MAX];
+	nfds_t n = 0;
+
+	fds[n++] = (struct pollfd){.fd = sv->sigfd, .events = POLLIN};
+	for (int i = 0; i < sv->pt.nprocs; i++) {
+		if (sv->pt.procs[i].ready_fd < 0)
+			continue;
+		owners[n] = &sv->pt.procs[i];
+		fds[n++] = (struct pollfd){.fd = sv->pt.procs[i].ready_fd, .events = POLLIN};
+	}
+	if (poll(fds, n, timeout) < 0) {
+		if (errno != EINTR)
+			log_errno("poll_failed", "supervisor poll");
+		return;
+	}
+	/* Readiness first: reaping may move rows and invalidate owners[]. */
+	for (nfds_t i = 1; i < n; i++)
+		if (fds[i].revents != 0)
+			on_ready(sv, owners[i]);
+	if (fds[0].revents & POLLIN)
+		read_signals(sv);
+}
+
+int
+supervisor_run(const struct config *cfg, int listen_fd)
+{
+	static struct supervisor sv;
+
+	sv = (struct supervisor){
+		.cfg = cfg, .listen_fd = listen_fd, .reload_slot = -1,
+		.pt = {.role = &worker_role},
+	};
+	sv.sigfd = open_signalfd();
+	if (sv.sigfd < 0) {
+		log_errno("signalfd_failed", "cannot set up signal handling");
+		return 1;
+	}
+	for (int s = 0; s < cfg->workers; s++)
+		spawn_slot(&sv, s, false);
+	while (!sv.stopping || sv.pt.nprocs > 0) {
+		int timeout = run_timers(&sv);
+
+		if (sv.reload_slot >= 0)
+			reload_step(&sv);
+		poll_once(&sv, timeout);
+	}
+	log_msg(LOG_INFO, "stopped", "all workers exited");
+	close(sv.sigfd);
+	return 0;
+}

@@ -1,0 +1,252 @@
+#include "worker/http.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "common/log.h"
+#include "worker/mcp.h"
+#include "worker/transport.h"
+
+static const struct config *http_cfg;
+
+static struct header_value
+header(h2o_req_t *req, const h2o_token_t *token)
+{
+	ssize_t i = h2o_find_header(&req->headers, token, -1);
+
+	if (i < 0)
+		return (struct header_value){NULL, 0};
+	return (struct header_value){req->headers.entries[i].value.base, req->headers.entries[i].value.len};
+}
+
+static struct header_value
+header_by_name(h2o_req_t *req, const char *lowercase_name)
+{
+	ssize_t i = h2o_find_header_by_str(&req->headers, lowercase_name, strlen(lowercase_name), -1);
+
+	if (i < 0)
+		return (struct header_value){NULL, 0};
+	return (struct header_value){req->headers.entries[i].value.base, req->headers.entries[i].value.len};
+}
+
+static const char *
+reason_phrase(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 202: return "Accepted";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 406: return "Not Acceptable";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	}
+	return "Unknown";
+}
+
+/* Log fields gathered while a request is answered. */
+struct request_note {
+	const char *rpc_method;
+	const char *tool;
+};
+
+static void
+log_request(h2o_req_t *req, const struct request_note *note)
+{
+	struct logline line;
+	struct timeval now;
+	struct header_value session;
+	long long us;
+
+	if (!log_enabled(LOG_INFO))
+		return;
+	gettimeofday(&now, NULL);
+	us = (now.tv_sec - req->timestamps.request_begin_at.tv_sec) * 1000000LL +
+	    (now.tv_usec - req->timestamps.request_begin_at.tv_usec);
+	logline_begin(&line, LOG_INFO, "request");
+	logline_strn(&line, "http_method", req->method.base, req->method.len);
+	logline_strn(&line, "path", req->path_normalized.base, req->path_normalized.len);
+	logline_int(&line, "status", req->res.status);
+	if (note != NULL && note->rpc_method != NULL && note->rpc_method[0] != '\0')
+		logline_str(&line, "rpc_method", note->rpc_method);
+	if (note != NULL && note->tool != NULL && note->tool[0] != '\0')
+		logline_str(&line, "tool", note->tool);
+	logline_int(&line, "duration_us", us);
+	session = header_by_name(req, "mcp-session-id");
+	if (session.base != NULL)
+		logline_strn(&line, "session_id", session.base, session.len > 256 ? 256 : session.len);
+	session = header_by_name(req, "x-amzn-bedrock-agentcore-runtime-session-id");
+	if (session.base != NULL)
+		logline_strn(&line, "runtime_session_id", session.base, session.len > 256 ? 256 : session.len);
+	logline_emit(&line);
+}
+
+/* Sends a complete response; the body is copied into the request's pool. */
+static void
+respond(h2o_req_t *req, int status, const char *content_type, const char *body, size_t len,
+    const struct request_note *note)
+{
+	req->res.status = status;
+	req->res.reason = reason_phrase(status);
+	req->res.content_length = len;
+	if (content_type != NULL)
+		h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
+		    content_type, strlen(content_type));
+	log_request(req, note);
+	h2o_send_inline(req, body, len);
+}
+
+/* A JSON-RPC error that is not about any one request (id null). */
+static void
+respond_rpc_error(h2o_req_t *req, int status, int code, const char *message)
+{
+	char body[256];
+	int n = snprintf(body, sizeof(body),
+	    "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":%d,\"message\":\"%s\"}}", code, message);
+
+	respond(req, status, "application/json", body, (size_t)n, NULL);
+}
+
+static bool
+path_is(h2o_req_t *req, const char *path)
+{
+	return h2o_memis(req->path_normalized.base, req->path_normalized.len, path, strlen(path));
+}
+
+static int
+on_req_not_found(h2o_handler_t *self, h2o_req_t *req)
+{
+	static const char body[] = "{\"error\":\"not found\"}";
+
+	(void)self;
+	respond(req, 404, "application/json", body, sizeof(body) - 1, NULL);
+	return 0;
+}
+
+static int
+on_req_ping(h2o_handler_t *self, h2o_req_t *req)
+{
+	char body[96];
+	int n;
+
+	if (!path_is(req, "/ping"))
+		return on_req_not_found(self, req);
+	if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) &&
+	    !h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"))) {
+		h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, H2O_STRLIT("GET, HEAD"));
+		respond(req, 405, "application/json", H2O_STRLIT("{\"error\":\"method not allowed\"}"), NULL);
+		return 0;
+	}
+	/* The shape of AgentCore's HTTP-contract health answer. */
+	n = snprintf(body, sizeof(body), "{\"status\":\"Healthy\",\"time_of_last_update\":%lld}",
+	    (long long)time(NULL));
+	respond(req, 200, "application/json", body, (size_t)n, NULL);
+	return 0;
+}
+
+/* Frames one JSON-RPC message as a single-event SSE stream. */
+static void
+respond_sse(h2o_req_t *req, int status, const char *json, size_t len, const struct request_note *note)
+{
+	static const char prefix[] = "event: message\ndata: ";
+	size_t total = sizeof(prefix) - 1 + len + 2;
+	char *buf = h2o_mem_alloc_pool(&req->pool, total);
+
+	memcpy(buf, prefix, sizeof(prefix) - 1);
+	memcpy(buf + sizeof(prefix) - 1, json, len);
+	memcpy(buf + total - 2, "\n\n", 2);
+	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-cache"));
+	h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-accel-buffering"), 0, NULL,
+	    H2O_STRLIT("no"));
+	respond(req, status, "text/event-stream", buf, total, note);
+}
+
+static void
+handle_mcp_post(h2o_req_t *req)
+{
+	struct mcp_request in = {
+		.body = req->entity.base ? req->entity.base : "",
+		.body_len = req->entity.base ? req->entity.len : 0,
+		.protocol_version = header_by_name(req, "mcp-protocol-version"),
+		.method = header_by_name(req, "mcp-method"),
+		.name = header_by_name(req, "mcp-name"),
+	};
+	struct mcp_response out;
+	struct request_note note;
+	enum reply_format format;
+
+	if (transport_negotiate(header(req, H2O_TOKEN_ACCEPT), &format) < 0) {
+		respond_rpc_error(req, 406, -32000,
+		    "Not Acceptable: the client must accept application/json and text/event-stream");
+		return;
+	}
+	if (!transport_is_json(header(req, H2O_TOKEN_CONTENT_TYPE))) {
+		respond_rpc_error(req, 415, -32000,
+		    "Unsupported Media Type: Content-Type must be application/json");
+		return;
+	}
+	mcp_handle(&in, &out);
+	note = (struct request_note){out.rpc_method, out.tool};
+	if (out.body == NULL)
+		respond(req, out.status, NULL, "", 0, &note);
+	else if (format == REPLY_SSE && out.status == 200)
+		respond_sse(req, out.status, out.body, out.body_len, &note);
+	else
+		respond(req, out.status, "application/json", out.body, out.body_len, &note);
+	mcp_response_free(&out);
+}
+
+static int
+on_req_mcp(h2o_handler_t *self, h2o_req_t *req)
+{
+	if (!path_is(req, "/mcp"))
+		return on_req_not_found(self, req);
+	if (!transport_origin_allowed(http_cfg, header_by_name(req, "origin"))) {
+		respond_rpc_error(req, 403, -32000, "Forbidden: Origin not allowed");
+		return 0;
+	}
+	if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST"))) {
+		handle_mcp_post(req);
+		return 0;
+	}
+	/* Stateless: no server-initiated stream to GET, no session to DELETE. */
+	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, H2O_STRLIT("POST"));
+	respond_rpc_error(req, 405, -32000, "Method Not Allowed: this server is stateless; use POST");
+	return 0;
+}
+
+static void
+register_path(h2o_hostconf_t *host, const char *path, int (*on_req)(h2o_handler_t *, h2o_req_t *))
+{
+	h2o_pathconf_t *pathconf = h2o_config_register_path(host, path, 0);
+	h2o_handler_t *handler = h2o_create_handler(pathconf, sizeof(*handler));
+
+	handler->on_req = on_req;
+}
+
+int
+http_configure(h2o_globalconf_t *g, const struct config *cfg)
+{
+	h2o_hostconf_t *host;
+
+	http_cfg = cfg;
+	if (mcp_init() < 0)
+		return -1;
+	h2o_config_init(g);
+	g->server_name = h2o_iovec_init(H2O_STRLIT("mcpd"));
+	/* h2o answers 413 itself, from Content-Length or while reading chunks. */
+	g->max_request_entity_size = cfg->max_body;
+	g->http1.req_timeout = cfg->idle_timeout * 1000ULL;
+	/* HTTP/1.1 only: 2.2.5's HTTP/2 predates fixes such as rapid reset. */
+	g->http1.upgrade_to_http2 = 0;
+	host = h2o_config_register_host(g, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+	register_path(host, "/mcp", on_req_mcp);
+	register_path(host, "/ping", on_req_ping);
+	register_path(host, "/", on_req_not_found);
+	return 0;
+}

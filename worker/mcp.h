@@ -1,0 +1,36 @@
+/*
+ * mcp: JSON-RPC over MCP, independent of HTTP.  Takes a POST body and the MCP
+ * request headers, returns the HTTP status and the JSON body to send.  Serves
+ * the 2025 protocol versions (initialize handshake) and 2026-07-28 (every
+ * request self-describing) side by side.
+ */
+#ifndef MCPD_WORKER_MCP_H
+#define MCPD_WORKER_MCP_H
+
+#include <stddef.h>
+
+#include "worker/transport.h"
+
+struct mcp_request {
+	const char *body;
+	size_t body_len;
+	struct header_value protocol_version;	/* MCP-Protocol-Version */
+	struct header_value method;		/* Mcp-Method */
+	struct header_value name;		/* Mcp-Name */
+};
+
+struct mcp_response {
+	int status;		/* HTTP status */
+	char *body;		/* JSON, malloc'd; NULL when there is no body (202) */
+	size_t body_len;
+	/* For the request log; empty when unknown. */
+	char rpc_method[48];
+	char tool[48];
+};
+
+/** Builds the answers that never change (tool lists); call before serving. */
+int mcp_init(void);
+void mcp_handle(const struct mcp_request *req, struct mcp_response *res);
+void mcp_response_free(struct mcp_response *res);
+
+#endif

@@ -1,0 +1,160 @@
+#include "worker/transport.h"
+
+#include <string.h>
+#include <strings.h>
+
+static bool
+span_equals_ci(const char *s, size_t n, const char *lit)
+{
+	return strlen(lit) == n && strncasecmp(s, lit, n) == 0;
+}
+
+static void
+trim(const char **s, size_t *n)
+{
+	while (*n > 0 && (**s == ' ' || **s == '\t'))
+		(*s)++, (*n)--;
+	while (*n > 0 && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
+		(*n)--;
+}
+
+/* host part of an origin "scheme://host[:port]", brackets kept for IPv6. */
+static bool
+origin_host(const char *o, size_t n, const char **host, size_t *hostlen)
+{
+	const char *sep = memchr(o, ':', n), *end;
+
+	if (sep == NULL || (size_t)(o + n - sep) < 3 || sep[1] != '/' || sep[2] != '/')
+		return false;
+	*host = sep + 3;
+	end = o + n;
+	if (**host == '[') {
+		const char *close = memchr(*host, ']', (size_t)(end - *host));
+
+		if (close == NULL)
+			return false;
+		*hostlen = (size_t)(close - *host) + 1;
+		return true;
+	}
+	sep = memchr(*host, ':', (size_t)(end - *host));
+	*hostlen = (size_t)((sep ? sep : end) - *host);
+	return *hostlen > 0;
+}
+
+static bool
+is_loopback_origin(const char *o, size_t n)
+{
+	const char *host;
+	size_t len;
+
+	if (!origin_host(o, n, &host, &len))
+		return false;
+	return span_equals_ci(host, len, "localhost") || span_equals_ci(host, len, "127.0.0.1") ||
+	    span_equals_ci(host, len, "[::1]");
+}
+
+bool
+transport_origin_allowed(const struct config *cfg, struct header_value origin)
+{
+	if (origin.base == NULL || cfg->allow_any_origin)
+		return true;
+	if (cfg->n_allowed_origins == 0)
+		return is_loopback_origin(origin.base, origin.len);
+	/* Scheme and host compare without case (RFC 6454 §6.1). */
+	for (size_t i = 0; i < cfg->n_allowed_origins; i++)
+		if (span_equals_ci(origin.base, origin.len, cfg->allowed_origins[i]))
+			return true;
+	return false;
+}
+
+/* Quality of one media range ("type/sub;q=0.5"), 0..1000. */
+static int
+range_quality(const char *s, size_t n)
+{
+	const char *semi = memchr(s, ';', n);
+
+	while (semi != NULL) {
+		const char *p = semi + 1, *next;
+		size_t len;
+
+		next = memchr(p, ';', (size_t)(s + n - p));
+		len = (size_t)((next ? next : s + n) - p);
+		trim(&p, &len);
+		if (len >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
+			int q = 0, scale = 1000;
+
+			if (len > 2 && p[2] == '1')
+				return 1000;
+			for (size_t i = 4; i < len && i < 7; i++) {
+				scale /= 10;
+				if (p[i] >= '0' && p[i] <= '9')
+					q += (p[i] - '0') * scale;
+			}
+			return q;
+		}
+		semi = next;
+	}
+	return 1000;
+}
+
+/* The best quality Accept gives a media type ("type/subtype"). */
+static int
+accept_quality(struct header_value accept, const char *type, size_t typelen)
+{
+	const char *p = accept.base, *end = accept.base + accept.len;
+	int best = 0;
+
+	while (p < end) {
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+		size_t len = (size_t)((comma ? comma : end) - p), rangelen;
+		const char *range = p, *semi;
+
+		trim(&range, &len);
+		semi = memchr(range, ';', len);
+		rangelen = semi ? (size_t)(semi - range) : len;
+		while (rangelen > 0 && (range[rangelen - 1] == ' ' || range[rangelen - 1] == '\t'))
+			rangelen--;
+		if (span_equals_ci(range, rangelen, "*/*") ||
+		    (rangelen == typelen && strncasecmp(range, type, typelen) == 0) ||
+		    (rangelen >= 2 && range[rangelen - 1] == '*' && range[rangelen - 2] == '/' &&
+		    strncasecmp(range, type, rangelen - 1) == 0)) {
+			int q = range_quality(range, len);
+
+			if (q > best)
+				best = q;
+		}
+		p = comma ? comma + 1 : end;
+	}
+	return best;
+}
+
+int
+transport_negotiate(struct header_value accept, enum reply_format *format)
+{
+	int json, sse;
+
+	if (accept.base == NULL)
+		return -1;
+	json = accept_quality(accept, "application/json", 16);
+	sse = accept_quality(accept, "text/event-stream", 17);
+	if (json == 0 || sse == 0)
+		return -1;
+	*format = json >= sse ? REPLY_JSON : REPLY_SSE;
+	return 0;
+}
+
+bool
+transport_is_json(struct header_value content_type)
+{
+	const char *s = content_type.base;
+	size_t n = content_type.len;
+	const char *semi;
+
+	if (s == NULL)
+		return false;
+	semi = memchr(s, ';', n);
+	if (semi != NULL)
+		n = (size_t)(semi - s);
+	trim(&s, &n);
+	return span_equals_ci(s, n, "application/json");
+}

@@ -1,0 +1,189 @@
+#define _GNU_SOURCE
+#include "worker/worker.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <h2o.h>
+
+#include "common/log.h"
+#include "worker/http.h"
+
+/*
+ * Accepting one connection per wake-up spreads keep-alive connections over
+ * the workers far better than draining the backlog (LIBRARY-NOTES (a)); the
+ * level-triggered loop wakes us again at once if more are waiting.
+ */
+#define ACCEPTS_PER_WAKEUP 1
+/* While draining, a connection quiet this long is closed. */
+#define DRAIN_IDLE_MS 500
+
+struct worker {
+	const struct config *cfg;
+	h2o_globalconf_t globalconf;
+	h2o_context_t ctx;
+	h2o_accept_ctx_t accept_ctx;
+	h2o_socket_t *listener;
+	h2o_socket_t *signals;
+	bool draining;
+	uint64_t drain_deadline;
+};
+
+static uint64_t
+monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+on_accept(h2o_socket_t *listener, const char *err)
+{
+	struct worker *w = listener->data;
+	h2o_socket_t *sock;
+
+	if (err != NULL)
+		return;
+	for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
+		sock = h2o_evloop_socket_accept(listener);
+		if (sock == NULL)
+			return;
+		h2o_accept(&w->accept_ctx, sock);
+	}
+}
+
+/*
+ * Stop taking connections and let the open ones finish.  h2o 2.2.5 only marks
+ * the context (later responses carry Connection: close) and would leave idle
+ * keep-alive connections open until the request timeout, so shorten that
+ * timeout: idle connections close soon, ones still receiving keep going.
+ */
+static void
+begin_drain(struct worker *w)
+{
+	if (w->draining)
+		return;
+	w->draining = true;
+	w->drain_deadline = monotonic_ms() + w->cfg->shutdown_timeout * 1000ULL;
+	log_msg(LOG_INFO, "worker_draining", "stopped accepting; finishing open connections");
+	h2o_socket_read_stop(w->listener);
+	h2o_socket_close(w->listener);
+	w->listener = NULL;
+	h2o_context_request_shutdown(&w->ctx);
+	if (w->ctx.http1.req_timeout.timeout > DRAIN_IDLE_MS)
+		w->ctx.http1.req_timeout.timeout = DRAIN_IDLE_MS;
+}
+
+static void
+on_signal(h2o_socket_t *sock, const char *err)
+{
+	struct worker *w = sock->data;
+	struct signalfd_siginfo si;
+	int fd = h2o_socket_get_fd(sock);
+
+	if (err != NULL)
+		return;
+	while (read(fd, &si, sizeof(si)) == sizeof(si))
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+			begin_drain(w);
+	h2o_buffer_consume(&sock->input, sock->input->size);
+}
+
+static int
+watch_signals(struct worker *w)
+{
+	sigset_t set;
+	int fd;
+
+	signal(SIGPIPE, SIG_IGN);	/* h2o writes with writev, no MSG_NOSIGNAL */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	/* The supervisor, not the terminal, decides when a worker stops. */
+	signal(SIGHUP, SIG_IGN);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -1;
+	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	w->signals = h2o_evloop_socket_create(w->ctx.loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+	w->signals->data = w;
+	h2o_socket_read_start(w->signals, on_signal);
+	return 0;
+}
+
+static int
+start_serving(struct worker *w, int listen_fd)
+{
+	w->listener = h2o_evloop_socket_create(w->ctx.loop, listen_fd, H2O_SOCKET_FLAG_DONT_READ);
+	if (w->listener == NULL)
+		return -1;
+	w->listener->data = w;
+	h2o_socket_read_start(w->listener, on_accept);
+	return 0;
+}
+
+static bool
+drained(struct worker *w)
+{
+	return h2o_linklist_is_empty(&w->ctx.http1._conns) &&
+	    h2o_linklist_is_empty(&w->ctx.http2._conns);
+}
+
+static void
+run_loop(struct worker *w)
+{
+	while (!w->draining || !drained(w)) {
+		int32_t wait = w->draining ? 100 : INT32_MAX;
+
+		h2o_evloop_run(w->ctx.loop, wait);
+		if (w->draining && monotonic_ms() >= w->drain_deadline) {
+			log_msg(LOG_WARN, "worker_drain_timeout",
+			    "connections still open after %u s; closing them",
+			    w->cfg->shutdown_timeout);
+			return;
+		}
+	}
+}
+
+static void
+report_ready(int ready_fd)
+{
+	char byte = 'R';
+
+	while (write(ready_fd, &byte, 1) < 0 && errno == EINTR)
+		;
+	close(ready_fd);
+}
+
+int
+worker_main(const struct child_args *args)
+{
+	static struct worker w;
+
+	w = (struct worker){.cfg = args->cfg};
+	/* Read the zone file now; h2o's Date cache would do it on the first request. */
+	tzset();
+	if (http_configure(&w.globalconf, args->cfg) < 0) {
+		log_msg(LOG_ERROR, "worker_setup_failed", "cannot configure the HTTP server");
+		return CHILD_EXIT_CONFIG;
+	}
+	/* The event loop and context are made after fork: an epoll fd must not be shared. */
+	h2o_context_init(&w.ctx, h2o_evloop_create(), &w.globalconf);
+	w.accept_ctx = (h2o_accept_ctx_t){.ctx = &w.ctx, .hosts = w.globalconf.hosts};
+	if (watch_signals(&w) < 0 || start_serving(&w, args->listen_fd) < 0) {
+		log_errno("worker_setup_failed", "cannot start the event loop");
+		return CHILD_EXIT_CONFIG;
+	}
+	report_ready(args->ready_fd);
+	run_loop(&w);
+	log_msg(LOG_INFO, "worker_stopped", "drained");
+	return 0;
+}
