@@ -1,0 +1,127 @@
+// Starts the real mcpd binary for a test and follows its JSON log.
+//
+//   const server = await startMcpd({ workers: 2, args: ['--max-body', '4096'] });
+//   ... fetch(server.url) ...
+//   await server.waitForLog((l) => l.event === 'worker_exited');
+//   const { code, signal } = await server.stop();
+//
+// Every wait has a deadline and fails with what it was waiting for; nothing
+// sleeps for a fixed time.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+// TEST_MCPD_BIN, not MCPD_*: mcpd refuses MCPD_* variables it does not know.
+export const mcpdBinary = process.env.TEST_MCPD_BIN || path.resolve(here, '../../build/mcpd');
+
+export async function startMcpd({ workers = 2, args = [], env = {}, auth = true, readyTimeoutMs = 10000 } = {}) {
+  const argv = ['--host', '127.0.0.1', '--port', '0', '--workers', String(workers), ...args];
+  if (auth && !args.includes('--auth')) argv.push('--auth', 'none');
+  const childEnv = { ...process.env, ...env };
+  for (const k of Object.keys(childEnv)) if (k.startsWith('MCPD_') && !(k in env)) delete childEnv[k];
+  const proc = spawn(mcpdBinary, argv, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = new McpdProcess(proc);
+  const listening = await server.waitForLog((l) => l.event === 'listening', readyTimeoutMs);
+  server.port = listening.port;
+  server.origin = `http://127.0.0.1:${server.port}`;
+  server.url = `${server.origin}/mcp`;
+  await server.waitForLog(() => server.logs.filter((l) => l.event === 'worker_ready').length >= workers, readyTimeoutMs);
+  return server;
+}
+
+class McpdProcess {
+  constructor(proc) {
+    this.proc = proc;
+    this.logs = [];
+    this.stderr = '';
+    this.waiters = new Set();
+    this.exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+    this.exited.then(() => this.notify());
+    createInterface({ input: proc.stdout }).on('line', (line) => {
+      try {
+        this.logs.push(JSON.parse(line));
+      } catch {
+        this.logs.push({ unparsed: line });
+      }
+      this.notify();
+    });
+    proc.stderr.on('data', (d) => { this.stderr += d; });
+  }
+
+  notify() {
+    for (const w of this.waiters) w();
+  }
+
+  get pid() {
+    return this.proc.pid;
+  }
+
+  // Pids of the workers serving now (started and not yet exited).
+  workerPids() {
+    const alive = new Map();
+    for (const l of this.logs) {
+      if (l.event === 'worker_ready') alive.set(l.child_pid, l.slot);
+      if (l.event === 'worker_exited') alive.delete(l.child_pid);
+    }
+    return [...alive.keys()];
+  }
+
+  // Resolves with the first log line (or true) that satisfies pred.
+  waitForLog(pred, timeoutMs = 10000, what = pred.toString()) {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const found = this.logs.find((l) => pred(l));
+        if (found !== undefined) finish(null, found);
+        return found !== undefined;
+      };
+      const finish = (err, value) => {
+        clearTimeout(timer);
+        this.waiters.delete(onChange);
+        err ? reject(err) : resolve(value);
+      };
+      const onChange = () => {
+        if (check()) return;
+        if (this.proc.exitCode !== null || this.proc.signalCode !== null) {
+          finish(new Error(`mcpd exited while waiting for ${what}\nstderr: ${this.stderr}`));
+        }
+      };
+      const timer = setTimeout(
+        () => finish(new Error(`timed out after ${timeoutMs} ms waiting for ${what}\nstderr: ${this.stderr}`)),
+        timeoutMs,
+      );
+      this.waiters.add(onChange);
+      check();
+    });
+  }
+
+  // Sends a signal and resolves with the exit code/signal (deadline-bound).
+  async stop(signal = 'SIGTERM', timeoutMs = 20000) {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return this.exited;
+    this.proc.kill(signal);
+    let timer;
+    const deadline = new Promise((_, reject) => {
+      timer = setTimeout(() => {
+        this.proc.kill('SIGKILL');
+        reject(new Error(`mcpd did not exit within ${timeoutMs} ms of ${signal}`));
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([this.exited, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+// Polls an async condition until it holds or the deadline passes.
+export async function waitUntil(cond, timeoutMs, what) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await cond()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10)); // poll interval, bounded by the deadline
+
+  }
+}

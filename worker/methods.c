@@ -1,0 +1,176 @@
+/*
+ * methods: the MCP methods this server answers, one function each.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "worker/rpc.h"
+#include "worker/tools.h"
+
+const char *const proto_names[PROTO_COUNT] = {
+	[PROTO_2025_03_26] = "2025-03-26",
+	[PROTO_2025_06_18] = "2025-06-18",
+	[PROTO_2025_11_25] = "2025-11-25",
+	[PROTO_2026_07_28] = "2026-07-28",
+};
+
+/* Tools never change while the server runs: clients may cache the list. */
+#define TOOLS_TTL_MS 3600000
+
+/* tools/list results, built once: [0] without titles (2025-03-26), [1] with. */
+static struct strbuf tools_list_json[2];
+
+int
+proto_parse(const char *s, size_t n, enum proto *out)
+{
+	for (int p = 0; p < PROTO_COUNT; p++) {
+		if (strlen(proto_names[p]) == n && memcmp(proto_names[p], s, n) == 0) {
+			*out = (enum proto)p;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int
+rpc_fail(struct rpc_error *err, int http_status, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	err->http_status = http_status;
+	err->code = code;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static void
+write_server_info(struct strbuf *sb, bool with_title)
+{
+	strbuf_puts(sb, "{\"name\":\"mcpd\"");
+	if (with_title)
+		strbuf_puts(sb, ",\"title\":\"mcpd\"");
+	strbuf_puts(sb, ",\"version\":\"" MCPD_VERSION "\"}");
+}
+
+static int
+method_initialize(struct rpc_call *call, struct strbuf *result, struct rpc_error *err)
+{
+	const cJSON *requested = cJSON_GetObjectItemCaseSensitive(call->params, "protocolVersion");
+	enum proto version = PROTO_LATEST_LEGACY;
+
+	if (!cJSON_IsString(requested))
+		return rpc_fail(err, 200, RPC_INVALID_PARAMS,
+		    "initialize: params.protocolVersion must be a string");
+	/* Echo a version we serve; otherwise offer our latest (lifecycle §Version Negotiation). */
+	if (proto_parse(requested->valuestring, strlen(requested->valuestring), &version) < 0 ||
+	    version >= PROTO_FIRST_MODERN)
+		version = PROTO_LATEST_LEGACY;
+	strbuf_printf(result, "\"protocolVersion\":\"%s\",\"capabilities\":{\"tools\":{}},"
+	    "\"serverInfo\":", proto_names[version]);
+	write_server_info(result, version >= PROTO_2025_06_18);
+	return 0;
+}
+
+static int
+method_ping(struct rpc_call *call, struct strbuf *result, struct rpc_error *err)
+{
+	(void)call, (void)result, (void)err;
+	return 0;
+}
+
+static int
+method_tools_list(struct rpc_call *call, struct strbuf *result, struct rpc_error *err)
+{
+	const struct strbuf *list = &tools_list_json[call->version >= PROTO_2025_06_18];
+
+	/* Every tool fits on one page, so no cursor we hand out can exist. */
+	if (cJSON_GetObjectItemCaseSensitive(call->params, "cursor") != NULL)
+		return rpc_fail(err, 200, RPC_INVALID_PARAMS, "tools/list: invalid cursor");
+	strbuf_puts(result, "\"tools\":");
+	strbuf_append(result, list->data, list->len);
+	if (call->modern)
+		strbuf_printf(result, ",\"ttlMs\":%d,\"cacheScope\":\"public\"", TOOLS_TTL_MS);
+	return 0;
+}
+
+static int
+method_tools_call(struct rpc_call *call, struct strbuf *result, struct rpc_error *err)
+{
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(call->params, "name");
+	const cJSON *arguments = cJSON_GetObjectItemCaseSensitive(call->params, "arguments");
+	const struct tool *tool;
+	struct tool_outcome out;
+
+	if (!cJSON_IsString(name))
+		return rpc_fail(err, 200, RPC_INVALID_PARAMS, "tools/call: params.name must be a string");
+	snprintf(call->tool, call->tool_cap, "%s", name->valuestring);
+	if (arguments != NULL && !cJSON_IsObject(arguments))
+		return rpc_fail(err, 200, RPC_INVALID_PARAMS,
+		    "tools/call: params.arguments must be an object");
+	tool = tools_find(name->valuestring, strlen(name->valuestring));
+	if (tool == NULL)
+		return rpc_fail(err, 200, RPC_INVALID_PARAMS, "Unknown tool: %.100s", name->valuestring);
+	if (tools_call(tool, call->doc, arguments, &out) < 0)
+		return rpc_fail(err, 200, RPC_INTERNAL_ERROR, "out of memory");
+	strbuf_puts(result, "\"content\":[{\"type\":\"text\",\"text\":");
+	strbuf_json_string(result, out.text.data, out.text.len);
+	strbuf_puts(result, "}]");
+	/* structuredContent arrived with 2025-06-18 (spec-notes §2). */
+	if (!out.is_error && call->version >= PROTO_2025_06_18) {
+		strbuf_puts(result, ",\"structuredContent\":");
+		strbuf_append(result, out.structured.data, out.structured.len);
+	}
+	strbuf_puts(result, out.is_error ? ",\"isError\":true" : ",\"isError\":false");
+	tools_outcome_free(&out);
+	return 0;
+}
+
+static int
+method_server_discover(struct rpc_call *call, struct strbuf *result, struct rpc_error *err)
+{
+	(void)call, (void)err;
+	strbuf_printf(result, "\"supportedVersions\":[\"%s\"],\"capabilities\":{\"tools\":{}},"
+	    "\"ttlMs\":%d,\"cacheScope\":\"public\"", proto_names[PROTO_2026_07_28], TOOLS_TTL_MS);
+	return 0;
+}
+
+#define ERA_LEGACY (1u << 0)
+#define ERA_MODERN (1u << 1)
+
+static const struct {
+	const char *name;
+	unsigned eras;
+	rpc_method_fn fn;
+} method_table[] = {
+	{"initialize", ERA_LEGACY, method_initialize},
+	{"ping", ERA_LEGACY, method_ping},
+	{"tools/list", ERA_LEGACY | ERA_MODERN, method_tools_list},
+	{"tools/call", ERA_LEGACY | ERA_MODERN, method_tools_call},
+	{"server/discover", ERA_MODERN, method_server_discover},
+};
+
+rpc_method_fn
+methods_find(const char *method, bool modern)
+{
+	unsigned era = modern ? ERA_MODERN : ERA_LEGACY;
+
+	for (size_t i = 0; i < sizeof(method_table) / sizeof(method_table[0]); i++)
+		if ((method_table[i].eras & era) && strcmp(method_table[i].name, method) == 0)
+			return method_table[i].fn;
+	return NULL;
+}
+
+int
+methods_init(void)
+{
+	for (int titled = 0; titled < 2; titled++) {
+		strbuf_init(&tools_list_json[titled]);
+		tools_write_list(&tools_list_json[titled], titled ? TOOLS_LIST_TITLE : 0);
+		if (!strbuf_ok(&tools_list_json[titled]))
+			return -1;
+	}
+	return 0;
+}
