@@ -94,6 +94,9 @@ respond(h2o_req_t *req, int status, const char *content_type, const char *body, 
 	req->res.status = status;
 	req->res.reason = reason_phrase(status);
 	req->res.content_length = len;
+	/* Draining: a request parsed before the signal still ends its connection. */
+	if (req->conn->ctx->shutdown_requested)
+		req->http1_is_persistent = 0;
 	if (content_type != NULL)
 		h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
 		    content_type, strlen(content_type));

@@ -1,0 +1,238 @@
+// The process model: flags and environment, the supervisor's restarts and
+// backoff, SIGHUP replacement, SIGTERM drain, and what children inherit.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import { startMcpd, mcpdBinary, waitUntil } from '../lib/mcpd.mjs';
+import { post, rpc, connect, readResponse, ACCEPT_BOTH } from '../lib/http.mjs';
+
+function runMcpd(args, env = {}) {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MCPD_')));
+  return spawnSync(mcpdBinary, args, { env: { ...clean, ...env }, encoding: 'utf8', timeout: 10000 });
+}
+
+const call = rpc(1, 'tools/call', { name: 'add_numbers', arguments: { a: 1, b: 2 } });
+
+test('bad flags and environment values exit 2 with one line naming the value', () => {
+  const cases = [
+    [['--port', '70000'], {}, /--port value '70000'.*0\.\.65535/],
+    [['--workers', '0'], {}, /--workers value '0'.*1\.\.256/],
+    [['--workers'], {}, /--workers needs a value/],
+    [['--max-body', '1GiB'], {}, /--max-body value '1GiB'/],
+    [['--log-level', 'loud'], {}, /--log-level value 'loud'.*debug, info, warn or error/],
+    [['--host', 'example.com'], {}, /--host value 'example.com'/],
+    [['--allowed-origins', 'evil'], {}, /--allowed-origins value 'evil'/],
+    [['--frobnicate'], {}, /unknown flag '--frobnicate'/],
+    [['stray'], {}, /unexpected argument 'stray'/],
+    [[], { MCPD_PORT: 'eighty' }, /MCPD_PORT value 'eighty'/],
+    [[], { MCPD_WORKERS: '' }, /MCPD_WORKERS is empty/],
+    [[], { MCPD_WORKER: '4' }, /unknown environment variable MCPD_WORKER/],
+  ];
+  for (const [args, env, pattern] of cases) {
+    const r = runMcpd(args, env);
+    assert.equal(r.status, 2, `${args.join(' ')} ${JSON.stringify(env)}: ${r.stderr}`);
+    assert.match(r.stderr, pattern);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+});
+
+test('a flag wins over its environment variable', async () => {
+  const server = await startMcpd({ workers: 1, env: { MCPD_WORKERS: '3', MCPD_LOG_LEVEL: 'warn' }, args: ['--log-level', 'info'] });
+  try {
+    const listening = server.logs.find((l) => l.event === 'listening');
+    assert.equal(listening.workers, 1);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('--help and --version exit 0', () => {
+  const help = runMcpd(['--help']);
+  assert.equal(help.status, 0);
+  for (const flag of ['--host', '--port', '--workers', '--max-body', '--shutdown-timeout', '--log-level', '--allowed-origins', 'MCPD_PORT']) {
+    assert.ok(help.stdout.includes(flag), flag);
+  }
+  const version = runMcpd(['--version']);
+  assert.equal(version.status, 0);
+  assert.match(version.stdout, /^mcpd \d+\.\d+\.\d+/);
+});
+
+test('a port in use is a clear error with exit status 1', async () => {
+  const blocker = net.createServer();
+  await new Promise((r) => blocker.listen(0, '127.0.0.1', r));
+  try {
+    const r = runMcpd(['--host', '127.0.0.1', '--port', String(blocker.address().port), '--auth', 'none']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /already in use/);
+  } finally {
+    blocker.close();
+  }
+});
+
+function childrenOf(pid) {
+  const kids = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === pid) kids.push({ pid: Number(entry), state: fields[0] });
+    } catch {
+      // the process went away while we looked
+    }
+  }
+  return kids;
+}
+
+test('a killed worker is replaced within a second and leaves no zombie', async () => {
+  const server = await startMcpd({ workers: 2 });
+  try {
+    const [victim] = server.workerPids();
+    process.kill(victim, 'SIGKILL');
+    const exited = await server.waitForLog((l) => l.event === 'worker_exited' && l.child_pid === victim);
+    assert.equal(exited.signal, 9);
+    const started = await server.waitForLog((l) => l.event === 'worker_started' && l.slot === exited.slot && l.child_pid !== victim);
+    await server.waitForLog((l) => l.event === 'worker_ready' && l.child_pid === started.child_pid);
+    assert.ok(Date.parse(started.time) - Date.parse(exited.time) < 1000, 'respawn was not immediate');
+    const kids = childrenOf(server.pid);
+    assert.equal(kids.length, 2, JSON.stringify(kids));
+    assert.ok(kids.every((k) => k.state !== 'Z'), JSON.stringify(kids));
+    assert.equal((await post(server.url, call)).status, 200);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('a worker that keeps dying is restarted with growing backoff, not in a busy loop', async () => {
+  const server = await startMcpd({ workers: 1 });
+  try {
+    const delays = [];
+    for (let round = 0; round < 4; round++) {
+      const [pid] = server.workerPids();
+      process.kill(pid, 'SIGKILL');
+      await server.waitForLog((l) => l.event === 'worker_exited' && l.child_pid === pid);
+      if (round > 0) {
+        const backoff = await server.waitForLog((l) => l.event === 'worker_backoff' && !delays.includes(l)).then((l) => l);
+        delays.push(backoff);
+      }
+      await server.waitForLog((l) => l.event === 'worker_ready' && l.child_pid !== pid && !server.logs.some((e) => e.event === 'worker_exited' && e.child_pid === l.child_pid), 40000);
+    }
+    const ms = delays.map((l) => Number(/restarting in (\d+) ms/.exec(l.msg)[1]));
+    assert.deepEqual(ms, [100, 200, 400]);
+    assert.equal((await post(server.url, call)).status, 200);
+  } finally {
+    await server.stop();
+  }
+});
+
+function openFds(pid) {
+  return fs.readdirSync(`/proc/${pid}/fd`).map((fd) => [Number(fd), fs.readlinkSync(`/proc/${pid}/fd/${fd}`)]);
+}
+
+test('workers inherit only stdio, the listener and their own fds', async () => {
+  const server = await startMcpd({ workers: 2 });
+  try {
+    const [a, b] = server.workerPids();
+    const listener = openFds(server.pid).find(([fd, t]) => fd > 2 && t.startsWith('socket:'))[1];
+    const supervisorPipes = openFds(server.pid).map(([, t]) => t).filter((t) => t.startsWith('pipe:'));
+    for (const [pid, other] of [[a, b], [b, a]]) {
+      const fds = openFds(pid).filter(([fd]) => fd > 2).map(([, t]) => t);
+      const otherFds = openFds(other).map(([, t]) => t);
+      const kinds = fds.map((t) => t.replace(/\d+/g, 'N')).sort();
+      // The shared listener, its own epoll, signalfd and h2o's wake-up pipe (both ends).
+      assert.deepEqual(kinds, ['anon_inode:[eventpoll]', 'anon_inode:[signalfd]', 'pipe:[N]', 'pipe:[N]', 'socket:[N]'], JSON.stringify(fds));
+      assert.ok(fds.includes(listener), 'the listener is the shared one');
+      for (const pipe of fds.filter((t) => t.startsWith('pipe:'))) {
+        assert.ok(!otherFds.includes(pipe) && !supervisorPipes.includes(pipe), `${pipe} is shared with another process`);
+      }
+    }
+  } finally {
+    await server.stop();
+  }
+});
+
+// Keeps `concurrency` keep-alive request loops busy until stopped; counts results.
+function startLoad(url, concurrency) {
+  const stats = { ok: 0, failed: 0, running: true };
+  const loops = Array.from({ length: concurrency }, async () => {
+    while (stats.running) {
+      try {
+        const res = await post(url, call);
+        if (res.status === 200) stats.ok++;
+        else stats.failed++;
+      } catch {
+        stats.failed++;
+      }
+    }
+  });
+  stats.stop = async () => {
+    stats.running = false;
+    await Promise.all(loops);
+    return stats;
+  };
+  return stats;
+}
+
+test('kill -9 of a worker under load: the service keeps answering', async () => {
+  const server = await startMcpd({ workers: 2 });
+  try {
+    const load = startLoad(server.url, 8);
+    await waitUntil(() => load.ok >= 200, 20000, '200 successful calls before the kill');
+    const [victim] = server.workerPids();
+    process.kill(victim, 'SIGKILL');
+    await server.waitForLog((l) => l.event === 'worker_exited' && l.child_pid === victim);
+    const okAtKill = load.ok;
+    await waitUntil(() => load.ok >= okAtKill + 200, 20000, '200 more successful calls after the kill');
+    const stats = await load.stop();
+    // Only requests in flight on the killed worker may fail: at most one per connection.
+    assert.ok(stats.failed <= 8, `failed ${stats.failed}`);
+    await server.waitForLog((l) => l.event === 'worker_ready' && l.child_pid !== victim && !server.logs.slice(0, 4).includes(l));
+  } finally {
+    await server.stop();
+  }
+});
+
+test('SIGHUP replaces every worker without a failed request', async () => {
+  const server = await startMcpd({ workers: 2 });
+  try {
+    const before = server.workerPids().sort();
+    const load = startLoad(server.url, 4);
+    await waitUntil(() => load.ok >= 100, 20000, '100 calls before SIGHUP');
+    process.kill(server.pid, 'SIGHUP');
+    await server.waitForLog((l) => l.event === 'reload_done', 20000);
+    const okAtReload = load.ok;
+    await waitUntil(() => load.ok >= okAtReload + 100, 20000, '100 calls after the reload');
+    const stats = await load.stop();
+    assert.equal(stats.failed, 0);
+    const after = server.workerPids().sort();
+    assert.equal(after.length, 2);
+    assert.ok(after.every((pid) => !before.includes(pid)), `${before} -> ${after}`);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('SIGTERM lets an in-flight request finish, then exits 0', async () => {
+  const server = await startMcpd({ workers: 1, args: ['--shutdown-timeout', '10'] });
+  const body = JSON.stringify(call);
+  const worker = server.workerPids()[0];
+  const idleFds = fs.readdirSync(`/proc/${worker}/fd`).length;
+  const sock = await connect(server.port);
+  // Headers and half the body: the request is in flight when SIGTERM arrives.
+  sock.write(`POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAccept: ${ACCEPT_BOTH}\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 20)}`);
+  await waitUntil(() => fs.readdirSync(`/proc/${worker}/fd`).length > idleFds, 5000, 'the worker to accept the connection');
+  process.kill(server.pid, 'SIGTERM');
+  await server.waitForLog((l) => l.event === 'worker_draining');
+  const responded = readResponse(sock);
+  sock.write(body.slice(20));
+  const res = await responded;
+  assert.equal(res.status, 200);
+  assert.match(res.head, /connection: close/i);
+  assert.equal(JSON.parse(res.body).result?.content[0].text, "3", res.body);
+  const { code } = await server.exited;
+  assert.equal(code, 0);
+  // New connections are refused once it is gone.
+  await assert.rejects(connect(server.port));
+});
