@@ -238,68 +238,87 @@ reply_with_error(struct envelope *env, const cJSON *id, struct rpc_error *err,
 	strbuf_free(&err->data);
 }
 
-/* Answers one JSON-RPC message (a request, notification or response). */
-static void
-handle_message(struct envelope *env, const cJSON *msg, bool in_batch, struct strbuf *out,
-    struct reply *reply)
+/*
+ * Checks the JSON-RPC 2.0 shape of a message.  Returns NULL when it is a
+ * request, a notification or a response, else what is wrong with it.
+ */
+static const char *
+envelope_problem(const struct json_doc *doc, const cJSON *msg)
 {
 	const cJSON *jsonrpc = cJSON_GetObjectItemCaseSensitive(msg, "jsonrpc");
 	const cJSON *method = cJSON_GetObjectItemCaseSensitive(msg, "method");
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
 	const cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
-	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(params, "_meta");
+
+	if (!cJSON_IsObject(msg) || !cJSON_IsString(jsonrpc) || strcmp(jsonrpc->valuestring, "2.0") != 0)
+		return "Invalid Request: not a JSON-RPC 2.0 message";
+	if (method == NULL) {
+		if (id_valid(doc, id) && (cJSON_HasObjectItem(msg, "result") || cJSON_HasObjectItem(msg, "error")))
+			return NULL;
+		return "Invalid Request: no method";
+	}
+	if (!cJSON_IsString(method))
+		return "Invalid Request: method must be a string";
+	if (id != NULL && !id_valid(doc, id))
+		return "Invalid Request: id must be a string or an integer";
+	if (params != NULL && !cJSON_IsObject(params))
+		return "Invalid Request: params must be an object";
+	return NULL;
+}
+
+/* Applies the header and version rules of the message's era. */
+static int
+check_era(struct envelope *env, struct rpc_call *call, bool in_batch, struct rpc_error *err)
+{
+	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(call->params, "_meta");
+
+	call->modern = cJSON_HasObjectItem(meta, META_PROTOCOL_VERSION);
+	if (!call->modern)
+		return check_legacy(env, call->method, call->params, &call->version, err);
+	call->version = PROTO_2026_07_28;
+	if (in_batch)
+		return rpc_fail(err, 400, RPC_INVALID_REQUEST,
+		    "Invalid Request: 2026-07-28 messages cannot be batched");
+	return check_modern(env, meta, call->method, call->params, err);
+}
+
+/* Answers one JSON-RPC message (a request, notification or response). */
+static void
+handle_message(struct envelope *env, const cJSON *msg, bool in_batch, struct strbuf *out,
+    struct reply *reply)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
+	const cJSON *method = cJSON_GetObjectItemCaseSensitive(msg, "method");
+	const char *problem = envelope_problem(env->doc, msg);
 	struct rpc_error err = {0};
 	struct rpc_call call = {.doc = env->doc, .tool = env->res->tool,
 	    .tool_cap = sizeof(env->res->tool)};
-	bool modern;
 
-	if (!cJSON_IsObject(msg) || !cJSON_IsString(jsonrpc) || strcmp(jsonrpc->valuestring, "2.0") != 0) {
-		rpc_fail(&err, 400, RPC_INVALID_REQUEST, "Invalid Request: not a JSON-RPC 2.0 message");
-		reply_with_error(env, id_valid(env->doc, id) ? id : NULL, &err, out, reply);
+	if (!id_valid(env->doc, id))
+		id = NULL;
+	if (problem != NULL) {
+		rpc_fail(&err, 400, RPC_INVALID_REQUEST, "%s", problem);
+		reply_with_error(env, id, &err, out, reply);
 		return;
 	}
 	if (method == NULL) {
 		/* A client's response to us: we never ask, so there is nothing to do. */
-		if (id_valid(env->doc, id) && (cJSON_HasObjectItem(msg, "result") || cJSON_HasObjectItem(msg, "error"))) {
-			*reply = (struct reply){.status = 202};
-			return;
-		}
-		rpc_fail(&err, 400, RPC_INVALID_REQUEST, "Invalid Request: no method");
-		reply_with_error(env, id_valid(env->doc, id) ? id : NULL, &err, out, reply);
-		return;
-	}
-	if (!cJSON_IsString(method) || (id != NULL && !id_valid(env->doc, id)) ||
-	    (params != NULL && !cJSON_IsObject(params))) {
-		rpc_fail(&err, 400, RPC_INVALID_REQUEST, !cJSON_IsString(method) ?
-		    "Invalid Request: method must be a string" : id != NULL && !id_valid(env->doc, id) ?
-		    "Invalid Request: id must be a string or an integer" :
-		    "Invalid Request: params must be an object");
-		reply_with_error(env, id_valid(env->doc, id) ? id : NULL, &err, out, reply);
-		return;
-	}
-	snprintf(env->res->rpc_method, sizeof(env->res->rpc_method), "%s", method->valuestring);
-	call.method = method->valuestring;
-	call.params = params;
-	modern = cJSON_HasObjectItem(meta, META_PROTOCOL_VERSION);
-	call.modern = modern;
-	call.version = PROTO_2026_07_28;
-	if (modern ? (in_batch ? rpc_fail(&err, 400, RPC_INVALID_REQUEST,
-	    "Invalid Request: 2026-07-28 messages cannot be batched") :
-	    check_modern(env, meta, call.method, params, &err)) :
-	    check_legacy(env, call.method, params, &call.version, &err)) {
-		reply_with_error(env, id, &err, out, reply);
-		return;
-	}
-	if (id == NULL) {
 		*reply = (struct reply){.status = 202};
 		return;
 	}
-	if (in_batch && strcmp(call.method, "initialize") == 0) {
+	call.method = method->valuestring;
+	call.params = cJSON_GetObjectItemCaseSensitive(msg, "params");
+	snprintf(env->res->rpc_method, sizeof(env->res->rpc_method), "%s", call.method);
+	if (check_era(env, &call, in_batch, &err) < 0) {
+		reply_with_error(env, id, &err, out, reply);
+	} else if (id == NULL) {
+		*reply = (struct reply){.status = 202};	/* a notification */
+	} else if (in_batch && strcmp(call.method, "initialize") == 0) {
 		rpc_fail(&err, 400, RPC_INVALID_REQUEST, "Invalid Request: initialize cannot be batched");
 		reply_with_error(env, id, &err, out, reply);
-		return;
+	} else {
+		answer_request(env, &call, id, out, reply);
 	}
-	answer_request(env, &call, id, out, reply);
 }
 
 /* JSON-RPC batches exist only in 2025-03-26 (removed by 2025-06-18). */
