@@ -183,11 +183,8 @@ handle_mcp_post(h2o_req_t *req)
 	struct request_note note;
 	enum reply_format format;
 
-	if (transport_negotiate(header(req, H2O_TOKEN_ACCEPT), &format) < 0) {
-		respond_rpc_error(req, 406, -32000,
-		    "Not Acceptable: the client must accept application/json and text/event-stream");
-		return;
-	}
+	/* 406 belongs to the 2025 wire only, so mcp_handle decides it. */
+	in.accepts_json_and_sse = transport_negotiate(header(req, H2O_TOKEN_ACCEPT), &format);
 	if (!transport_is_json(header(req, H2O_TOKEN_CONTENT_TYPE))) {
 		respond_rpc_error(req, 415, -32000,
 		    "Unsupported Media Type: Content-Type must be application/json");

@@ -136,87 +136,155 @@ answer_request(struct envelope *env, struct rpc_call *call, const cJSON *id,
 	reply->has_body = true;
 }
 
-/* Decodes the `=?base64?...?=` form a client uses for non-ASCII header values. */
-static bool
-header_matches(struct header_value h, const char *expected)
+/* Strips the optional whitespace (SP, HTAB) around a header value. */
+static struct header_value
+header_trimmed(struct header_value h)
+{
+	while (h.len > 0 && (h.base[0] == ' ' || h.base[0] == '\t'))
+		h.base++, h.len--;
+	while (h.len > 0 && (h.base[h.len - 1] == ' ' || h.base[h.len - 1] == '\t'))
+		h.len--;
+	return h;
+}
+
+enum header_match { HEADER_ABSENT, HEADER_EQUAL, HEADER_DIFFERENT, HEADER_BAD_ENCODING };
+
+/*
+ * Compares an Mcp-Method / Mcp-Name value with the body's.  A value a client
+ * could not send as plain visible ASCII arrives as `=?base64?...?=`: canonical
+ * padded base64 of UTF-8 (2026-07-28 streamable-http §Value Encoding).
+ */
+static enum header_match
+header_match(struct header_value raw, const char *expected)
 {
 	static const char prefix[] = "=?base64?", suffix[] = "?=";
-	unsigned char decoded[512];
+	const size_t plen = sizeof(prefix) - 1, slen = sizeof(suffix) - 1;
+	struct header_value h = header_trimmed(raw);
+	unsigned char decoded[1024];
 	size_t decoded_len;
-	const char *b64;
-	size_t b64_len;
+	const char *end;
 
 	if (h.base == NULL)
-		return false;
-	if (h.len < sizeof(prefix) + sizeof(suffix) - 2 || memcmp(h.base, prefix, sizeof(prefix) - 1) != 0 ||
-	    memcmp(h.base + h.len - 2, suffix, 2) != 0)
-		return header_equals(h, expected);
-	b64 = h.base + sizeof(prefix) - 1;
-	b64_len = h.len - (sizeof(prefix) - 1) - 2;
-	if (sodium_base642bin(decoded, sizeof(decoded), b64, b64_len, NULL, &decoded_len, NULL,
-	    sodium_base64_VARIANT_ORIGINAL) != 0)
-		return false;
-	return decoded_len == strlen(expected) && memcmp(decoded, expected, decoded_len) == 0;
+		return HEADER_ABSENT;
+	if (h.len < plen + slen || memcmp(h.base, prefix, plen) != 0 ||
+	    memcmp(h.base + h.len - slen, suffix, slen) != 0)
+		return header_equals(h, expected) ? HEADER_EQUAL : HEADER_DIFFERENT;
+	if (sodium_base642bin(decoded, sizeof(decoded), h.base + plen, h.len - plen - slen, NULL,
+	    &decoded_len, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    end != h.base + h.len - slen || !utf8_valid((const char *)decoded, decoded_len))
+		return HEADER_BAD_ENCODING;
+	return decoded_len == strlen(expected) && memcmp(decoded, expected, decoded_len) == 0 ?
+	    HEADER_EQUAL : HEADER_DIFFERENT;
+}
+
+static int
+unsupported_version(struct rpc_error *err, const char *requested)
+{
+	strbuf_printf(&err->data, "{\"supported\":[\"%s\"],\"requested\":",
+	    proto_names[PROTO_2026_07_28]);
+	strbuf_json_string(&err->data, requested, strlen(requested));
+	strbuf_putc(&err->data, '}');
+	return rpc_fail(err, 400, RPC_UNSUPPORTED_VERSION, "Unsupported protocol version: %.64s",
+	    requested);
+}
+
+/* Mcp-Method on every request, Mcp-Name where the body names a tool. */
+static int
+check_standard_headers(struct envelope *env, const char *method, const cJSON *params,
+    struct rpc_error *err)
+{
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(params, "name");
+
+	switch (header_match(env->req->method, method)) {
+	case HEADER_EQUAL:
+		break;
+	case HEADER_ABSENT:
+		return rpc_fail(err, 400, RPC_HEADER_MISMATCH, "Bad Request: missing Mcp-Method header");
+	default:
+		return rpc_fail(err, 400, RPC_HEADER_MISMATCH,
+		    "Bad Request: the Mcp-Method header does not match the body's method");
+	}
+	if (strcmp(method, "tools/call") != 0 || !cJSON_IsString(name))
+		return 0;
+	switch (header_match(env->req->name, name->valuestring)) {
+	case HEADER_EQUAL:
+		return 0;
+	case HEADER_ABSENT:
+		return rpc_fail(err, 400, RPC_HEADER_MISMATCH, "Bad Request: missing Mcp-Name header");
+	case HEADER_BAD_ENCODING:
+		return rpc_fail(err, 400, RPC_HEADER_MISMATCH,
+		    "Bad Request: invalid Base64 sentinel value in Mcp-Name");
+	default:
+		return rpc_fail(err, 400, RPC_HEADER_MISMATCH,
+		    "Bad Request: the Mcp-Name header does not match params.name");
+	}
 }
 
 /*
- * The 2026-07-28 checks, in the order of spec-notes §1.3.  Returns 0 when the
- * request may be dispatched, or -1 with err filled.
+ * The 2026-07-28 checks, in the order the conformance suite and the SDK
+ * agree on: envelope, header/body agreement, version, required headers.
+ * Notifications skip the standard headers.  Returns 0 or -1 with err.
  */
 static int
 check_modern(struct envelope *env, const cJSON *meta, const char *method,
-    const cJSON *params, struct rpc_error *err)
+    const cJSON *params, bool is_notification, struct rpc_error *err)
 {
 	const cJSON *claim = cJSON_GetObjectItemCaseSensitive(meta, META_PROTOCOL_VERSION);
 	const cJSON *caps = cJSON_GetObjectItemCaseSensitive(meta, META_CLIENT_CAPABILITIES);
+	struct header_value header = header_trimmed(env->req->protocol_version);
 	enum proto version;
 
-	if (!cJSON_IsString(claim) ||
-	    proto_parse(claim->valuestring, strlen(claim->valuestring), &version) < 0 ||
-	    version < PROTO_FIRST_MODERN) {
-		strbuf_printf(&err->data, "{\"supported\":[\"%s\"],\"requested\":",
-		    proto_names[PROTO_2026_07_28]);
-		if (cJSON_IsString(claim))
-			strbuf_json_string(&err->data, claim->valuestring, strlen(claim->valuestring));
-		else
-			strbuf_puts(&err->data, "null");
-		strbuf_putc(&err->data, '}');
-		return rpc_fail(err, 400, RPC_UNSUPPORTED_VERSION, "Unsupported protocol version");
-	}
-	if (!header_equals(env->req->protocol_version, claim->valuestring))
-		return rpc_fail(err, 400, RPC_HEADER_MISMATCH,
-		    "MCP-Protocol-Version header must be present and equal %s", claim->valuestring);
+	if (!cJSON_IsString(claim))
+		return rpc_fail(err, 400, RPC_INVALID_PARAMS,
+		    "Invalid params: _meta " META_PROTOCOL_VERSION " must be a string");
 	if (!cJSON_IsObject(caps))
 		return rpc_fail(err, 400, RPC_INVALID_PARAMS,
-		    "params._meta must carry " META_CLIENT_CAPABILITIES);
-	if (!header_matches(env->req->method, method))
+		    "Invalid params: _meta must carry " META_CLIENT_CAPABILITIES " (an object)");
+	if (header.base != NULL && !header_equals(header, claim->valuestring))
 		return rpc_fail(err, 400, RPC_HEADER_MISMATCH,
-		    "Mcp-Method header must be present and equal the request's method");
-	if (strcmp(method, "tools/call") == 0) {
-		const cJSON *name = cJSON_GetObjectItemCaseSensitive(params, "name");
+		    "Bad Request: the MCP-Protocol-Version header and params._meta name different versions");
+	if (proto_parse(claim->valuestring, strlen(claim->valuestring), &version) < 0 ||
+	    version < PROTO_FIRST_MODERN)
+		return unsupported_version(err, claim->valuestring);
+	if (header.base == NULL)
+		return rpc_fail(err, 400, RPC_HEADER_MISMATCH,
+		    "Bad Request: missing MCP-Protocol-Version header");
+	if (is_notification)
+		return 0;
+	return check_standard_headers(env, method, params, err);
+}
 
-		if (cJSON_IsString(name) && !header_matches(env->req->name, name->valuestring))
-			return rpc_fail(err, 400, RPC_HEADER_MISMATCH,
-			    "Mcp-Name header must be present and equal params.name");
-	}
-	return 0;
+/* The 2025 transports require clients to accept both reply formats. */
+static int
+not_acceptable(struct rpc_error *err)
+{
+	return rpc_fail(err, 406, RPC_TRANSPORT_ERROR,
+	    "Not Acceptable: the client must accept application/json and text/event-stream");
 }
 
 /*
  * The 2025 wire.  MCP-Protocol-Version came with 2025-06-18; without it the
  * server assumes 2025-03-26 (2025-06-18 transports §Protocol Version Header).
+ * Legacy refusals never use -32020..-32022: clients read those as proof of
+ * the 2026 wire.
  */
 static int
 check_legacy(struct envelope *env, const char *method, const cJSON *params,
     enum proto *version, struct rpc_error *err)
 {
-	struct header_value h = env->req->protocol_version;
+	struct header_value h = header_trimmed(env->req->protocol_version);
 
+	if (!env->req->accepts_json_and_sse)
+		return not_acceptable(err);
 	*version = PROTO_2025_03_26;
-	if (h.base != NULL && (proto_parse(h.base, h.len, version) < 0 || *version >= PROTO_FIRST_MODERN))
+	if (h.base != NULL && proto_parse(h.base, h.len, version) < 0)
 		return rpc_fail(err, 400, RPC_TRANSPORT_ERROR,
-		    "Bad Request: unsupported MCP-Protocol-Version (supported: 2025-03-26, "
-		    "2025-06-18, 2025-11-25; 2026-07-28 requests carry params._meta)");
+		    "Bad Request: unsupported MCP-Protocol-Version %.*s (supported: 2025-03-26, "
+		    "2025-06-18, 2025-11-25, 2026-07-28)", (int)(h.len > 32 ? 32 : h.len), h.base);
+	if (*version >= PROTO_FIRST_MODERN)
+		return rpc_fail(err, 400, RPC_INVALID_PARAMS,
+		    "Invalid params: MCP-Protocol-Version %s needs params._meta with "
+		    META_PROTOCOL_VERSION " and " META_CLIENT_CAPABILITIES, proto_names[*version]);
 	if (strcmp(method, "initialize") == 0) {
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(params, "protocolVersion");
 
@@ -268,7 +336,8 @@ envelope_problem(const struct json_doc *doc, const cJSON *msg)
 
 /* Applies the header and version rules of the message's era. */
 static int
-check_era(struct envelope *env, struct rpc_call *call, bool in_batch, struct rpc_error *err)
+check_era(struct envelope *env, struct rpc_call *call, bool in_batch, bool is_notification,
+    struct rpc_error *err)
 {
 	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(call->params, "_meta");
 
@@ -279,7 +348,7 @@ check_era(struct envelope *env, struct rpc_call *call, bool in_batch, struct rpc
 	if (in_batch)
 		return rpc_fail(err, 400, RPC_INVALID_REQUEST,
 		    "Invalid Request: 2026-07-28 messages cannot be batched");
-	return check_modern(env, meta, call->method, call->params, err);
+	return check_modern(env, meta, call->method, call->params, is_notification, err);
 }
 
 /* Answers one JSON-RPC message (a request, notification or response). */
@@ -309,7 +378,7 @@ handle_message(struct envelope *env, const cJSON *msg, bool in_batch, struct str
 	call.method = method->valuestring;
 	call.params = cJSON_GetObjectItemCaseSensitive(msg, "params");
 	snprintf(env->res->rpc_method, sizeof(env->res->rpc_method), "%s", call.method);
-	if (check_era(env, &call, in_batch, &err) < 0) {
+	if (check_era(env, &call, in_batch, id == NULL, &err) < 0) {
 		reply_with_error(env, id, &err, out, reply);
 	} else if (id == NULL) {
 		*reply = (struct reply){.status = 202};	/* a notification */
@@ -330,6 +399,11 @@ handle_batch(struct envelope *env, struct strbuf *out, struct reply *reply)
 	struct rpc_error err = {0};
 	bool any = false;
 
+	if (!env->req->accepts_json_and_sse) {
+		not_acceptable(&err);
+		reply_with_error(env, NULL, &err, out, reply);
+		return;
+	}
 	if ((h.base != NULL && !header_equals(h, "2025-03-26")) || cJSON_GetArraySize(env->doc->root) == 0) {
 		rpc_fail(&err, 400, RPC_INVALID_REQUEST, h.base != NULL && !header_equals(h, "2025-03-26") ?
 		    "Invalid Request: batches are not allowed after protocol version 2025-03-26" :

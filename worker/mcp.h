@@ -7,6 +7,7 @@
 #ifndef MCPD_WORKER_MCP_H
 #define MCPD_WORKER_MCP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "worker/transport.h"
@@ -17,6 +18,7 @@ struct mcp_request {
 	struct header_value protocol_version;	/* MCP-Protocol-Version */
 	struct header_value method;		/* Mcp-Method */
 	struct header_value name;		/* Mcp-Name */
+	bool accepts_json_and_sse;		/* Accept lists both (2025 wire: else 406) */
 };
 
 struct mcp_response {

@@ -15,8 +15,16 @@ const char *const proto_names[PROTO_COUNT] = {
 	[PROTO_2026_07_28] = "2026-07-28",
 };
 
-/* Tools never change while the server runs: clients may cache the list. */
-#define TOOLS_TTL_MS 3600000
+/*
+ * What the server offers.  Prompts and resources are offered empty, as the
+ * reference FastMCP server does, so that clients listing them get an empty
+ * list rather than an error; nothing ever changes, hence no listChanged.
+ */
+#define SERVER_CAPABILITIES "{\"tools\":{\"listChanged\":false},\"prompts\":{\"listChanged\":false}," \
+	"\"resources\":{\"subscribe\":false,\"listChanged\":false}}"
+
+/* Lists never change while the server runs: clients may cache them. */
+#define LIST_TTL_MS 3600000
 
 /* tools/list results, built once: [0] without titles (2025-03-26), [1] with. */
 static struct strbuf tools_list_json[2];
@@ -68,8 +76,8 @@ method_initialize(struct rpc_call *call, struct strbuf *result, struct rpc_error
 	if (proto_parse(requested->valuestring, strlen(requested->valuestring), &version) < 0 ||
 	    version >= PROTO_FIRST_MODERN)
 		version = PROTO_LATEST_LEGACY;
-	strbuf_printf(result, "\"protocolVersion\":\"%s\",\"capabilities\":{\"tools\":{}},"
-	    "\"serverInfo\":", proto_names[version]);
+	strbuf_printf(result, "\"protocolVersion\":\"%s\",\"capabilities\":" SERVER_CAPABILITIES
+	    ",\"serverInfo\":", proto_names[version]);
 	write_server_info(result, version >= PROTO_2025_06_18);
 	return 0;
 }
@@ -81,19 +89,63 @@ method_ping(struct rpc_call *call, struct strbuf *result, struct rpc_error *err)
 	return 0;
 }
 
+/*
+ * Writes a list result: `"key":items` plus, on the 2026-07-28 wire, the
+ * caching hints.  Every list fits on one page, so no cursor can be valid.
+ */
+static int
+write_list(struct rpc_call *call, struct strbuf *result, struct rpc_error *err,
+    const char *key, const char *items, size_t items_len)
+{
+	if (cJSON_GetObjectItemCaseSensitive(call->params, "cursor") != NULL)
+		return rpc_fail(err, 200, RPC_INVALID_PARAMS, "%s: invalid cursor", call->method);
+	strbuf_printf(result, "\"%s\":", key);
+	strbuf_append(result, items, items_len);
+	if (call->modern)
+		strbuf_printf(result, ",\"ttlMs\":%d,\"cacheScope\":\"public\"", LIST_TTL_MS);
+	return 0;
+}
+
 static int
 method_tools_list(struct rpc_call *call, struct strbuf *result, struct rpc_error *err)
 {
 	const struct strbuf *list = &tools_list_json[call->version >= PROTO_2025_06_18];
 
-	/* Every tool fits on one page, so no cursor we hand out can exist. */
-	if (cJSON_GetObjectItemCaseSensitive(call->params, "cursor") != NULL)
-		return rpc_fail(err, 200, RPC_INVALID_PARAMS, "tools/list: invalid cursor");
-	strbuf_puts(result, "\"tools\":");
-	strbuf_append(result, list->data, list->len);
-	if (call->modern)
-		strbuf_printf(result, ",\"ttlMs\":%d,\"cacheScope\":\"public\"", TOOLS_TTL_MS);
-	return 0;
+	return write_list(call, result, err, "tools", list->data, list->len);
+}
+
+static int
+method_prompts_list(struct rpc_call *call, struct strbuf *result, struct rpc_error *err)
+{
+	return write_list(call, result, err, "prompts", "[]", 2);
+}
+
+static int
+method_resources_list(struct rpc_call *call, struct strbuf *result, struct rpc_error *err)
+{
+	return write_list(call, result, err, "resources", "[]", 2);
+}
+
+static int
+method_resource_templates_list(struct rpc_call *call, struct strbuf *result, struct rpc_error *err)
+{
+	return write_list(call, result, err, "resourceTemplates", "[]", 2);
+}
+
+static int
+method_prompts_get(struct rpc_call *call, struct strbuf *result, struct rpc_error *err)
+{
+	(void)call, (void)result;
+	return rpc_fail(err, 200, RPC_INVALID_PARAMS, "prompts/get: no such prompt (this server has none)");
+}
+
+/* -32002 was retired by 2026-07-28, which uses -32602 (spec-notes §1.6). */
+static int
+method_resources_read(struct rpc_call *call, struct strbuf *result, struct rpc_error *err)
+{
+	(void)result;
+	return rpc_fail(err, 200, call->modern ? RPC_INVALID_PARAMS : RPC_RESOURCE_NOT_FOUND,
+	    "Resource not found (this server has no resources)");
 }
 
 static int
@@ -132,8 +184,8 @@ static int
 method_server_discover(struct rpc_call *call, struct strbuf *result, struct rpc_error *err)
 {
 	(void)call, (void)err;
-	strbuf_printf(result, "\"supportedVersions\":[\"%s\"],\"capabilities\":{\"tools\":{}},"
-	    "\"ttlMs\":%d,\"cacheScope\":\"public\"", proto_names[PROTO_2026_07_28], TOOLS_TTL_MS);
+	strbuf_printf(result, "\"supportedVersions\":[\"%s\"],\"capabilities\":" SERVER_CAPABILITIES ","
+	    "\"ttlMs\":%d,\"cacheScope\":\"public\"", proto_names[PROTO_2026_07_28], LIST_TTL_MS);
 	return 0;
 }
 
@@ -149,6 +201,11 @@ static const struct {
 	{"ping", ERA_LEGACY, method_ping},
 	{"tools/list", ERA_LEGACY | ERA_MODERN, method_tools_list},
 	{"tools/call", ERA_LEGACY | ERA_MODERN, method_tools_call},
+	{"prompts/list", ERA_LEGACY | ERA_MODERN, method_prompts_list},
+	{"prompts/get", ERA_LEGACY | ERA_MODERN, method_prompts_get},
+	{"resources/list", ERA_LEGACY | ERA_MODERN, method_resources_list},
+	{"resources/templates/list", ERA_LEGACY | ERA_MODERN, method_resource_templates_list},
+	{"resources/read", ERA_LEGACY | ERA_MODERN, method_resources_read},
 	{"server/discover", ERA_MODERN, method_server_discover},
 };
 

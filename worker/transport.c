@@ -128,19 +128,19 @@ accept_quality(struct header_value accept, const char *type, size_t typelen)
 	return best;
 }
 
-int
+bool
 transport_negotiate(struct header_value accept, enum reply_format *format)
 {
 	int json, sse;
 
+	*format = REPLY_JSON;
 	if (accept.base == NULL)
-		return -1;
+		return false;
 	json = accept_quality(accept, "application/json", 16);
 	sse = accept_quality(accept, "text/event-stream", 17);
-	if (json == 0 || sse == 0)
-		return -1;
-	*format = json >= sse ? REPLY_JSON : REPLY_SSE;
-	return 0;
+	if (sse > json)
+		*format = REPLY_SSE;
+	return json > 0 && sse > 0;
 }
 
 bool

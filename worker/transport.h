@@ -28,11 +28,11 @@ bool transport_origin_allowed(const struct config *cfg, struct header_value orig
 enum reply_format { REPLY_JSON, REPLY_SSE };
 
 /**
- * Reads Accept.  A client must accept both application/json and
- * text/event-stream (wildcards count); returns 0 and the format to answer
- * in, or -1 for 406.
+ * Reads Accept.  Returns true when it accepts both application/json and
+ * text/event-stream (wildcards count), as MCP clients must.  *format is the
+ * one to answer in: SSE only when the client ranks it above JSON.
  */
-int transport_negotiate(struct header_value accept, enum reply_format *format);
+bool transport_negotiate(struct header_value accept, enum reply_format *format);
 
 /** True when Content-Type is application/json (parameters allowed). */
 bool transport_is_json(struct header_value content_type);

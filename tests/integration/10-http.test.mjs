@@ -143,7 +143,7 @@ test('JSON-RPC errors carry the codes the specification names', async () => {
   assert.equal(nullId.status, 400);
   assert.equal(nullId.json.error.code, -32600);
 
-  const unknown = await post(server.url, rpc(4, 'resources/list'));
+  const unknown = await post(server.url, rpc(4, 'completion/complete'));
   assert.equal(unknown.status, 200);
   assert.equal(unknown.json.error.code, -32601);
   assert.equal(unknown.json.id, 4);
@@ -238,4 +238,46 @@ test('HTTP/2 is not offered: an h2c upgrade is answered as HTTP/1.1', async () =
   const res = await readResponse(sock);
   assert.equal(res.status, 200);
   sock.destroy();
+});
+
+const modernMeta = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientCapabilities': {},
+};
+const modernHeaders = (method, name) => ({
+  'mcp-protocol-version': '2026-07-28',
+  'mcp-method': method,
+  ...(name ? { 'mcp-name': name } : {}),
+});
+
+test('2026-07-28 requests are not refused for their Accept header (406 is a 2025 rule)', async () => {
+  const res = await post(server.url, rpc(1, 'tools/list', { _meta: modernMeta }), {
+    ...modernHeaders('tools/list'),
+    accept: 'application/json',
+  });
+  assert.equal(res.status, 200);
+  assert.equal(res.json.result.resultType, 'complete');
+});
+
+test('a 2026-07-28 header without the _meta envelope is 400 -32602 with the id echoed', async () => {
+  const res = await post(server.url, rpc('d1', 'server/discover', {}), modernHeaders('server/discover'));
+  assert.equal(res.status, 400);
+  assert.equal(res.json.error.code, -32602);
+  assert.equal(res.json.id, 'd1');
+});
+
+test('2026-07-28: Mcp-Name must match, also in its base64 form', async () => {
+  const body = rpc(3, 'tools/call', { name: 'add_numbers', arguments: { a: 1, b: 2 }, _meta: modernMeta });
+  const ok = await post(server.url, body, modernHeaders('tools/call', `=?base64?${Buffer.from('add_numbers').toString('base64')}?=`));
+  assert.equal(ok.status, 200);
+  assert.equal(ok.json.result.structuredContent.result, 3);
+  const wrong = await post(server.url, body, modernHeaders('tools/call', 'multiply_numbers'));
+  assert.equal(wrong.status, 400);
+  assert.equal(wrong.json.error.code, -32020);
+  assert.equal(wrong.json.id, 3);
+  const unpadded = await post(server.url, body, modernHeaders('tools/call', '=?base64?YWRkX251bWJlcnM?='));
+  assert.equal(unpadded.status, 400);
+  const removed = await post(server.url, rpc(4, 'ping', { _meta: modernMeta }), modernHeaders('ping'));
+  assert.equal(removed.status, 404);
+  assert.equal(removed.json.error.code, -32601);
 });
