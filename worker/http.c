@@ -49,20 +49,50 @@ reason_phrase(int status)
 	return "Unknown";
 }
 
-/* Log fields gathered while a request is answered. */
-struct request_note {
-	const char *rpc_method;
-	const char *tool;
-};
+/*
+ * Log fields gathered while a request is answered ride in req->env as
+ * key/value pairs: the log line is written by a logger after the response has
+ * gone out, when the handler's locals are long gone.
+ */
+#define NOTE_RPC_METHOD "mcpd.rpc_method"
+#define NOTE_TOOL "mcpd.tool"
 
 static void
-log_request(h2o_req_t *req, const struct request_note *note)
+note_set(h2o_req_t *req, const char *key, const char *value)
+{
+	if (value == NULL || value[0] == '\0')
+		return;
+	h2o_vector_reserve(&req->pool, &req->env, req->env.size + 2);
+	req->env.entries[req->env.size++] = h2o_iovec_init(key, strlen(key));
+	req->env.entries[req->env.size++] = h2o_strdup(&req->pool, value, SIZE_MAX);
+}
+
+static void
+log_note(struct logline *line, h2o_req_t *req, const char *key, const char *field)
+{
+	for (size_t i = 0; i + 1 < req->env.size; i += 2)
+		if (h2o_memis(req->env.entries[i].base, req->env.entries[i].len, key, strlen(key)))
+			logline_strn(line, field, req->env.entries[i + 1].base, req->env.entries[i + 1].len);
+}
+
+static void
+log_header(struct logline *line, h2o_req_t *req, const char *lowercase_name, const char *field)
+{
+	struct header_value v = header_by_name(req, lowercase_name);
+
+	if (v.base != NULL)
+		logline_strn(line, field, v.base, v.len > 256 ? 256 : v.len);
+}
+
+/* One line per request, h2o's own refusals (413, ...) included. */
+static void
+on_log_access(h2o_logger_t *self, h2o_req_t *req)
 {
 	struct logline line;
 	struct timeval now;
-	struct header_value session;
 	long long us;
 
+	(void)self;
 	if (!log_enabled(LOG_INFO))
 		return;
 	gettimeofday(&now, NULL);
@@ -72,24 +102,17 @@ log_request(h2o_req_t *req, const struct request_note *note)
 	logline_strn(&line, "http_method", req->method.base, req->method.len);
 	logline_strn(&line, "path", req->path_normalized.base, req->path_normalized.len);
 	logline_int(&line, "status", req->res.status);
-	if (note != NULL && note->rpc_method != NULL && note->rpc_method[0] != '\0')
-		logline_str(&line, "rpc_method", note->rpc_method);
-	if (note != NULL && note->tool != NULL && note->tool[0] != '\0')
-		logline_str(&line, "tool", note->tool);
+	log_note(&line, req, NOTE_RPC_METHOD, "rpc_method");
+	log_note(&line, req, NOTE_TOOL, "tool");
 	logline_int(&line, "duration_us", us);
-	session = header_by_name(req, "mcp-session-id");
-	if (session.base != NULL)
-		logline_strn(&line, "session_id", session.base, session.len > 256 ? 256 : session.len);
-	session = header_by_name(req, "x-amzn-bedrock-agentcore-runtime-session-id");
-	if (session.base != NULL)
-		logline_strn(&line, "runtime_session_id", session.base, session.len > 256 ? 256 : session.len);
+	log_header(&line, req, "mcp-session-id", "session_id");
+	log_header(&line, req, "x-amzn-bedrock-agentcore-runtime-session-id", "runtime_session_id");
 	logline_emit(&line);
 }
 
 /* Sends a complete response; the body is copied into the request's pool. */
 static void
-respond(h2o_req_t *req, int status, const char *content_type, const char *body, size_t len,
-    const struct request_note *note)
+respond(h2o_req_t *req, int status, const char *content_type, const char *body, size_t len)
 {
 	req->res.status = status;
 	req->res.reason = reason_phrase(status);
@@ -100,7 +123,6 @@ respond(h2o_req_t *req, int status, const char *content_type, const char *body, 
 	if (content_type != NULL)
 		h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
 		    content_type, strlen(content_type));
-	log_request(req, note);
 	h2o_send_inline(req, body, len);
 }
 
@@ -112,7 +134,7 @@ respond_rpc_error(h2o_req_t *req, int status, int code, const char *message)
 	int n = snprintf(body, sizeof(body),
 	    "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":%d,\"message\":\"%s\"}}", code, message);
 
-	respond(req, status, "application/json", body, (size_t)n, NULL);
+	respond(req, status, "application/json", body, (size_t)n);
 }
 
 static bool
@@ -127,7 +149,7 @@ on_req_not_found(h2o_handler_t *self, h2o_req_t *req)
 	static const char body[] = "{\"error\":\"not found\"}";
 
 	(void)self;
-	respond(req, 404, "application/json", body, sizeof(body) - 1, NULL);
+	respond(req, 404, "application/json", body, sizeof(body) - 1);
 	return 0;
 }
 
@@ -142,19 +164,19 @@ on_req_ping(h2o_handler_t *self, h2o_req_t *req)
 	if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) &&
 	    !h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"))) {
 		h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, H2O_STRLIT("GET, HEAD"));
-		respond(req, 405, "application/json", H2O_STRLIT("{\"error\":\"method not allowed\"}"), NULL);
+		respond(req, 405, "application/json", H2O_STRLIT("{\"error\":\"method not allowed\"}"));
 		return 0;
 	}
 	/* The shape of AgentCore's HTTP-contract health answer. */
 	n = snprintf(body, sizeof(body), "{\"status\":\"Healthy\",\"time_of_last_update\":%lld}",
 	    (long long)time(NULL));
-	respond(req, 200, "application/json", body, (size_t)n, NULL);
+	respond(req, 200, "application/json", body, (size_t)n);
 	return 0;
 }
 
 /* Frames one JSON-RPC message as a single-event SSE stream. */
 static void
-respond_sse(h2o_req_t *req, int status, const char *json, size_t len, const struct request_note *note)
+respond_sse(h2o_req_t *req, int status, const char *json, size_t len)
 {
 	static const char prefix[] = "event: message\ndata: ";
 	size_t total = sizeof(prefix) - 1 + len + 2;
@@ -166,7 +188,7 @@ respond_sse(h2o_req_t *req, int status, const char *json, size_t len, const stru
 	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-cache"));
 	h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-accel-buffering"), 0, NULL,
 	    H2O_STRLIT("no"));
-	respond(req, status, "text/event-stream", buf, total, note);
+	respond(req, status, "text/event-stream", buf, total);
 }
 
 static void
@@ -180,7 +202,6 @@ handle_mcp_post(h2o_req_t *req)
 		.name = header_by_name(req, "mcp-name"),
 	};
 	struct mcp_response out;
-	struct request_note note;
 	enum reply_format format;
 
 	/* 406 belongs to the 2025 wire only, so mcp_handle decides it. */
@@ -191,13 +212,14 @@ handle_mcp_post(h2o_req_t *req)
 		return;
 	}
 	mcp_handle(&in, &out);
-	note = (struct request_note){out.rpc_method, out.tool};
+	note_set(req, NOTE_RPC_METHOD, out.rpc_method);
+	note_set(req, NOTE_TOOL, out.tool);
 	if (out.body == NULL)
-		respond(req, out.status, NULL, "", 0, &note);
+		respond(req, out.status, NULL, "", 0);
 	else if (format == REPLY_SSE && out.status == 200)
-		respond_sse(req, out.status, out.body, out.body_len, &note);
+		respond_sse(req, out.status, out.body, out.body_len);
 	else
-		respond(req, out.status, "application/json", out.body, out.body_len, &note);
+		respond(req, out.status, "application/json", out.body, out.body_len);
 	mcp_response_free(&out);
 }
 
@@ -227,6 +249,7 @@ register_path(h2o_hostconf_t *host, const char *path, int (*on_req)(h2o_handler_
 	h2o_handler_t *handler = h2o_create_handler(pathconf, sizeof(*handler));
 
 	handler->on_req = on_req;
+	h2o_create_logger(pathconf, sizeof(h2o_logger_t))->log_access = on_log_access;
 }
 
 int
@@ -248,5 +271,7 @@ http_configure(h2o_globalconf_t *g, const struct config *cfg)
 	register_path(host, "/mcp", on_req_mcp);
 	register_path(host, "/ping", on_req_ping);
 	register_path(host, "/", on_req_not_found);
+	/* Requests h2o refuses before routing (413 and the like) are logged here. */
+	h2o_create_logger(&host->fallback_path, sizeof(h2o_logger_t))->log_access = on_log_access;
 	return 0;
 }

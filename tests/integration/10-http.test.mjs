@@ -206,6 +206,8 @@ test('bodies over --max-body get 413, by length and by chunks', async () => {
   const big = JSON.stringify(rpc(1, 'tools/call', { name: 'greet_user', arguments: { name: 'x'.repeat(5000) } }));
   const byLength = await post(server.url, big);
   assert.equal(byLength.status, 413);
+  // h2o refuses it before any handler runs; the log still has its line.
+  await server.waitForLog((l) => l.event === 'request' && l.status === 413 && l.path === '/mcp');
 
   // One write: h2o 2.2.5 has no lingering close, so bytes arriving after it
   // answered would reset the connection and could discard the 413 client-side.
