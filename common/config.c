@@ -253,7 +253,8 @@ apply(struct config *cfg, const struct option_row *opt, const char *value,
 		    source, opt->accepted);
 	if (opt->parse(cfg, value) == 0)
 		return 0;
-	return fail(err, errlen, "invalid %s value '%s': expected %s", source, value, opt->accepted);
+	return fail(err, errlen, "invalid %s value '%.160s%s': expected %s", source, value,
+	    strlen(value) > 160 ? "..." : "", opt->accepted);
 }
 
 static const struct option_row *

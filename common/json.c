@@ -5,27 +5,191 @@
 
 #include "common/strbuf.h"
 
+/* Deepest nesting accepted; MCP messages are a few levels deep. */
+#define JSON_MAX_DEPTH 64
+
+struct scanner {
+	const char *p, *end;
+	int depth;
+};
+
+static void
+skip_ws(struct scanner *sc)
+{
+	while (sc->p < sc->end && (*sc->p == ' ' || *sc->p == '\t' || *sc->p == '\n' || *sc->p == '\r'))
+		sc->p++;
+}
+
+static bool
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool
+is_hex(char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static bool
+scan_literal(struct scanner *sc, const char *word)
+{
+	size_t n = strlen(word);
+
+	if ((size_t)(sc->end - sc->p) < n || memcmp(sc->p, word, n) != 0)
+		return false;
+	sc->p += n;
+	return true;
+}
+
+/* A string token, quotes included: no raw control characters, known escapes. */
+static bool
+scan_string(struct scanner *sc)
+{
+	sc->p++;
+	while (sc->p < sc->end) {
+		unsigned char c = (unsigned char)*sc->p++;
+
+		if (c == '"')
+			return true;
+		if (c < 0x20)
+			return false;
+		if (c != '\\')
+			continue;
+		if (sc->p >= sc->end)
+			return false;
+		c = (unsigned char)*sc->p++;
+		if (c == 'u') {
+			if (sc->end - sc->p < 4 || !is_hex(sc->p[0]) || !is_hex(sc->p[1]) ||
+			    !is_hex(sc->p[2]) || !is_hex(sc->p[3]))
+				return false;
+			sc->p += 4;
+		} else if (strchr("\"\\/bfnrt", c) == NULL || c == '\0') {
+			return false;
+		}
+	}
+	return false;
+}
+
+/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? (RFC 8259 §6). */
+static bool
+scan_number(struct scanner *sc)
+{
+	if (sc->p < sc->end && *sc->p == '-')
+		sc->p++;
+	if (sc->p < sc->end && *sc->p == '0')
+		sc->p++;
+	else if (sc->p < sc->end && is_digit(*sc->p))
+		while (sc->p < sc->end && is_digit(*sc->p))
+			sc->p++;
+	else
+		return false;
+	if (sc->p < sc->end && *sc->p == '.') {
+		sc->p++;
+		if (sc->p >= sc->end || !is_digit(*sc->p))
+			return false;
+		while (sc->p < sc->end && is_digit(*sc->p))
+			sc->p++;
+	}
+	if (sc->p < sc->end && (*sc->p == 'e' || *sc->p == 'E')) {
+		sc->p++;
+		if (sc->p < sc->end && (*sc->p == '+' || *sc->p == '-'))
+			sc->p++;
+		if (sc->p >= sc->end || !is_digit(*sc->p))
+			return false;
+		while (sc->p < sc->end && is_digit(*sc->p))
+			sc->p++;
+	}
+	return true;
+}
+
+static bool scan_value(struct scanner *sc);
+
+/* Members of an object or elements of an array, up to `close`. */
+static bool
+scan_container(struct scanner *sc, char close, bool object)
+{
+	bool ok = true;
+
+	if (++sc->depth > JSON_MAX_DEPTH)
+		return false;
+	sc->p++;
+	skip_ws(sc);
+	if (sc->p < sc->end && *sc->p == close) {
+		sc->p++;
+		sc->depth--;
+		return true;
+	}
+	for (;;) {
+		if (object) {
+			skip_ws(sc);
+			if (sc->p >= sc->end || *sc->p != '"' || !scan_string(sc))
+				return false;
+			skip_ws(sc);
+			if (sc->p >= sc->end || *sc->p++ != ':')
+				return false;
+		}
+		if (!scan_value(sc))
+			return false;
+		skip_ws(sc);
+		if (sc->p >= sc->end)
+			return false;
+		if (*sc->p == ',') {
+			sc->p++;
+			continue;
+		}
+		ok = *sc->p++ == close;
+		break;
+	}
+	sc->depth--;
+	return ok;
+}
+
+static bool
+scan_value(struct scanner *sc)
+{
+	skip_ws(sc);
+	if (sc->p >= sc->end)
+		return false;
+	switch (*sc->p) {
+	case '{': return scan_container(sc, '}', true);
+	case '[': return scan_container(sc, ']', false);
+	case '"': return scan_string(sc);
+	case 't': return scan_literal(sc, "true");
+	case 'f': return scan_literal(sc, "false");
+	case 'n': return scan_literal(sc, "null");
+	default: return scan_number(sc);
+	}
+}
+
+/*
+ * Strict RFC 8259 syntax.  cJSON alone would take raw control characters in
+ * strings and numbers such as 01 or 1. as JSON; its error paths also recurse
+ * up to 1000 levels deep.
+ */
+static bool
+json_syntax_valid(const char *text, size_t len)
+{
+	struct scanner sc = {.p = text, .end = text + len};
+
+	if (!scan_value(&sc))
+		return false;
+	skip_ws(&sc);
+	return sc.p == sc.end;
+}
+
 int
 json_doc_parse(struct json_doc *doc, const char *text, size_t len)
 {
-	const char *end = NULL;
-
 	doc->text = text;
 	doc->len = len;
 	doc->root = NULL;
 	/* JSON text is UTF-8 (RFC 8259 §8.1); cJSON copies bytes unchecked. */
-	if (!utf8_valid(text, len))
+	if (!utf8_valid(text, len) || !json_syntax_valid(text, len))
 		return -1;
-	doc->root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-	if (doc->root == NULL)
-		return -1;
-	while (end < text + len && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
-		end++;
-	if (end != text + len) {
-		json_doc_free(doc);
-		return -1;
-	}
-	return 0;
+	doc->root = cJSON_ParseWithLength(text, len);
+	return doc->root != NULL ? 0 : -1;
 }
 
 void
@@ -35,65 +199,95 @@ json_doc_free(struct json_doc *doc)
 	doc->root = NULL;
 }
 
-/* Counts number items before `target` in document (pre-)order. */
+/* Counts scalar items (not objects or arrays) before `target`, in pre-order. */
 static bool
-number_index(const cJSON *node, const cJSON *target, size_t *index)
+scalar_index(const cJSON *node, const cJSON *target, size_t *index)
 {
 	if (node == target)
 		return true;
-	if (cJSON_IsNumber(node))
+	if (!cJSON_IsObject(node) && !cJSON_IsArray(node))
 		(*index)++;
 	for (const cJSON *child = node->child; child != NULL; child = child->next)
-		if (number_index(child, target, index))
+		if (scalar_index(child, target, index))
 			return true;
 	return false;
 }
 
 /*
- * Finds the source text of the index-th number token.  cJSON builds items in
- * the order their tokens appear, so the k-th number of a pre-order walk is the
- * k-th number token outside strings.
+ * Finds the source text of the index-th scalar value token.  cJSON builds
+ * items in the order their tokens appear, so the k-th scalar of a pre-order
+ * walk is the k-th scalar token that is not an object key.  The text passed
+ * the strict syntax check, so the scanner's helpers cannot run off the end.
  */
 static bool
-number_token(const char *s, size_t n, size_t index, const char **tok, size_t *toklen)
+scalar_token(const struct json_doc *doc, size_t index, const char **tok, size_t *toklen)
 {
-	size_t i = 0, seen = 0;
+	struct scanner sc = {.p = doc->text, .end = doc->text + doc->len};
+	size_t seen = 0;
 
-	while (i < n) {
-		char c = s[i];
+	while (sc.p < sc.end) {
+		const char *start = sc.p;
+		char c = *sc.p;
 
 		if (c == '"') {
-			for (i++; i < n && s[i] != '"'; i++)
-				if (s[i] == '\\')
-					i++;
-			i++;
-		} else if (c == '-' || (c >= '0' && c <= '9')) {
-			size_t start = i;
-
-			while (i < n && strchr("+-.eE0123456789", s[i]) != NULL && s[i] != '\0')
-				i++;
-			if (seen++ == index) {
-				*tok = s + start;
-				*toklen = i - start;
-				return true;
-			}
+			scan_string(&sc);
+			skip_ws(&sc);
+			if (sc.p < sc.end && *sc.p == ':')
+				continue;	/* an object key */
+		} else if (c == '-' || is_digit(c)) {
+			scan_number(&sc);
+		} else if (c == 't' || c == 'f' || c == 'n') {
+			sc.p += c == 'f' ? 5 : 4;
 		} else {
-			i++;
+			sc.p++;
+			continue;
+		}
+		if (seen++ == index) {
+			*tok = start;
+			*toklen = (size_t)(sc.p - start);
+			while (*toklen > 0 && strchr(" \t\r\n", start[*toklen - 1]) != NULL)
+				(*toklen)--;
+			return true;
 		}
 	}
 	return false;
 }
 
+static bool
+item_token(const struct json_doc *doc, const cJSON *item, const char **tok, size_t *toklen)
+{
+	size_t index = 0;
+
+	return scalar_index(doc->root, item, &index) && scalar_token(doc, index, tok, toklen);
+}
+
 enum json_int_result
 json_doc_int64(const struct json_doc *doc, const cJSON *item, int64_t *out)
 {
-	size_t index = 0, toklen;
+	size_t toklen;
 	const char *tok;
 
-	if (!number_index(doc->root, item, &index) ||
-	    !number_token(doc->text, doc->len, index, &tok, &toklen))
+	if (!cJSON_IsNumber(item) || !item_token(doc, item, &tok, &toklen))
 		return JSON_INT_NOT_INTEGER;
 	return json_number_text_to_int64(tok, toklen, out);
+}
+
+bool
+json_doc_string_has_nul(const struct json_doc *doc, const cJSON *item)
+{
+	size_t toklen;
+	const char *tok;
+
+	if (!cJSON_IsString(item) || !item_token(doc, item, &tok, &toklen))
+		return false;
+	for (size_t i = 1; i + 1 < toklen; i++) {
+		if (tok[i] != '\\')
+			continue;
+		if (tok[i + 1] == 'u' && i + 5 < toklen && memcmp(tok + i + 2, "0000", 4) == 0)
+			return true;
+		i++;	/* skip the escaped character, e.g. the second \ of \\ */
+	}
+	return false;
 }
 
 /* Multiplies the magnitude by ten and adds a digit, or reports overflow. */

@@ -8,6 +8,7 @@
 #ifndef MCPD_COMMON_JSON_H
 #define MCPD_COMMON_JSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,12 @@ enum json_int_result { JSON_INT_OK, JSON_INT_NOT_INTEGER, JSON_INT_OUT_OF_RANGE 
  * of range.  `item` must be a number inside doc->root.
  */
 enum json_int_result json_doc_int64(const struct json_doc *doc, const cJSON *item, int64_t *out);
+
+/**
+ * True when string `item` of `doc` holds U+0000 (sent as \u0000).  cJSON keeps
+ * strings NUL-terminated, so such a string would silently end early.
+ */
+bool json_doc_string_has_nul(const struct json_doc *doc, const cJSON *item);
 
 /** Converts a JSON number's text exactly (exposed for tests). */
 enum json_int_result json_number_text_to_int64(const char *s, size_t n, int64_t *out);

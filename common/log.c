@@ -72,6 +72,16 @@ format_time(char *out, size_t cap)
 	    tm.tm_min, tm.tm_sec, (long)(ts.tv_nsec / 1000) % 1000000);
 }
 
+#define TRUNCATED_TAIL ",\"truncated\":true}\n"
+
+/* Remembers where the line can be cut without breaking its JSON. */
+static void
+mark_field_end(struct logline *line)
+{
+	if (!line->sb.truncated)
+		line->complete_len = line->sb.len;
+}
+
 void
 logline_begin(struct logline *line, enum log_level level, const char *event)
 {
@@ -80,12 +90,14 @@ logline_begin(struct logline *line, enum log_level level, const char *event)
 	if (log_pid == 0)
 		log_pid = getpid();
 	format_time(now, sizeof(now));
-	strbuf_init_fixed(&line->sb, line->storage, sizeof(line->storage));
+	/* Keep room for the truncation marker that logline_emit may append. */
+	strbuf_init_fixed(&line->sb, line->storage, sizeof(line->storage) - sizeof(TRUNCATED_TAIL));
 	strbuf_puts(&line->sb, "{\"time\":\"");
 	strbuf_puts(&line->sb, now);
 	strbuf_puts(&line->sb, "\",\"level\":\"");
 	strbuf_puts(&line->sb, level_names[level]);
 	strbuf_puts(&line->sb, "\"");
+	mark_field_end(line);
 	logline_str(line, "role", log_role);
 	logline_int(line, "pid", log_pid);
 	logline_str(line, "event", event);
@@ -98,6 +110,7 @@ logline_strn(struct logline *line, const char *key, const char *value, size_t n)
 	strbuf_json_string(&line->sb, key, strlen(key));
 	strbuf_putc(&line->sb, ':');
 	strbuf_json_string(&line->sb, value, n);
+	mark_field_end(line);
 }
 
 void
@@ -113,6 +126,7 @@ logline_int(struct logline *line, const char *key, long long value)
 	strbuf_json_string(&line->sb, key, strlen(key));
 	strbuf_putc(&line->sb, ':');
 	strbuf_int(&line->sb, value);
+	mark_field_end(line);
 }
 
 void
@@ -123,21 +137,14 @@ logline_emit(struct logline *line)
 	ssize_t n;
 
 	/*
-	 * A truncated line is cut back so that it still parses: drop the
-	 * partial tail and close the object with a marker field.
+	 * A line that did not fit is cut back to its last whole field and
+	 * marked, so that it still parses.  The storage kept room for the tail.
 	 */
-	if (sb->truncated) {
-		static const char tail[] = ",\"truncated\":true}\n";
-
-		sb->len = sb->cap - sizeof(tail);
-		while (sb->len > 0 && sb->data[sb->len - 1] != ',')
-			sb->len--;
-		if (sb->len > 0)
-			sb->len--;
-		memcpy(sb->data + sb->len, tail, sizeof(tail) - 1);
-		sb->len += sizeof(tail) - 1;
-	} else {
+	if (!sb->truncated)
 		strbuf_puts(sb, "}\n");
+	if (sb->truncated) {
+		memcpy(sb->data + line->complete_len, TRUNCATED_TAIL, sizeof(TRUNCATED_TAIL) - 1);
+		sb->len = line->complete_len + sizeof(TRUNCATED_TAIL) - 1;
 	}
 	while (off < sb->len) {
 		n = write(STDOUT_FILENO, sb->data + off, sb->len - off);

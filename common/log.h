@@ -32,6 +32,7 @@ bool log_enabled(enum log_level level);
 /* A line under construction: begin, add fields, emit. */
 struct logline {
 	struct strbuf sb;
+	size_t complete_len;	/* length up to the last field that fitted whole */
 	char storage[LOGLINE_MAX];
 };
 

@@ -131,6 +131,13 @@ strbuf_printf(struct strbuf *sb, const char *fmt, ...)
 		return;
 	}
 	if (!strbuf_reserve(sb, (size_t)n)) {
+		if (!sb->fixed || sb->failed)
+			return;
+		/* Fixed storage: keep what fits and remember the loss. */
+		va_start(ap, fmt);
+		vsnprintf(sb->data + sb->len, sb->cap - sb->len, fmt, ap);
+		va_end(ap);
+		sb->len = sb->cap - 1;
 		sb->truncated = true;
 		return;
 	}

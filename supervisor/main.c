@@ -15,7 +15,7 @@ main(int argc, char **argv)
 {
 	static struct config cfg;
 	struct logline line;
-	char err[512];
+	char err[1024];
 	uint16_t port;
 	int fd, status;
 

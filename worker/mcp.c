@@ -188,36 +188,57 @@ unsupported_version(struct rpc_error *err, const char *requested)
 	    requested);
 }
 
-/* Mcp-Method on every request, Mcp-Name where the body names a tool. */
+/* The requests whose target the Mcp-Name header repeats, and where it is. */
+static const struct {
+	const char *method;
+	const char *param;
+} named_methods[] = {
+	{"tools/call", "name"},
+	{"prompts/get", "name"},
+	{"resources/read", "uri"},
+};
+
+static const cJSON *
+named_target(const char *method, const cJSON *params)
+{
+	for (size_t i = 0; i < sizeof(named_methods) / sizeof(named_methods[0]); i++)
+		if (strcmp(method, named_methods[i].method) == 0)
+			return cJSON_GetObjectItemCaseSensitive(params, named_methods[i].param);
+	return NULL;
+}
+
+static int
+header_problem(enum header_match m, const char *header, const char *body_field,
+    struct rpc_error *err)
+{
+	switch (m) {
+	case HEADER_EQUAL:
+		return 0;
+	case HEADER_ABSENT:
+		return rpc_fail(err, 400, RPC_HEADER_MISMATCH, "Bad Request: missing %s header", header);
+	case HEADER_BAD_ENCODING:
+		return rpc_fail(err, 400, RPC_HEADER_MISMATCH,
+		    "Bad Request: invalid Base64 sentinel value in %s", header);
+	case HEADER_DIFFERENT:
+		break;
+	}
+	return rpc_fail(err, 400, RPC_HEADER_MISMATCH,
+	    "Bad Request: the %s header does not match %s", header, body_field);
+}
+
+/* Mcp-Method on every request, Mcp-Name where the body names a target. */
 static int
 check_standard_headers(struct envelope *env, const char *method, const cJSON *params,
     struct rpc_error *err)
 {
-	const cJSON *name = cJSON_GetObjectItemCaseSensitive(params, "name");
+	const cJSON *target = named_target(method, params);
 
-	switch (header_match(env->req->method, method)) {
-	case HEADER_EQUAL:
-		break;
-	case HEADER_ABSENT:
-		return rpc_fail(err, 400, RPC_HEADER_MISMATCH, "Bad Request: missing Mcp-Method header");
-	default:
-		return rpc_fail(err, 400, RPC_HEADER_MISMATCH,
-		    "Bad Request: the Mcp-Method header does not match the body's method");
-	}
-	if (strcmp(method, "tools/call") != 0 || !cJSON_IsString(name))
-		return 0;
-	switch (header_match(env->req->name, name->valuestring)) {
-	case HEADER_EQUAL:
-		return 0;
-	case HEADER_ABSENT:
-		return rpc_fail(err, 400, RPC_HEADER_MISMATCH, "Bad Request: missing Mcp-Name header");
-	case HEADER_BAD_ENCODING:
-		return rpc_fail(err, 400, RPC_HEADER_MISMATCH,
-		    "Bad Request: invalid Base64 sentinel value in Mcp-Name");
-	default:
-		return rpc_fail(err, 400, RPC_HEADER_MISMATCH,
-		    "Bad Request: the Mcp-Name header does not match params.name");
-	}
+	if (header_problem(header_match(env->req->method, method), "Mcp-Method", "the method", err) < 0)
+		return -1;
+	if (!cJSON_IsString(target))
+		return 0;	/* the method's own parameter check reports it */
+	return header_problem(header_match(env->req->name, target->valuestring), "Mcp-Name",
+	    "the request's name or uri", err);
 }
 
 /*
@@ -321,7 +342,8 @@ envelope_problem(const struct json_doc *doc, const cJSON *msg)
 	if (!cJSON_IsObject(msg) || !cJSON_IsString(jsonrpc) || strcmp(jsonrpc->valuestring, "2.0") != 0)
 		return "Invalid Request: not a JSON-RPC 2.0 message";
 	if (method == NULL) {
-		if (id_valid(doc, id) && (cJSON_HasObjectItem(msg, "result") || cJSON_HasObjectItem(msg, "error")))
+		if (id_valid(doc, id) && (cJSON_GetObjectItemCaseSensitive(msg, "result") != NULL ||
+		    cJSON_GetObjectItemCaseSensitive(msg, "error") != NULL))
 			return NULL;
 		return "Invalid Request: no method";
 	}
@@ -341,7 +363,7 @@ check_era(struct envelope *env, struct rpc_call *call, bool in_batch, bool is_no
 {
 	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(call->params, "_meta");
 
-	call->modern = cJSON_HasObjectItem(meta, META_PROTOCOL_VERSION);
+	call->modern = cJSON_GetObjectItemCaseSensitive(meta, META_PROTOCOL_VERSION) != NULL;
 	if (!call->modern)
 		return check_legacy(env, call->method, call->params, &call->version, err);
 	call->version = PROTO_2026_07_28;

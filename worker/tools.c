@@ -173,6 +173,11 @@ read_argument(const struct tool_param *p, const struct json_doc *doc, const cJSO
 			    json_type_name(v));
 			return -1;
 		}
+		if (json_doc_string_has_nul(doc, v)) {
+			snprintf(err, errlen, "argument '%s' contains a NUL character (\\u0000), "
+			    "which this server does not accept", p->name);
+			return -1;
+		}
 		out->string = v->valuestring;
 		out->len = strlen(v->valuestring);
 		return 0;

@@ -97,35 +97,52 @@ range_quality(const char *s, size_t n)
 	return 1000;
 }
 
-/* The best quality Accept gives a media type ("type/subtype"). */
+/*
+ * How specifically a media range names `type` ("type/subtype"): 3 for the
+ * type itself, 2 for a "type/" wildcard, 1 for the any-type wildcard, 0 when
+ * it does not match.
+ */
+static int
+range_specificity(const char *range, size_t len, const char *type, size_t typelen)
+{
+	if (len == typelen && strncasecmp(range, type, typelen) == 0)
+		return 3;
+	if (len >= 2 && range[len - 1] == '*' && range[len - 2] == '/' &&
+	    strncasecmp(range, type, len - 1) == 0)
+		return 2;
+	return span_equals_ci(range, len, "*/*") ? 1 : 0;
+}
+
+/*
+ * The quality Accept gives a media type: that of the most specific range
+ * matching it (RFC 9110 §12.5.1), so an explicit q=0 beats a wildcard.
+ */
 static int
 accept_quality(struct header_value accept, const char *type, size_t typelen)
 {
 	const char *p = accept.base, *end = accept.base + accept.len;
-	int best = 0;
+	int best_specificity = 0, quality = 0;
 
 	while (p < end) {
 		const char *comma = memchr(p, ',', (size_t)(end - p));
 		size_t len = (size_t)((comma ? comma : end) - p), rangelen;
 		const char *range = p, *semi;
+		int specificity, q;
 
 		trim(&range, &len);
 		semi = memchr(range, ';', len);
 		rangelen = semi ? (size_t)(semi - range) : len;
 		while (rangelen > 0 && (range[rangelen - 1] == ' ' || range[rangelen - 1] == '\t'))
 			rangelen--;
-		if (span_equals_ci(range, rangelen, "*/*") ||
-		    (rangelen == typelen && strncasecmp(range, type, typelen) == 0) ||
-		    (rangelen >= 2 && range[rangelen - 1] == '*' && range[rangelen - 2] == '/' &&
-		    strncasecmp(range, type, rangelen - 1) == 0)) {
-			int q = range_quality(range, len);
-
-			if (q > best)
-				best = q;
+		specificity = range_specificity(range, rangelen, type, typelen);
+		q = range_quality(range, len);
+		if (specificity > best_specificity || (specificity == best_specificity && specificity > 0 && q > quality)) {
+			best_specificity = specificity;
+			quality = q;
 		}
 		p = comma ? comma + 1 : end;
 	}
-	return best;
+	return quality;
 }
 
 bool

@@ -216,23 +216,29 @@ test('SIGHUP replaces every worker without a failed request', async () => {
 
 test('SIGTERM lets an in-flight request finish, then exits 0', async () => {
   const server = await startMcpd({ workers: 1, args: ['--shutdown-timeout', '10'] });
-  const body = JSON.stringify(call);
-  const worker = server.workerPids()[0];
-  const idleFds = fs.readdirSync(`/proc/${worker}/fd`).length;
-  const sock = await connect(server.port);
-  // Headers and half the body: the request is in flight when SIGTERM arrives.
-  sock.write(`POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAccept: ${ACCEPT_BOTH}\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 20)}`);
-  await waitUntil(() => fs.readdirSync(`/proc/${worker}/fd`).length > idleFds, 5000, 'the worker to accept the connection');
-  process.kill(server.pid, 'SIGTERM');
-  await server.waitForLog((l) => l.event === 'worker_draining');
-  const responded = readResponse(sock);
-  sock.write(body.slice(20));
-  const res = await responded;
-  assert.equal(res.status, 200);
-  assert.match(res.head, /connection: close/i);
-  assert.equal(JSON.parse(res.body).result?.content[0].text, "3", res.body);
-  const { code } = await server.exited;
-  assert.equal(code, 0);
-  // New connections are refused once it is gone.
-  await assert.rejects(connect(server.port));
+  try {
+    const body = JSON.stringify(call);
+    const worker = server.workerPids()[0];
+    const sockets = () => openFds(worker).map(([, t]) => t).filter((t) => t.startsWith('socket:'));
+    const idle = sockets();
+    const sock = await connect(server.port);
+    // Headers and half the body: the request is in flight when SIGTERM arrives.
+    sock.write(`POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAccept: ${ACCEPT_BOTH}\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 20)}`);
+    await waitUntil(() => sockets().some((t) => !idle.includes(t)), 5000, 'the worker to accept the connection');
+    process.kill(server.pid, 'SIGTERM');
+    await server.waitForLog((l) => l.event === 'worker_draining');
+    const responded = readResponse(sock);
+    sock.write(body.slice(20));
+    const res = await responded;
+    assert.equal(res.status, 200);
+    assert.match(res.head, /connection: close/i);
+    assert.equal(JSON.parse(res.body).result?.content[0].text, '3', res.body);
+    await server.waitForLog((l) => l.event === 'stopped', 15000);
+    const { code } = await server.stop();
+    assert.equal(code, 0);
+    // New connections are refused once it is gone.
+    await assert.rejects(connect(server.port));
+  } finally {
+    await server.stop('SIGKILL').catch(() => {});
+  }
 });

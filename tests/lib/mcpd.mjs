@@ -96,8 +96,31 @@ class McpdProcess {
     });
   }
 
+  // Problems a test did not ask for: sanitizer reports on stderr, and workers
+  // that died other than by the SIGKILLs tests send or a clean drain.
+  unexpectedTrouble() {
+    const trouble = [];
+    if (/AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:/.test(this.stderr)) {
+      trouble.push(`sanitizer report on stderr:\n${this.stderr}`);
+    }
+    for (const l of this.logs) {
+      if (l.event !== 'worker_exited') continue;
+      if (l.signal === 9 || l.exit_code === 0) continue;
+      trouble.push(`worker ${l.child_pid} exited unexpectedly: ${JSON.stringify(l)}`);
+    }
+    return trouble;
+  }
+
   // Sends a signal and resolves with the exit code/signal (deadline-bound).
+  // Rejects if a sanitizer reported or a worker crashed while the server ran.
   async stop(signal = 'SIGTERM', timeoutMs = 20000) {
+    const result = await this.stopQuietly(signal, timeoutMs);
+    const trouble = this.unexpectedTrouble();
+    if (trouble.length) throw new Error(trouble.join('\n'));
+    return result;
+  }
+
+  async stopQuietly(signal, timeoutMs) {
     if (this.proc.exitCode !== null || this.proc.signalCode !== null) return this.exited;
     this.proc.kill(signal);
     let timer;

@@ -1,0 +1,630 @@
+/*
+ * Unit tests for common/config.c: flags, MCPD_* variables, defaults and the
+ * error message for every kind of bad value.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/config.h"
+
+extern char **environ;
+
+/* config_load(cfg, argc, argv) with argv = {"mcpd", ...}. */
+#define LOAD(cfg, err, ...) load_args((cfg), (err), (char *[]){"mcpd", __VA_ARGS__, NULL})
+#define LOAD_NO_ARGS(cfg, err) load_args((cfg), (err), (char *[]){"mcpd", NULL})
+
+static char err[512];
+
+static int
+load_args(struct config *cfg, char *errbuf, char **argv)
+{
+	int argc = 0;
+
+	while (argv[argc] != NULL)
+		argc++;
+	errbuf[0] = '\0';
+	return config_load(cfg, argc, argv, errbuf, sizeof(err));
+}
+
+/* Removes every MCPD_* variable so tests do not see the caller's settings. */
+static void
+clear_mcpd_env(void)
+{
+	bool again = true;
+
+	while (again) {
+		again = false;
+		for (char **e = environ; *e != NULL; e++) {
+			const char *eq = strchr(*e, '=');
+			char name[256];
+
+			if (strncmp(*e, "MCPD_", 5) != 0 || eq == NULL ||
+			    (size_t)(eq - *e) >= sizeof(name))
+				continue;
+			memcpy(name, *e, (size_t)(eq - *e));
+			name[eq - *e] = '\0';
+			unsetenv(name);
+			again = true;
+			break;
+		}
+	}
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	clear_mcpd_env();
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	clear_mcpd_env();
+	return 0;
+}
+
+static void
+assert_err_contains(const char *needle)
+{
+	if (strstr(err, needle) == NULL)
+		fail_msg("error message \"%s\" does not contain \"%s\"", err, needle);
+}
+
+/* A flag value that must be refused with a message naming it. */
+static void
+assert_flag_rejected(const char *flag, const char *value, const char *accepted)
+{
+	struct config cfg;
+	char quoted[300];
+
+	if (LOAD(&cfg, err, (char *)flag, (char *)value) != -1)
+		fail_msg("%s '%s' was accepted", flag, value);
+	snprintf(quoted, sizeof(quoted), "'%s'", value);
+	assert_err_contains(flag);
+	assert_err_contains(quoted);
+	assert_err_contains(accepted);
+	assert_int_equal(cfg.n_allowed_origins, 0);
+}
+
+static void
+test_defaults(void **state)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int expected_workers = cpus < 1 ? 1 : cpus > 256 ? 256 : (int)cpus;
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(LOAD_NO_ARGS(&cfg, err), 0);
+	assert_string_equal(cfg.host, "0.0.0.0");
+	assert_int_equal(cfg.port, 8000);
+	assert_int_equal(cfg.workers, expected_workers);
+	assert_int_equal(cfg.max_body, 1024 * 1024);
+	assert_int_equal(cfg.shutdown_timeout, 10);
+	assert_int_equal(cfg.idle_timeout, 10);
+	assert_int_equal(cfg.log_level, LOG_INFO);
+	assert_int_equal(cfg.n_allowed_origins, 0);
+	assert_false(cfg.allow_any_origin);
+	assert_int_equal(cfg.auth, AUTH_NONE);
+	assert_false(cfg.auth_explicit);
+	assert_false(cfg.show_help);
+	assert_false(cfg.show_version);
+	config_free(&cfg);
+}
+
+static void
+test_flag_with_separate_value(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(LOAD(&cfg, err, "--port", "9001", "--host", "127.0.0.1",
+	    "--workers", "3", "--log-level", "debug"), 0);
+	assert_int_equal(cfg.port, 9001);
+	assert_string_equal(cfg.host, "127.0.0.1");
+	assert_int_equal(cfg.workers, 3);
+	assert_int_equal(cfg.log_level, LOG_DEBUG);
+	config_free(&cfg);
+}
+
+static void
+test_flag_with_equals_value(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(LOAD(&cfg, err, "--port=9002", "--host=::1", "--shutdown-timeout=0",
+	    "--idle-timeout=3600", "--log-level=error", "--auth=none"), 0);
+	assert_int_equal(cfg.port, 9002);
+	assert_string_equal(cfg.host, "::1");
+	assert_int_equal(cfg.shutdown_timeout, 0);
+	assert_int_equal(cfg.idle_timeout, 3600);
+	assert_int_equal(cfg.log_level, LOG_ERROR);
+	assert_int_equal(cfg.auth, AUTH_NONE);
+	assert_true(cfg.auth_explicit);
+	config_free(&cfg);
+}
+
+static void
+test_help_and_version_flags(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(LOAD(&cfg, err, "--help"), 0);
+	assert_true(cfg.show_help);
+	assert_false(cfg.show_version);
+	config_free(&cfg);
+	assert_int_equal(LOAD(&cfg, err, "-h", "--version"), 0);
+	assert_true(cfg.show_help);
+	assert_true(cfg.show_version);
+	config_free(&cfg);
+}
+
+static void
+test_environment_sets_values(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	setenv("MCPD_PORT", "9100", 1);
+	setenv("MCPD_HOST", "127.0.0.1", 1);
+	setenv("MCPD_WORKERS", "7", 1);
+	setenv("MCPD_MAX_BODY", "64K", 1);
+	setenv("MCPD_LOG_LEVEL", "warn", 1);
+	setenv("MCPD_SHUTDOWN_TIMEOUT", "5", 1);
+	setenv("MCPD_IDLE_TIMEOUT", "6", 1);
+	setenv("MCPD_AUTH", "none", 1);
+	assert_int_equal(LOAD_NO_ARGS(&cfg, err), 0);
+	assert_int_equal(cfg.port, 9100);
+	assert_string_equal(cfg.host, "127.0.0.1");
+	assert_int_equal(cfg.workers, 7);
+	assert_int_equal(cfg.max_body, 65536);
+	assert_int_equal(cfg.log_level, LOG_WARN);
+	assert_int_equal(cfg.shutdown_timeout, 5);
+	assert_int_equal(cfg.idle_timeout, 6);
+	assert_true(cfg.auth_explicit);
+	config_free(&cfg);
+}
+
+static void
+test_flag_beats_environment(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	setenv("MCPD_PORT", "9100", 1);
+	setenv("MCPD_WORKERS", "7", 1);
+	assert_int_equal(LOAD(&cfg, err, "--port", "9200", "--workers=2"), 0);
+	assert_int_equal(cfg.port, 9200);
+	assert_int_equal(cfg.workers, 2);
+	config_free(&cfg);
+}
+
+static void
+test_flag_beats_environment_origins(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	setenv("MCPD_ALLOWED_ORIGINS", "http://a.example,http://b.example", 1);
+	assert_int_equal(LOAD(&cfg, err, "--allowed-origins", "https://c.example"), 0);
+	assert_int_equal(cfg.n_allowed_origins, 1);
+	assert_string_equal(cfg.allowed_origins[0], "https://c.example");
+	config_free(&cfg);
+}
+
+static void
+test_later_flag_beats_earlier(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(LOAD(&cfg, err, "--port", "1", "--port=2"), 0);
+	assert_int_equal(cfg.port, 2);
+	config_free(&cfg);
+}
+
+static void
+test_unknown_flag(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(LOAD(&cfg, err, "--bogus", "1"), -1);
+	assert_err_contains("unknown flag");
+	assert_err_contains("'--bogus'");
+	assert_int_equal(LOAD(&cfg, err, "--prot=80"), -1);
+	assert_err_contains("'--prot'");
+}
+
+static void
+test_positional_argument_rejected(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(LOAD(&cfg, err, "8000"), -1);
+	assert_err_contains("'8000'");
+	assert_int_equal(LOAD(&cfg, err, "-p", "8000"), -1);
+	assert_err_contains("'-p'");
+}
+
+static void
+test_flag_missing_value(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(LOAD(&cfg, err, "--port"), -1);
+	assert_err_contains("--port");
+	assert_err_contains("needs a value");
+}
+
+static void
+test_flag_empty_value(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(LOAD(&cfg, err, "--port="), -1);
+	assert_err_contains("--port is empty");
+	assert_err_contains("0..65535");
+}
+
+static void
+test_unknown_mcpd_variable(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	setenv("MCPD_PROT", "80", 1);
+	assert_int_equal(LOAD_NO_ARGS(&cfg, err), -1);
+	assert_err_contains("unknown environment variable");
+	assert_err_contains("MCPD_PROT");
+}
+
+static void
+test_other_variables_ignored(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	setenv("MCP_PORT", "1", 1);
+	setenv("XMCPD_PORT", "1", 1);
+	assert_int_equal(LOAD_NO_ARGS(&cfg, err), 0);
+	assert_int_equal(cfg.port, 8000);
+	config_free(&cfg);
+	unsetenv("MCP_PORT");
+	unsetenv("XMCPD_PORT");
+}
+
+static void
+test_empty_environment_value(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	setenv("MCPD_WORKERS", "", 1);
+	assert_int_equal(LOAD_NO_ARGS(&cfg, err), -1);
+	assert_err_contains("MCPD_WORKERS is empty");
+	assert_err_contains("1..256");
+}
+
+static void
+test_invalid_environment_value_names_variable(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	setenv("MCPD_PORT", "70000", 1);
+	assert_int_equal(LOAD_NO_ARGS(&cfg, err), -1);
+	assert_err_contains("MCPD_PORT");
+	assert_err_contains("'70000'");
+	assert_err_contains("0..65535");
+}
+
+static void
+test_invalid_environment_value_even_when_flag_given(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	setenv("MCPD_PORT", "nope", 1);
+	assert_int_equal(LOAD(&cfg, err, "--port", "80"), -1);
+	assert_err_contains("'nope'");
+}
+
+static void
+test_port_bounds(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(LOAD(&cfg, err, "--port", "0"), 0);
+	assert_int_equal(cfg.port, 0);
+	config_free(&cfg);
+	assert_int_equal(LOAD(&cfg, err, "--port", "65535"), 0);
+	assert_int_equal(cfg.port, 65535);
+	config_free(&cfg);
+	assert_flag_rejected("--port", "65536", "0..65535");
+	assert_flag_rejected("--port", "-1", "0..65535");
+	assert_flag_rejected("--port", "+80", "0..65535");
+	assert_flag_rejected("--port", " 80", "0..65535");
+	assert_flag_rejected("--port", "80x", "0..65535");
+	assert_flag_rejected("--port", "http", "0..65535");
+	assert_flag_rejected("--port", "99999999999999999999999", "0..65535");
+}
+
+static void
+test_workers_bounds(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(LOAD(&cfg, err, "--workers", "1"), 0);
+	assert_int_equal(cfg.workers, 1);
+	config_free(&cfg);
+	assert_int_equal(LOAD(&cfg, err, "--workers", "256"), 0);
+	assert_int_equal(cfg.workers, 256);
+	config_free(&cfg);
+	assert_flag_rejected("--workers", "0", "1..256");
+	assert_flag_rejected("--workers", "257", "1..256");
+	assert_flag_rejected("--workers", "1.5", "1..256");
+	assert_flag_rejected("--workers", "-4", "1..256");
+}
+
+static void
+test_host_values(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(LOAD(&cfg, err, "--host", "::"), 0);
+	assert_string_equal(cfg.host, "::");
+	config_free(&cfg);
+	assert_flag_rejected("--host", "localhost", "IPv4 or IPv6");
+	assert_flag_rejected("--host", "1.2.3", "IPv4 or IPv6");
+	assert_flag_rejected("--host", "256.0.0.1", "IPv4 or IPv6");
+	assert_flag_rejected("--host",
+	    "0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000", "IPv4 or IPv6");
+}
+
+static void
+test_timeout_bounds(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(LOAD(&cfg, err, "--shutdown-timeout", "3600", "--idle-timeout", "1"), 0);
+	assert_int_equal(cfg.shutdown_timeout, 3600);
+	assert_int_equal(cfg.idle_timeout, 1);
+	config_free(&cfg);
+	assert_flag_rejected("--shutdown-timeout", "3601", "0..3600");
+	assert_flag_rejected("--idle-timeout", "0", "1..3600");
+	assert_flag_rejected("--idle-timeout", "3601", "1..3600");
+	assert_flag_rejected("--idle-timeout", "10s", "1..3600");
+}
+
+static void
+test_log_level_values(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(LOAD(&cfg, err, "--log-level", "info"), 0);
+	assert_int_equal(cfg.log_level, LOG_INFO);
+	config_free(&cfg);
+	assert_flag_rejected("--log-level", "verbose", "debug, info, warn or error");
+	assert_flag_rejected("--log-level", "INFO", "debug, info, warn or error");
+	assert_flag_rejected("--log-level", "warning", "debug, info, warn or error");
+}
+
+static void
+test_auth_values(void **state)
+{
+	(void)state;
+	assert_flag_rejected("--auth", "jwt", "none");
+	assert_flag_rejected("--auth", "None", "none");
+}
+
+static void
+assert_max_body(const char *value, size_t expected)
+{
+	struct config cfg;
+
+	if (LOAD(&cfg, err, "--max-body", (char *)value) != 0)
+		fail_msg("--max-body %s was refused: %s", value, err);
+	assert_int_equal(cfg.max_body, expected);
+	config_free(&cfg);
+}
+
+static void
+test_max_body_suffixes(void **state)
+{
+	(void)state;
+	assert_max_body("1024", 1024);
+	assert_max_body("1K", 1024);
+	assert_max_body("1KiB", 1024);
+	assert_max_body("64K", 65536);
+	assert_max_body("1M", 1048576);
+	assert_max_body("1MiB", 1048576);
+	assert_max_body("16384K", 16777216);
+}
+
+static void
+test_max_body_bounds(void **state)
+{
+	(void)state;
+	assert_max_body("16777216", 16777216);
+	assert_max_body("16M", 16777216);
+	assert_max_body("16MiB", 16777216);
+	assert_flag_rejected("--max-body", "1023", "1 KiB..16 MiB");
+	assert_flag_rejected("--max-body", "0", "1 KiB..16 MiB");
+	assert_flag_rejected("--max-body", "0K", "1 KiB..16 MiB");
+	assert_flag_rejected("--max-body", "16777217", "1 KiB..16 MiB");
+	assert_flag_rejected("--max-body", "17M", "1 KiB..16 MiB");
+	assert_flag_rejected("--max-body", "16385K", "1 KiB..16 MiB");
+}
+
+static void
+test_max_body_bad_forms(void **state)
+{
+	(void)state;
+	assert_flag_rejected("--max-body", "1G", "1 KiB..16 MiB");
+	assert_flag_rejected("--max-body", "1k", "1 KiB..16 MiB");
+	assert_flag_rejected("--max-body", "1 K", "1 KiB..16 MiB");
+	assert_flag_rejected("--max-body", "K", "1 KiB..16 MiB");
+	assert_flag_rejected("--max-body", "1.5M", "1 KiB..16 MiB");
+	assert_flag_rejected("--max-body", "-1M", "1 KiB..16 MiB");
+	assert_flag_rejected("--max-body", "1MB", "1 KiB..16 MiB");
+	assert_flag_rejected("--max-body", "18446744073709551617", "1 KiB..16 MiB");
+	assert_flag_rejected("--max-body", "99999999999999999999999999999999999999K",
+	    "1 KiB..16 MiB");
+}
+
+static void
+test_allowed_origins_list(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(LOAD(&cfg, err, "--allowed-origins",
+	    "https://app.example.com,http://localhost:3000,http://[::1]:8080"), 0);
+	assert_int_equal(cfg.n_allowed_origins, 3);
+	assert_false(cfg.allow_any_origin);
+	assert_string_equal(cfg.allowed_origins[0], "https://app.example.com");
+	assert_string_equal(cfg.allowed_origins[1], "http://localhost:3000");
+	assert_string_equal(cfg.allowed_origins[2], "http://[::1]:8080");
+	config_free(&cfg);
+	assert_int_equal(cfg.n_allowed_origins, 0);
+}
+
+static void
+test_allowed_origins_star(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(LOAD(&cfg, err, "--allowed-origins=*"), 0);
+	assert_true(cfg.allow_any_origin);
+	assert_int_equal(cfg.n_allowed_origins, 0);
+	config_free(&cfg);
+	setenv("MCPD_ALLOWED_ORIGINS", "*", 1);
+	assert_int_equal(LOAD_NO_ARGS(&cfg, err), 0);
+	assert_true(cfg.allow_any_origin);
+	config_free(&cfg);
+}
+
+static void
+test_allowed_origins_list_replaces_star(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	setenv("MCPD_ALLOWED_ORIGINS", "*", 1);
+	assert_int_equal(LOAD(&cfg, err, "--allowed-origins", "https://a.example"), 0);
+	assert_false(cfg.allow_any_origin);
+	assert_int_equal(cfg.n_allowed_origins, 1);
+	config_free(&cfg);
+}
+
+static void
+test_allowed_origins_invalid_entries(void **state)
+{
+	static const char *accepted = "comma-separated list";
+
+	(void)state;
+	assert_flag_rejected("--allowed-origins", "app.example.com", accepted);
+	assert_flag_rejected("--allowed-origins", "ftp://app.example.com", accepted);
+	assert_flag_rejected("--allowed-origins", "https://app.example.com/", accepted);
+	assert_flag_rejected("--allowed-origins", "https://app.example.com/path", accepted);
+	assert_flag_rejected("--allowed-origins", "https://user@app.example.com", accepted);
+	assert_flag_rejected("--allowed-origins", "https://", accepted);
+	assert_flag_rejected("--allowed-origins", "http://a.example,,http://b.example", accepted);
+	assert_flag_rejected("--allowed-origins", "http://a.example,", accepted);
+	assert_flag_rejected("--allowed-origins", ",http://a.example", accepted);
+	assert_flag_rejected("--allowed-origins", "http://a.example, http://b.example", accepted);
+	assert_flag_rejected("--allowed-origins", "*,http://a.example", accepted);
+	assert_flag_rejected("--allowed-origins", ",", accepted);
+}
+
+/* Builds "http://oN.example,..." with n entries. */
+static void
+origin_list(char *out, size_t cap, int n)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < n; i++)
+		len += (size_t)snprintf(out + len, cap - len, "%shttp://o%d.example", i ? "," : "", i);
+}
+
+static void
+test_allowed_origins_limit(void **state)
+{
+	char list[2048];
+	struct config cfg;
+
+	(void)state;
+	origin_list(list, sizeof(list), CONFIG_MAX_ORIGINS);
+	assert_int_equal(LOAD(&cfg, err, "--allowed-origins", list), 0);
+	assert_int_equal(cfg.n_allowed_origins, CONFIG_MAX_ORIGINS);
+	assert_string_equal(cfg.allowed_origins[CONFIG_MAX_ORIGINS - 1], "http://o31.example");
+	config_free(&cfg);
+	origin_list(list, sizeof(list), CONFIG_MAX_ORIGINS + 1);
+	assert_int_equal(LOAD(&cfg, err, "--allowed-origins", list), -1);
+	/* The value is named (the hint after it may not fit in the buffer). */
+	assert_err_contains("--allowed-origins");
+	assert_err_contains("'http://o0.example,");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flag_with_separate_value, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flag_with_equals_value, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_help_and_version_flags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_environment_sets_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flag_beats_environment, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flag_beats_environment_origins, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_later_flag_beats_earlier, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_flag, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_positional_argument_rejected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flag_missing_value, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flag_empty_value, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_mcpd_variable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_other_variables_ignored, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_empty_environment_value, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invalid_environment_value_names_variable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invalid_environment_value_even_when_flag_given, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_port_bounds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_workers_bounds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_host_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timeout_bounds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_level_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auth_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_max_body_suffixes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_max_body_bounds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_max_body_bad_forms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_allowed_origins_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_allowed_origins_star, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_allowed_origins_list_replaces_star, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_allowed_origins_invalid_entries, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_allowed_origins_limit, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,1276 @@
+/*
+ * Unit tests for worker/mcp.c (with worker/methods.c behind it): JSON-RPC
+ * envelopes, the 2025 protocol versions and the 2026-07-28 era, fed through
+ * mcp_handle exactly as the HTTP layer does.  Response bodies are parsed
+ * with cJSON; raw bytes are only compared where exactness is the point.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <cJSON.h>
+
+#include "worker/mcp.h"
+
+#define MODERN "2026-07-28"
+#define META_VERSION "io.modelcontextprotocol/protocolVersion"
+#define META_CAPS "io.modelcontextprotocol/clientCapabilities"
+#define META_SERVER_INFO "io.modelcontextprotocol/serverInfo"
+/* The _meta a 2026-07-28 client puts in every request. */
+#define MODERN_META "\"_meta\":{\"" META_VERSION "\":\"" MODERN "\",\"" META_CAPS "\":{}}"
+
+/* One request and its answer; freed by the teardown even when a test fails. */
+struct exchange {
+	struct mcp_response res;
+	cJSON *json;		/* the parsed body, NULL when there is none */
+	bool refuse_accept;	/* Accept lacks application/json or text/event-stream */
+	char body[8192];	/* request bodies built by the helpers */
+};
+
+static int
+group_setup(void **state)
+{
+	(void)state;
+	return mcp_init();
+}
+
+static int
+setup(void **state)
+{
+	struct exchange *ex = calloc(1, sizeof(*ex));
+
+	*state = ex;
+	return ex == NULL ? -1 : 0;
+}
+
+static void
+exchange_clear(struct exchange *ex)
+{
+	cJSON_Delete(ex->json);
+	ex->json = NULL;
+	mcp_response_free(&ex->res);
+}
+
+static int
+teardown(void **state)
+{
+	exchange_clear(*state);
+	free(*state);
+	return 0;
+}
+
+static struct header_value
+hv(const char *s)
+{
+	return (struct header_value){s, s ? strlen(s) : 0};
+}
+
+/*
+ * POSTs `body` with the given MCP headers (NULL = absent).  Returns the
+ * parsed response body, or NULL when the response has none.
+ */
+static const cJSON *
+post(void **state, const char *body, const char *version, const char *method, const char *name)
+{
+	struct exchange *ex = *state;
+	struct mcp_request req = {
+		.body = body, .body_len = strlen(body),
+		.protocol_version = hv(version), .method = hv(method), .name = hv(name),
+		.accepts_json_and_sse = !ex->refuse_accept,
+	};
+
+	exchange_clear(ex);
+	mcp_handle(&req, &ex->res);
+	if (ex->res.body == NULL) {
+		assert_int_equal(ex->res.body_len, 0);
+		return NULL;
+	}
+	assert_int_equal(ex->res.body_len, strlen(ex->res.body));
+	ex->json = cJSON_ParseWithLength(ex->res.body, ex->res.body_len);
+	if (ex->json == NULL)
+		fail_msg("response body is not JSON: %s", ex->res.body);
+	return ex->json;
+}
+
+static const cJSON *
+legacy(void **state, const char *body, const char *version)
+{
+	return post(state, body, version, NULL, NULL);
+}
+
+/*
+ * Builds a 2026-07-28 request: `extra` goes into params before _meta
+ * (empty or ending in a comma).
+ */
+static const char *
+modern_body(void **state, const char *id, const char *method, const char *extra)
+{
+	struct exchange *ex = *state;
+
+	snprintf(ex->body, sizeof(ex->body), "{\"jsonrpc\":\"2.0\",%s%s%s\"method\":\"%s\","
+	    "\"params\":{%s" MODERN_META "}}", id ? "\"id\":" : "", id ? id : "", id ? "," : "",
+	    method, extra);
+	return ex->body;
+}
+
+/* A well-formed 2026-07-28 request with all the headers it needs. */
+static const cJSON *
+modern(void **state, const char *method, const char *extra, const char *name_header)
+{
+	const char *body = modern_body(state, "1", method, extra);
+
+	return post(state, body, MODERN, method, name_header);
+}
+
+static void assert_modern_refused(void **state, const char *body, const char *version,
+    const char *method, const char *name, int http, int code);
+
+static int
+status(void **state)
+{
+	return ((struct exchange *)*state)->res.status;
+}
+
+static const char *
+raw(void **state)
+{
+	return ((struct exchange *)*state)->res.body;
+}
+
+static const cJSON *
+member(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (v == NULL)
+		fail_msg("missing member \"%s\"", key);
+	return v;
+}
+
+static void
+assert_no_member(const cJSON *obj, const char *key)
+{
+	if (cJSON_GetObjectItemCaseSensitive(obj, key) != NULL)
+		fail_msg("unexpected member \"%s\"", key);
+}
+
+static void
+assert_string_member(const cJSON *obj, const char *key, const char *expected)
+{
+	const cJSON *v = member(obj, key);
+
+	if (!cJSON_IsString(v))
+		fail_msg("member \"%s\" is not a string", key);
+	assert_string_equal(v->valuestring, expected);
+}
+
+static void
+assert_jsonrpc(const cJSON *msg)
+{
+	assert_non_null(msg);
+	assert_true(cJSON_IsObject(msg));
+	assert_string_member(msg, "jsonrpc", "2.0");
+}
+
+/* The error object of a response; checks there is no result beside it. */
+static const cJSON *
+assert_error(const cJSON *msg, int code)
+{
+	const cJSON *error;
+
+	assert_jsonrpc(msg);
+	assert_no_member(msg, "result");
+	error = member(msg, "error");
+	assert_int_equal((int)member(error, "code")->valuedouble, code);
+	assert_true(cJSON_IsString(member(error, "message")));
+	assert_true(strlen(member(error, "message")->valuestring) > 0);
+	return error;
+}
+
+static const cJSON *
+assert_result(const cJSON *msg)
+{
+	assert_jsonrpc(msg);
+	if (cJSON_GetObjectItemCaseSensitive(msg, "error") != NULL)
+		fail_msg("unexpected error response");
+	assert_true(cJSON_IsObject(member(msg, "result")));
+	return member(msg, "result");
+}
+
+static void
+assert_id_null(const cJSON *msg)
+{
+	assert_true(cJSON_IsNull(member(msg, "id")));
+}
+
+static void
+assert_id_int(const cJSON *msg, int expected)
+{
+	const cJSON *id = member(msg, "id");
+
+	assert_true(cJSON_IsNumber(id));
+	assert_int_equal((int)id->valuedouble, expected);
+}
+
+static void
+assert_id_string(const cJSON *msg, const char *expected)
+{
+	assert_string_member(msg, "id", expected);
+}
+
+/* What every 2026-07-28 result carries. */
+static void
+assert_modern_result_fields(const cJSON *result)
+{
+	const cJSON *info;
+
+	assert_string_member(result, "resultType", "complete");
+	info = member(member(result, "_meta"), META_SERVER_INFO);
+	assert_string_member(info, "name", "mcpd");
+	assert_string_member(info, "version", MCPD_VERSION);
+}
+
+static void
+assert_legacy_result_fields(const cJSON *result)
+{
+	assert_no_member(result, "resultType");
+	assert_no_member(result, "_meta");
+}
+
+static void
+assert_no_body(void **state, int expected_status)
+{
+	struct exchange *ex = *state;
+
+	assert_int_equal(ex->res.status, expected_status);
+	assert_null(ex->res.body);
+	assert_int_equal(ex->res.body_len, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* 2025 era: initialize, ping, tools                                   */
+
+static void
+assert_initialize_answers(void **state, const char *requested, const char *answered)
+{
+	char body[512];
+	const cJSON *result, *info;
+
+	snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\","
+	    "\"params\":{\"protocolVersion\":\"%s\",\"capabilities\":{},"
+	    "\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}", requested);
+	result = assert_result(legacy(state, body, NULL));
+	assert_int_equal(status(state), 200);
+	assert_id_int(((struct exchange *)*state)->json, 1);
+	assert_string_member(result, "protocolVersion", answered);
+	assert_true(cJSON_IsObject(member(member(result, "capabilities"), "tools")));
+	info = member(result, "serverInfo");
+	assert_string_member(info, "name", "mcpd");
+	assert_string_member(info, "version", MCPD_VERSION);
+	assert_legacy_result_fields(result);
+}
+
+static void
+test_initialize_echoes_each_served_version(void **state)
+{
+	assert_initialize_answers(state, "2025-03-26", "2025-03-26");
+	assert_initialize_answers(state, "2025-06-18", "2025-06-18");
+	assert_initialize_answers(state, "2025-11-25", "2025-11-25");
+}
+
+static void
+test_initialize_unknown_version_gets_latest_legacy(void **state)
+{
+	assert_initialize_answers(state, "2024-11-05", "2025-11-25");
+	assert_initialize_answers(state, "1999-01-01", "2025-11-25");
+	assert_initialize_answers(state, "", "2025-11-25");
+	/* 2026-07-28 has no initialize; a 2025-style handshake gets 2025-11-25. */
+	assert_initialize_answers(state, MODERN, "2025-11-25");
+}
+
+static void
+test_initialize_server_title_from_2025_06_18(void **state)
+{
+	const cJSON *info;
+
+	assert_initialize_answers(state, "2025-03-26", "2025-03-26");
+	info = member(member(((struct exchange *)*state)->json, "result"), "serverInfo");
+	assert_no_member(info, "title");
+	assert_initialize_answers(state, "2025-06-18", "2025-06-18");
+	info = member(member(((struct exchange *)*state)->json, "result"), "serverInfo");
+	assert_true(cJSON_IsString(member(info, "title")));
+}
+
+static void
+test_initialize_without_version_is_invalid_params(void **state)
+{
+	const cJSON *msg = legacy(state,
+	    "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"initialize\",\"params\":{}}", NULL);
+
+	assert_error(msg, -32602);
+	assert_id_int(msg, 4);
+	msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"initialize\","
+	    "\"params\":{\"protocolVersion\":20250618}}", NULL);
+	assert_error(msg, -32602);
+	assert_id_int(msg, 5);
+}
+
+static void
+test_ping_returns_empty_result(void **state)
+{
+	const cJSON *msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":\"p1\",\"method\":\"ping\"}", NULL);
+
+	assert_int_equal(status(state), 200);
+	assert_id_string(msg, "p1");
+	assert_int_equal(cJSON_GetArraySize(assert_result(msg)), 0);
+	msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\",\"params\":{}}",
+	    "2025-11-25");
+	assert_int_equal(status(state), 200);
+	assert_int_equal(cJSON_GetArraySize(assert_result(msg)), 0);
+}
+
+static const char tools_list_body[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}";
+
+static const cJSON *
+legacy_tools(void **state, const char *version)
+{
+	const cJSON *result = assert_result(legacy(state, tools_list_body, version));
+	const cJSON *tools = member(result, "tools");
+
+	assert_int_equal(status(state), 200);
+	assert_true(cJSON_IsArray(tools));
+	assert_int_equal(cJSON_GetArraySize(tools), 3);
+	assert_legacy_result_fields(result);
+	assert_no_member(result, "ttlMs");
+	assert_no_member(result, "cacheScope");
+	return tools;
+}
+
+static void
+test_tools_list_2025_03_26_has_no_title_or_output_schema(void **state)
+{
+	const cJSON *tool;
+
+	cJSON_ArrayForEach(tool, legacy_tools(state, NULL)) {
+		assert_true(cJSON_IsString(member(tool, "name")));
+		assert_true(cJSON_IsObject(member(tool, "inputSchema")));
+		assert_no_member(tool, "title");
+		assert_no_member(tool, "outputSchema");
+	}
+	cJSON_ArrayForEach(tool, legacy_tools(state, "2025-03-26")) {
+		assert_no_member(tool, "title");
+		assert_no_member(tool, "outputSchema");
+	}
+}
+
+static void
+test_tools_list_title_and_output_schema_from_2025_06_18(void **state)
+{
+	static const char *const versions[] = {"2025-06-18", "2025-11-25"};
+	const cJSON *tool;
+
+	for (size_t i = 0; i < 2; i++) {
+		cJSON_ArrayForEach(tool, legacy_tools(state, versions[i])) {
+			assert_true(cJSON_IsString(member(tool, "title")));
+			assert_true(cJSON_IsObject(member(tool, "outputSchema")));
+		}
+	}
+}
+
+static void
+test_tools_list_rejects_cursor(void **state)
+{
+	const cJSON *msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/list\","
+	    "\"params\":{\"cursor\":\"abc\"}}", NULL);
+
+	assert_error(msg, -32602);
+	assert_id_int(msg, 9);
+}
+
+static const cJSON *
+legacy_call(void **state, const char *name, const char *args, const char *version)
+{
+	char body[1024];
+
+	snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
+	    "\"params\":{\"name\":\"%s\",\"arguments\":%s}}", name, args);
+	return legacy(state, body, version);
+}
+
+static const char *
+content_text(const cJSON *result)
+{
+	const cJSON *content = member(result, "content"), *first;
+
+	assert_int_equal(cJSON_GetArraySize(content), 1);
+	first = cJSON_GetArrayItem(content, 0);
+	assert_string_member(first, "type", "text");
+	return member(first, "text")->valuestring;
+}
+
+static void
+test_tools_call_2025_03_26_has_no_structured_content(void **state)
+{
+	const cJSON *result = assert_result(legacy_call(state, "add_numbers",
+	    "{\"a\":2,\"b\":3}", NULL));
+
+	assert_int_equal(status(state), 200);
+	assert_string_equal(content_text(result), "5");
+	assert_true(cJSON_IsFalse(member(result, "isError")));
+	assert_no_member(result, "structuredContent");
+	assert_legacy_result_fields(result);
+}
+
+static void
+test_tools_call_structured_content_from_2025_06_18(void **state)
+{
+	static const char *const versions[] = {"2025-06-18", "2025-11-25"};
+
+	for (size_t i = 0; i < 2; i++) {
+		const cJSON *result = assert_result(legacy_call(state, "multiply_numbers",
+		    "{\"a\":6,\"b\":7}", versions[i]));
+		const cJSON *structured = member(result, "structuredContent");
+
+		assert_string_equal(content_text(result), "42");
+		assert_int_equal((int)member(structured, "result")->valuedouble, 42);
+		assert_true(cJSON_IsFalse(member(result, "isError")));
+	}
+}
+
+static void
+test_tools_call_greet_user_keeps_utf8(void **state)
+{
+	const cJSON *result = assert_result(legacy_call(state, "greet_user",
+	    "{\"name\":\"Zo\xc3\xab \xf0\x9f\x8e\x89\"}", "2025-11-25"));
+
+	assert_string_equal(content_text(result), "Hello, Zo\xc3\xab \xf0\x9f\x8e\x89! Nice to meet you.");
+	assert_string_member(member(result, "structuredContent"), "result",
+	    "Hello, Zo\xc3\xab \xf0\x9f\x8e\x89! Nice to meet you.");
+}
+
+static void
+test_tools_call_big_integers_are_exact(void **state)
+{
+	const cJSON *result = assert_result(legacy_call(state, "add_numbers",
+	    "{\"a\":9007199254740993,\"b\":0}", "2025-06-18"));
+
+	assert_string_equal(content_text(result), "9007199254740993");
+	/* cJSON would round the number; the raw bytes must be exact. */
+	assert_non_null(strstr(raw(state), "\"structuredContent\":{\"result\":9007199254740993}"));
+}
+
+static void
+test_tools_call_tool_error_is_in_band(void **state)
+{
+	const cJSON *result = assert_result(legacy_call(state, "add_numbers",
+	    "{\"a\":9223372036854775807,\"b\":1}", "2025-11-25"));
+
+	assert_int_equal(status(state), 200);
+	assert_true(cJSON_IsTrue(member(result, "isError")));
+	assert_non_null(strstr(content_text(result), "does not fit"));
+	assert_no_member(result, "structuredContent");
+	result = assert_result(legacy_call(state, "add_numbers", "{\"a\":\"1\",\"b\":2}", NULL));
+	assert_true(cJSON_IsTrue(member(result, "isError")));
+	assert_non_null(strstr(content_text(result), "argument 'a'"));
+}
+
+static void
+test_tools_call_unknown_tool_is_invalid_params(void **state)
+{
+	const cJSON *msg = legacy_call(state, "subtract_numbers", "{}", NULL);
+	const cJSON *error = assert_error(msg, -32602);
+
+	assert_int_equal(status(state), 200);
+	assert_id_int(msg, 1);
+	assert_non_null(strstr(member(error, "message")->valuestring, "subtract_numbers"));
+}
+
+static void
+test_tools_call_bad_params_are_invalid_params(void **state)
+{
+	const cJSON *msg;
+
+	msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
+	    "\"params\":{\"name\":5}}", NULL);
+	assert_error(msg, -32602);
+	msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\"}", NULL);
+	assert_error(msg, -32602);
+	msg = legacy_call(state, "add_numbers", "[1,2]", NULL);
+	assert_error(msg, -32602);
+	assert_id_int(msg, 1);
+}
+
+static void
+test_tools_call_without_arguments_is_tool_error(void **state)
+{
+	const cJSON *result = assert_result(legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":1,"
+	    "\"method\":\"tools/call\",\"params\":{\"name\":\"greet_user\"}}", NULL));
+
+	assert_true(cJSON_IsTrue(member(result, "isError")));
+	assert_non_null(strstr(content_text(result), "missing required argument 'name'"));
+}
+
+static void
+test_log_fields_are_filled(void **state)
+{
+	struct exchange *ex = *state;
+
+	legacy_call(state, "add_numbers", "{\"a\":1,\"b\":2}", NULL);
+	assert_string_equal(ex->res.rpc_method, "tools/call");
+	assert_string_equal(ex->res.tool, "add_numbers");
+}
+
+/* ------------------------------------------------------------------ */
+/* 2025 era: envelopes                                                 */
+
+static void
+test_notification_is_202_without_body(void **state)
+{
+	assert_null(legacy(state, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}",
+	    NULL));
+	assert_no_body(state, 202);
+	assert_null(legacy(state, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\","
+	    "\"params\":{\"requestId\":1}}", "2025-11-25"));
+	assert_no_body(state, 202);
+	assert_null(legacy(state, "{\"jsonrpc\":\"2.0\",\"method\":\"no/such/notification\"}", NULL));
+	assert_no_body(state, 202);
+}
+
+static void
+test_posted_response_is_202_without_body(void **state)
+{
+	assert_null(legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}", NULL));
+	assert_no_body(state, 202);
+	assert_null(legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"error\":"
+	    "{\"code\":-1,\"message\":\"no\"}}", "2025-06-18"));
+	assert_no_body(state, 202);
+}
+
+static void
+assert_parse_error(void **state, const char *body)
+{
+	const cJSON *msg = legacy(state, body, NULL);
+
+	assert_int_equal(status(state), 400);
+	assert_error(msg, -32700);
+	assert_id_null(msg);
+}
+
+static void
+test_parse_error_is_400_with_null_id(void **state)
+{
+	assert_parse_error(state, "");
+	assert_parse_error(state, "{");
+	assert_parse_error(state, "not json");
+	assert_parse_error(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"} x");
+	assert_parse_error(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"p\xffng\"}");
+}
+
+static void
+assert_invalid_request(void **state, const char *body)
+{
+	const cJSON *msg = legacy(state, body, NULL);
+
+	assert_int_equal(status(state), 400);
+	assert_error(msg, -32600);
+}
+
+static void
+test_invalid_request_echoes_readable_id(void **state)
+{
+	assert_invalid_request(state, "{\"id\":5,\"method\":\"ping\"}");
+	assert_id_int(((struct exchange *)*state)->json, 5);
+	assert_invalid_request(state, "{\"jsonrpc\":\"1.0\",\"id\":\"abc\",\"method\":\"ping\"}");
+	assert_id_string(((struct exchange *)*state)->json, "abc");
+	assert_invalid_request(state, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":5}");
+	assert_id_int(((struct exchange *)*state)->json, 6);
+	assert_invalid_request(state, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"ping\",\"params\":[]}");
+	assert_id_int(((struct exchange *)*state)->json, 7);
+	assert_invalid_request(state, "{\"jsonrpc\":\"2.0\",\"id\":8}");
+	assert_id_int(((struct exchange *)*state)->json, 8);
+	assert_invalid_request(state, "{\"jsonrpc\":2.0,\"id\":9,\"method\":\"ping\"}");
+	assert_id_int(((struct exchange *)*state)->json, 9);
+}
+
+static void
+test_invalid_request_unreadable_id_is_null(void **state)
+{
+	static const char *const bodies[] = {
+		"{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"ping\"}",
+		"{\"jsonrpc\":\"2.0\",\"id\":1.5,\"method\":\"ping\"}",
+		"{\"jsonrpc\":\"2.0\",\"id\":{},\"method\":\"ping\"}",
+		"{\"jsonrpc\":\"2.0\",\"id\":[1],\"method\":\"ping\"}",
+		"{\"jsonrpc\":\"2.0\",\"id\":true,\"method\":\"ping\"}",
+		"{\"jsonrpc\":\"2.0\",\"id\":1e30,\"method\":\"ping\"}",
+		"\"ping\"",
+		"42",
+		"null",
+	};
+
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		assert_invalid_request(state, bodies[i]);
+		assert_id_null(((struct exchange *)*state)->json);
+	}
+}
+
+static void
+test_ids_are_echoed_exactly(void **state)
+{
+	const cJSON *msg;
+
+	legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":9007199254740993,\"method\":\"ping\"}", NULL);
+	assert_non_null(strstr(raw(state), "\"id\":9007199254740993,"));
+	legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":-9223372036854775808,\"method\":\"ping\"}", NULL);
+	assert_non_null(strstr(raw(state), "\"id\":-9223372036854775808,"));
+	msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":\"a\\\"b\xc3\xab\\u0001\",\"method\":\"ping\"}",
+	    NULL);
+	assert_id_string(msg, "a\"b\xc3\xab\x01");
+	msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":\"\",\"method\":\"ping\"}", NULL);
+	assert_id_string(msg, "");
+	msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"ping\"}", NULL);
+	assert_id_int(msg, 0);
+}
+
+static void
+test_unknown_method_legacy_is_200_method_not_found(void **state)
+{
+	const cJSON *msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"no/such/method\"}",
+	    "2025-11-25");
+
+	assert_int_equal(status(state), 200);
+	assert_error(msg, -32601);
+	assert_id_int(msg, 3);
+	msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"server/discover\"}", NULL);
+	assert_int_equal(status(state), 200);
+	assert_error(msg, -32601);
+}
+
+static void
+test_unsupported_header_version_legacy_is_400(void **state)
+{
+	static const char *const versions[] = {"2099-01-01", "2024-11-05", MODERN, ""};
+
+	for (size_t i = 0; i < 4; i++) {
+		const cJSON *msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}",
+		    versions[i]);
+		int code = (int)member(member(msg, "error"), "code")->valuedouble;
+
+		assert_int_equal(status(state), 400);
+		assert_id_int(msg, 1);
+		/* Legacy-path 400s stay out of the 2026 range (spec-notes §1.5). */
+		assert_false(code >= -32022 && code <= -32020);
+	}
+}
+
+static void
+test_legacy_ignores_mcp_method_and_name_headers(void **state)
+{
+	const cJSON *msg = post(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}",
+	    "2025-11-25", "tools/call", "nothing");
+
+	assert_int_equal(status(state), 200);
+	assert_result(msg);
+}
+
+/*
+ * JSON member names are case-sensitive: a _meta key that only looks like
+ * the protocol-version claim in another case is no claim, so this is a
+ * plain 2025 ping.
+ */
+static void
+test_meta_key_in_other_case_is_not_a_claim(void **state)
+{
+	const cJSON *msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\","
+	    "\"params\":{\"_meta\":{\"IO.ModelContextProtocol/ProtocolVersion\":\"2026-07-28\"}}}",
+	    NULL);
+
+	assert_int_equal(status(state), 200);
+	assert_result(msg);
+}
+
+static void
+test_legacy_needs_accept_of_both_formats(void **state)
+{
+	struct exchange *ex = *state;
+	const cJSON *msg;
+
+	ex->refuse_accept = true;
+	msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"ping\"}", "2025-11-25");
+	assert_int_equal(status(state), 406);
+	assert_error(msg, -32000);
+	assert_id_int(msg, 11);
+}
+
+static void
+assert_empty_list(void **state, const char *method, const char *key)
+{
+	char body[256];
+	const cJSON *result;
+
+	snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"%s\"}", method);
+	result = assert_result(legacy(state, body, "2025-11-25"));
+	assert_int_equal(status(state), 200);
+	assert_true(cJSON_IsArray(member(result, key)));
+	assert_int_equal(cJSON_GetArraySize(member(result, key)), 0);
+	assert_legacy_result_fields(result);
+}
+
+static void
+test_prompts_and_resources_lists_are_empty(void **state)
+{
+	assert_empty_list(state, "prompts/list", "prompts");
+	assert_empty_list(state, "resources/list", "resources");
+	assert_empty_list(state, "resources/templates/list", "resourceTemplates");
+}
+
+static void
+test_prompts_get_and_resources_read_find_nothing(void **state)
+{
+	const cJSON *msg;
+
+	msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"prompts/get\","
+	    "\"params\":{\"name\":\"x\"}}", NULL);
+	assert_int_equal(status(state), 200);
+	assert_error(msg, -32602);
+	msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"resources/read\","
+	    "\"params\":{\"uri\":\"file:///x\"}}", NULL);
+	assert_int_equal(status(state), 200);
+	assert_error(msg, -32002);
+	assert_id_int(msg, 2);
+}
+
+/* ------------------------------------------------------------------ */
+/* 2025-03-26 batches                                                  */
+
+static const char batch_body[] = "["
+    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"},"
+    "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"},"
+    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"},"
+    "{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{}}"
+    "]";
+
+static void
+assert_batch_answered(void **state, const char *version)
+{
+	const cJSON *msg = legacy(state, batch_body, version);
+
+	assert_int_equal(status(state), 200);
+	assert_true(cJSON_IsArray(msg));
+	assert_int_equal(cJSON_GetArraySize(msg), 2);
+	assert_id_int(cJSON_GetArrayItem(msg, 0), 1);
+	assert_result(cJSON_GetArrayItem(msg, 0));
+	assert_id_int(cJSON_GetArrayItem(msg, 1), 2);
+	/* Batches are 2025-03-26 traffic: no titles. */
+	assert_no_member(cJSON_GetArrayItem(member(assert_result(cJSON_GetArrayItem(msg, 1)),
+	    "tools"), 0), "title");
+}
+
+static void
+test_batch_allowed_without_version_header(void **state)
+{
+	assert_batch_answered(state, NULL);
+}
+
+static void
+test_batch_allowed_with_2025_03_26_header(void **state)
+{
+	assert_batch_answered(state, "2025-03-26");
+}
+
+static void
+test_batch_rejected_for_later_versions(void **state)
+{
+	static const char *const versions[] = {"2025-06-18", "2025-11-25", MODERN};
+
+	for (size_t i = 0; i < 3; i++) {
+		const cJSON *msg = legacy(state, batch_body, versions[i]);
+
+		assert_int_equal(status(state), 400);
+		assert_error(msg, -32600);
+		assert_id_null(msg);
+	}
+}
+
+static void
+test_empty_batch_is_400(void **state)
+{
+	const cJSON *msg = legacy(state, "[]", NULL);
+
+	assert_int_equal(status(state), 400);
+	assert_error(msg, -32600);
+	assert_id_null(msg);
+}
+
+static void
+test_batch_of_notifications_is_202(void **state)
+{
+	assert_null(legacy(state, "[{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"},"
+	    "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{}},"
+	    "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{}}]", NULL));
+	assert_no_body(state, 202);
+}
+
+static void
+test_initialize_inside_batch_is_error_element(void **state)
+{
+	const cJSON *msg = legacy(state, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\","
+	    "\"params\":{\"protocolVersion\":\"2025-03-26\",\"capabilities\":{}}},"
+	    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}]", NULL);
+
+	assert_int_equal(status(state), 200);
+	assert_int_equal(cJSON_GetArraySize(msg), 2);
+	assert_error(cJSON_GetArrayItem(msg, 0), -32600);
+	assert_id_int(cJSON_GetArrayItem(msg, 0), 1);
+	assert_result(cJSON_GetArrayItem(msg, 1));
+	assert_id_int(cJSON_GetArrayItem(msg, 1), 2);
+}
+
+static void
+test_batch_needs_accept_of_both_formats(void **state)
+{
+	struct exchange *ex = *state;
+	const cJSON *msg;
+
+	ex->refuse_accept = true;
+	msg = legacy(state, batch_body, NULL);
+	assert_int_equal(status(state), 406);
+	assert_error(msg, -32000);
+	assert_id_null(msg);
+}
+
+static void
+test_batch_invalid_elements_get_their_own_errors(void **state)
+{
+	const cJSON *msg = legacy(state, "[1,{\"jsonrpc\":\"2.0\",\"id\":\"b\",\"method\":5},"
+	    "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"nope\"}]", NULL);
+
+	assert_int_equal(cJSON_GetArraySize(msg), 3);
+	assert_error(cJSON_GetArrayItem(msg, 0), -32600);
+	assert_id_null(cJSON_GetArrayItem(msg, 0));
+	assert_error(cJSON_GetArrayItem(msg, 1), -32600);
+	assert_id_string(cJSON_GetArrayItem(msg, 1), "b");
+	assert_error(cJSON_GetArrayItem(msg, 2), -32601);
+	assert_id_int(cJSON_GetArrayItem(msg, 2), 3);
+}
+
+static void
+test_modern_message_inside_batch_is_error_element(void **state)
+{
+	const cJSON *msg = legacy(state, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\","
+	    "\"params\":{" MODERN_META "}}]", NULL);
+
+	assert_int_equal(cJSON_GetArraySize(msg), 1);
+	assert_error(cJSON_GetArrayItem(msg, 0), -32600);
+	assert_id_int(cJSON_GetArrayItem(msg, 0), 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* 2026-07-28                                                          */
+
+static void
+test_modern_tools_list(void **state)
+{
+	const cJSON *result = assert_result(modern(state, "tools/list", "", NULL));
+	const cJSON *tools = member(result, "tools"), *tool;
+
+	assert_int_equal(status(state), 200);
+	assert_id_int(((struct exchange *)*state)->json, 1);
+	assert_int_equal(cJSON_GetArraySize(tools), 3);
+	cJSON_ArrayForEach(tool, tools) {
+		assert_true(cJSON_IsString(member(tool, "title")));
+		assert_true(cJSON_IsObject(member(tool, "outputSchema")));
+	}
+	assert_modern_result_fields(result);
+	assert_true(cJSON_IsNumber(member(result, "ttlMs")));
+	assert_true(member(result, "ttlMs")->valuedouble >= 0);
+	assert_true(strcmp(member(result, "cacheScope")->valuestring, "public") == 0 ||
+	    strcmp(member(result, "cacheScope")->valuestring, "private") == 0);
+}
+
+static void
+test_modern_tools_call(void **state)
+{
+	const cJSON *result = assert_result(modern(state, "tools/call",
+	    "\"name\":\"add_numbers\",\"arguments\":{\"a\":40,\"b\":2},", "add_numbers"));
+
+	assert_int_equal(status(state), 200);
+	assert_string_equal(content_text(result), "42");
+	assert_int_equal((int)member(member(result, "structuredContent"), "result")->valuedouble, 42);
+	assert_true(cJSON_IsFalse(member(result, "isError")));
+	assert_modern_result_fields(result);
+}
+
+static void
+test_modern_tools_call_tool_error(void **state)
+{
+	const cJSON *result = assert_result(modern(state, "tools/call",
+	    "\"name\":\"multiply_numbers\",\"arguments\":{\"a\":-9223372036854775808,\"b\":-1},",
+	    "multiply_numbers"));
+
+	assert_int_equal(status(state), 200);
+	assert_true(cJSON_IsTrue(member(result, "isError")));
+	assert_non_null(strstr(content_text(result), "does not fit"));
+	assert_modern_result_fields(result);
+}
+
+static void
+test_modern_unknown_tool_is_in_band_invalid_params(void **state)
+{
+	const cJSON *msg = modern(state, "tools/call", "\"name\":\"nope\",\"arguments\":{},", "nope");
+
+	assert_int_equal(status(state), 200);
+	assert_error(msg, -32602);
+	assert_id_int(msg, 1);
+}
+
+static void
+test_server_discover(void **state)
+{
+	const cJSON *result = assert_result(modern(state, "server/discover", "", NULL));
+	const cJSON *versions = member(result, "supportedVersions"), *v;
+	bool found = false;
+
+	assert_int_equal(status(state), 200);
+	assert_true(cJSON_IsArray(versions));
+	cJSON_ArrayForEach(v, versions)
+		found = found || (cJSON_IsString(v) && strcmp(v->valuestring, MODERN) == 0);
+	assert_true(found);
+	assert_true(cJSON_IsObject(member(member(result, "capabilities"), "tools")));
+	assert_true(cJSON_IsNumber(member(result, "ttlMs")));
+	assert_true(cJSON_IsString(member(result, "cacheScope")));
+	assert_modern_result_fields(result);
+}
+
+static void
+test_modern_unknown_method_is_404(void **state)
+{
+	const cJSON *msg = modern(state, "no/such/method", "", NULL);
+
+	assert_int_equal(status(state), 404);
+	assert_error(msg, -32601);
+	assert_id_int(msg, 1);
+}
+
+static void
+test_modern_removed_methods_are_404(void **state)
+{
+	static const char *const removed[] = {"initialize", "ping", "logging/setLevel"};
+
+	for (size_t i = 0; i < 3; i++) {
+		const cJSON *msg = modern(state, removed[i], "", NULL);
+
+		assert_int_equal(status(state), 404);
+		assert_error(msg, -32601);
+	}
+}
+
+static void
+test_modern_notification_is_202(void **state)
+{
+	const char *body = modern_body(state, NULL, "notifications/cancelled", "");
+
+	assert_null(post(state, body, MODERN, "notifications/cancelled", NULL));
+	assert_no_body(state, 202);
+}
+
+static void
+test_modern_notification_needs_no_method_header(void **state)
+{
+	const char *body = modern_body(state, NULL, "notifications/cancelled", "");
+
+	assert_null(post(state, body, MODERN, NULL, NULL));
+	assert_no_body(state, 202);
+}
+
+static void
+test_modern_does_not_check_accept(void **state)
+{
+	struct exchange *ex = *state;
+
+	ex->refuse_accept = true;
+	assert_result(modern(state, "tools/list", "", NULL));
+	assert_int_equal(status(state), 200);
+}
+
+static void
+test_modern_header_whitespace_is_trimmed(void **state)
+{
+	const char *body = modern_body(state, "1", "tools/call",
+	    "\"name\":\"add_numbers\",\"arguments\":{\"a\":1,\"b\":2},");
+
+	assert_result(post(state, body, " " MODERN "\t", " tools/call ", "\tadd_numbers "));
+	assert_int_equal(status(state), 200);
+}
+
+static void
+test_modern_empty_lists_carry_cache_hints(void **state)
+{
+	static const char *const methods[] = {"prompts/list", "resources/list",
+	    "resources/templates/list"};
+
+	for (size_t i = 0; i < 3; i++) {
+		const cJSON *result = assert_result(modern(state, methods[i], "", NULL));
+
+		assert_int_equal(status(state), 200);
+		assert_true(cJSON_IsNumber(member(result, "ttlMs")));
+		assert_true(cJSON_IsString(member(result, "cacheScope")));
+		assert_modern_result_fields(result);
+	}
+}
+
+static void
+test_modern_resource_not_found_is_invalid_params(void **state)
+{
+	const char *body = modern_body(state, "1", "resources/read", "\"uri\":\"file:///x\",");
+	const cJSON *msg = post(state, body, MODERN, "resources/read", "file:///x");
+
+	assert_int_equal(status(state), 200);
+	/* -32002 is retired on the 2026 wire (spec-notes §1.6). */
+	assert_error(msg, -32602);
+}
+
+/*
+ * Mcp-Name is required on tools/call, resources/read (= params.uri) and
+ * prompts/get (= params.name): spec-notes §1.3 step 5.
+ */
+static void
+test_modern_name_header_required_for_prompts_get_and_resources_read(void **state)
+{
+	const char *body = modern_body(state, "1", "prompts/get", "\"name\":\"x\",");
+
+	assert_modern_refused(state, body, MODERN, "prompts/get", NULL, 400, -32020);
+	body = modern_body(state, "1", "resources/read", "\"uri\":\"file:///x\",");
+	assert_modern_refused(state, body, MODERN, "resources/read", "file:///y", 400, -32020);
+}
+
+static void
+assert_modern_refused(void **state, const char *body, const char *version,
+    const char *method, const char *name, int http, int code)
+{
+	const cJSON *msg = post(state, body, version, method, name);
+
+	assert_int_equal(status(state), http);
+	assert_error(msg, code);
+	assert_id_int(msg, 1);
+}
+
+static void
+test_modern_protocol_version_header_missing_or_mismatched(void **state)
+{
+	const char *body = modern_body(state, "1", "tools/list", "");
+
+	assert_modern_refused(state, body, NULL, "tools/list", NULL, 400, -32020);
+	body = modern_body(state, "1", "tools/list", "");
+	assert_modern_refused(state, body, "2025-11-25", "tools/list", NULL, 400, -32020);
+	body = modern_body(state, "1", "tools/list", "");
+	assert_modern_refused(state, body, "2026-07-29", "tools/list", NULL, 400, -32020);
+}
+
+static void
+test_modern_method_header_missing_or_mismatched(void **state)
+{
+	const char *body = modern_body(state, "1", "tools/list", "");
+
+	assert_modern_refused(state, body, MODERN, NULL, NULL, 400, -32020);
+	body = modern_body(state, "1", "tools/list", "");
+	assert_modern_refused(state, body, MODERN, "tools/call", NULL, 400, -32020);
+	body = modern_body(state, "1", "tools/list", "");
+	assert_modern_refused(state, body, MODERN, "Tools/List", NULL, 400, -32020);
+}
+
+static void
+test_modern_name_header_missing_or_mismatched(void **state)
+{
+	static const char extra[] = "\"name\":\"add_numbers\",\"arguments\":{\"a\":1,\"b\":2},";
+	const char *body = modern_body(state, "1", "tools/call", extra);
+
+	assert_modern_refused(state, body, MODERN, "tools/call", NULL, 400, -32020);
+	body = modern_body(state, "1", "tools/call", extra);
+	assert_modern_refused(state, body, MODERN, "tools/call", "greet_user", 400, -32020);
+	body = modern_body(state, "1", "tools/call", extra);
+	assert_modern_refused(state, body, MODERN, "tools/call", "add_numbers2", 400, -32020);
+}
+
+static void
+test_modern_name_header_base64_form(void **state)
+{
+	/* base64("add_numbers") */
+	const cJSON *result = assert_result(modern(state, "tools/call",
+	    "\"name\":\"add_numbers\",\"arguments\":{\"a\":1,\"b\":2},",
+	    "=?base64?YWRkX251bWJlcnM=?="));
+
+	assert_int_equal(status(state), 200);
+	assert_string_equal(content_text(result), "3");
+}
+
+static void
+test_modern_name_header_base64_non_ascii(void **state)
+{
+	/* base64("caf\xc3\xa9"): the headers match, then the tool is unknown. */
+	const cJSON *msg = modern(state, "tools/call", "\"name\":\"caf\xc3\xa9\",\"arguments\":{},",
+	    "=?base64?Y2Fmw6k=?=");
+
+	assert_int_equal(status(state), 200);
+	assert_error(msg, -32602);
+}
+
+static void
+test_modern_name_header_bad_base64(void **state)
+{
+	static const char extra[] = "\"name\":\"add_numbers\",\"arguments\":{\"a\":1,\"b\":2},";
+	const char *body = modern_body(state, "1", "tools/call", extra);
+
+	assert_modern_refused(state, body, MODERN, "tools/call", "=?base64?!!!?=", 400, -32020);
+	body = modern_body(state, "1", "tools/call", extra);
+	/* base64("greet_user"): well-formed but another name. */
+	assert_modern_refused(state, body, MODERN, "tools/call", "=?base64?Z3JlZXRfdXNlcg==?=",
+	    400, -32020);
+	body = modern_body(state, "1", "tools/call", extra);
+	/* Unpadded: not the canonical form. */
+	assert_modern_refused(state, body, MODERN, "tools/call", "=?base64?YWRkX251bWJlcnM?=",
+	    400, -32020);
+	body = modern_body(state, "1", "tools/call", extra);
+	/* base64 of the byte 0xff: not UTF-8. */
+	assert_modern_refused(state, body, MODERN, "tools/call", "=?base64?/w==?=", 400, -32020);
+}
+
+static void
+assert_unsupported_version(void **state, const char *claim_json, const char *header,
+    const char *requested)
+{
+	struct exchange *ex = *state;
+	const cJSON *data, *v;
+	bool found = false;
+
+	snprintf(ex->body, sizeof(ex->body), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\","
+	    "\"params\":{\"_meta\":{\"" META_VERSION "\":%s,\"" META_CAPS "\":{}}}}", claim_json);
+	data = member(assert_error(post(state, ex->body, header, "tools/list", NULL), -32022), "data");
+	assert_int_equal(status(state), 400);
+	assert_id_int(ex->json, 1);
+	cJSON_ArrayForEach(v, member(data, "supported"))
+		found = found || (cJSON_IsString(v) && strcmp(v->valuestring, MODERN) == 0);
+	assert_true(found);
+	assert_string_member(data, "requested", requested);
+}
+
+static void
+test_modern_unsupported_claimed_version(void **state)
+{
+	assert_unsupported_version(state, "\"2099-01-01\"", "2099-01-01", "2099-01-01");
+	/* A claim naming a 2025 version is not a 2026 request either. */
+	assert_unsupported_version(state, "\"2025-11-25\"", "2025-11-25", "2025-11-25");
+	assert_unsupported_version(state, "\"\"", "", "");
+}
+
+static void
+test_modern_claim_must_be_a_string(void **state)
+{
+	struct exchange *ex = *state;
+
+	snprintf(ex->body, sizeof(ex->body), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\","
+	    "\"params\":{\"_meta\":{\"" META_VERSION "\":20260728,\"" META_CAPS "\":{}}}}");
+	assert_modern_refused(state, ex->body, MODERN, "tools/list", NULL, 400, -32602);
+}
+
+static void
+test_modern_missing_client_capabilities(void **state)
+{
+	struct exchange *ex = *state;
+
+	snprintf(ex->body, sizeof(ex->body), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\","
+	    "\"params\":{\"_meta\":{\"" META_VERSION "\":\"" MODERN "\"}}}");
+	assert_modern_refused(state, ex->body, MODERN, "tools/list", NULL, 400, -32602);
+	snprintf(ex->body, sizeof(ex->body), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\","
+	    "\"params\":{\"_meta\":{\"" META_VERSION "\":\"" MODERN "\",\"" META_CAPS "\":[]}}}");
+	assert_modern_refused(state, ex->body, MODERN, "tools/list", NULL, 400, -32602);
+}
+
+static void
+test_modern_error_echoes_string_id(void **state)
+{
+	const char *body = modern_body(state, "\"req-1\"", "tools/list", "");
+	const cJSON *msg = post(state, body, NULL, "tools/list", NULL);
+
+	assert_int_equal(status(state), 400);
+	assert_error(msg, -32020);
+	assert_id_string(msg, "req-1");
+}
+
+#define MCP_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		MCP_TEST(test_initialize_echoes_each_served_version),
+		MCP_TEST(test_initialize_unknown_version_gets_latest_legacy),
+		MCP_TEST(test_initialize_server_title_from_2025_06_18),
+		MCP_TEST(test_initialize_without_version_is_invalid_params),
+		MCP_TEST(test_ping_returns_empty_result),
+		MCP_TEST(test_tools_list_2025_03_26_has_no_title_or_output_schema),
+		MCP_TEST(test_tools_list_title_and_output_schema_from_2025_06_18),
+		MCP_TEST(test_tools_list_rejects_cursor),
+		MCP_TEST(test_tools_call_2025_03_26_has_no_structured_content),
+		MCP_TEST(test_tools_call_structured_content_from_2025_06_18),
+		MCP_TEST(test_tools_call_greet_user_keeps_utf8),
+		MCP_TEST(test_tools_call_big_integers_are_exact),
+		MCP_TEST(test_tools_call_tool_error_is_in_band),
+		MCP_TEST(test_tools_call_unknown_tool_is_invalid_params),
+		MCP_TEST(test_tools_call_bad_params_are_invalid_params),
+		MCP_TEST(test_tools_call_without_arguments_is_tool_error),
+		MCP_TEST(test_log_fields_are_filled),
+		MCP_TEST(test_notification_is_202_without_body),
+		MCP_TEST(test_posted_response_is_202_without_body),
+		MCP_TEST(test_parse_error_is_400_with_null_id),
+		MCP_TEST(test_invalid_request_echoes_readable_id),
+		MCP_TEST(test_invalid_request_unreadable_id_is_null),
+		MCP_TEST(test_ids_are_echoed_exactly),
+		MCP_TEST(test_unknown_method_legacy_is_200_method_not_found),
+		MCP_TEST(test_unsupported_header_version_legacy_is_400),
+		MCP_TEST(test_legacy_ignores_mcp_method_and_name_headers),
+		MCP_TEST(test_meta_key_in_other_case_is_not_a_claim),
+		MCP_TEST(test_legacy_needs_accept_of_both_formats),
+		MCP_TEST(test_prompts_and_resources_lists_are_empty),
+		MCP_TEST(test_prompts_get_and_resources_read_find_nothing),
+		MCP_TEST(test_batch_allowed_without_version_header),
+		MCP_TEST(test_batch_allowed_with_2025_03_26_header),
+		MCP_TEST(test_batch_rejected_for_later_versions),
+		MCP_TEST(test_empty_batch_is_400),
+		MCP_TEST(test_batch_of_notifications_is_202),
+		MCP_TEST(test_initialize_inside_batch_is_error_element),
+		MCP_TEST(test_batch_needs_accept_of_both_formats),
+		MCP_TEST(test_batch_invalid_elements_get_their_own_errors),
+		MCP_TEST(test_modern_message_inside_batch_is_error_element),
+		MCP_TEST(test_modern_tools_list),
+		MCP_TEST(test_modern_tools_call),
+		MCP_TEST(test_modern_tools_call_tool_error),
+		MCP_TEST(test_modern_unknown_tool_is_in_band_invalid_params),
+		MCP_TEST(test_server_discover),
+		MCP_TEST(test_modern_unknown_method_is_404),
+		MCP_TEST(test_modern_removed_methods_are_404),
+		MCP_TEST(test_modern_notification_is_202),
+		MCP_TEST(test_modern_notification_needs_no_method_header),
+		MCP_TEST(test_modern_does_not_check_accept),
+		MCP_TEST(test_modern_header_whitespace_is_trimmed),
+		MCP_TEST(test_modern_empty_lists_carry_cache_hints),
+		MCP_TEST(test_modern_resource_not_found_is_invalid_params),
+		MCP_TEST(test_modern_name_header_required_for_prompts_get_and_resources_read),
+		MCP_TEST(test_modern_protocol_version_header_missing_or_mismatched),
+		MCP_TEST(test_modern_method_header_missing_or_mismatched),
+		MCP_TEST(test_modern_name_header_missing_or_mismatched),
+		MCP_TEST(test_modern_name_header_base64_form),
+		MCP_TEST(test_modern_name_header_base64_non_ascii),
+		MCP_TEST(test_modern_name_header_bad_base64),
+		MCP_TEST(test_modern_unsupported_claimed_version),
+		MCP_TEST(test_modern_claim_must_be_a_string),
+		MCP_TEST(test_modern_missing_client_capabilities),
+		MCP_TEST(test_modern_error_echoes_string_id),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, NULL);
+}

@@ -1,0 +1,508 @@
+/*
+ * Unit tests for worker/tools.c: the tool table, the tools/list JSON and
+ * tools_call's validation and results.
+ */
+#define _GNU_SOURCE	/* memmem */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <cJSON.h>
+
+#include "worker/tools.h"
+
+static const char *const tool_names[] = {"add_numbers", "multiply_numbers", "greet_user"};
+#define N_TOOL_NAMES (sizeof(tool_names) / sizeof(tool_names[0]))
+
+/* Calls `name` with `args_json` (NULL: no arguments at all). */
+static void
+call(const char *name, const char *args_json, struct tool_outcome *out)
+{
+	const struct tool *tool = tools_find(name, strlen(name));
+	struct json_doc doc = {0};
+
+	assert_non_null(tool);
+	if (args_json != NULL)
+		assert_int_equal(json_doc_parse(&doc, args_json, strlen(args_json)), 0);
+	assert_int_equal(tools_call(tool, &doc, doc.root, out), 0);
+	json_doc_free(&doc);
+}
+
+/* The outcome's text as a NUL-terminated string (strbufs keep one). */
+static const char *
+text_of(const struct tool_outcome *out)
+{
+	return out->text.data != NULL ? out->text.data : "";
+}
+
+static void
+assert_integer_result(const char *name, const char *args, const char *expected)
+{
+	struct tool_outcome out;
+	cJSON *structured;
+
+	call(name, args, &out);
+	if (out.is_error)
+		fail_msg("%s %s failed: %s", name, args, text_of(&out));
+	assert_string_equal(text_of(&out), expected);
+	/* Compare the raw JSON: cJSON's doubles would round big integers. */
+	structured = cJSON_ParseWithLength(out.structured.data, out.structured.len);
+	assert_non_null(structured);
+	assert_true(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(structured, "result")));
+	assert_int_equal(cJSON_GetArraySize(structured), 1);
+	cJSON_Delete(structured);
+	assert_int_equal(out.structured.len, strlen("{\"result\":}") + strlen(expected));
+	assert_memory_equal(out.structured.data + 10, expected, strlen(expected));
+	tools_outcome_free(&out);
+}
+
+/* A tool error whose message starts with the tool name and contains `needle`. */
+static void
+assert_tool_error(const char *name, const char *args, const char *needle)
+{
+	struct tool_outcome out;
+	const char *text;
+
+	call(name, args, &out);
+	text = text_of(&out);
+	if (!out.is_error)
+		fail_msg("%s %s succeeded with '%s'", name, args ? args : "(none)", text);
+	assert_int_equal(strncmp(text, name, strlen(name)), 0);
+	if (strstr(text, needle) == NULL)
+		fail_msg("error '%s' does not contain '%s'", text, needle);
+	assert_int_equal(out.structured.len, 0);
+	tools_outcome_free(&out);
+}
+
+/* --- tools_find --- */
+
+static void
+test_find_every_tool(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < N_TOOL_NAMES; i++) {
+		const struct tool *t = tools_find(tool_names[i], strlen(tool_names[i]));
+
+		assert_non_null(t);
+		assert_string_equal(t->name, tool_names[i]);
+		assert_non_null(t->run);
+	}
+}
+
+static void
+test_find_is_exact(void **state)
+{
+	(void)state;
+	assert_null(tools_find("add", 3));
+	assert_null(tools_find("add_numbers ", 12));
+	assert_null(tools_find("ADD_NUMBERS", 11));
+	assert_null(tools_find("add_numbersx", 12));
+	assert_null(tools_find("", 0));
+	assert_null(tools_find("subtract_numbers", 16));
+}
+
+static void
+test_find_uses_length_not_nul(void **state)
+{
+	const struct tool *t;
+
+	(void)state;
+	t = tools_find("greet_userXYZ", 10);
+	assert_non_null(t);
+	assert_string_equal(t->name, "greet_user");
+	assert_null(tools_find("add_numbers\0x", 13));
+}
+
+/* --- tools_write_list --- */
+
+static cJSON *
+write_list(unsigned features)
+{
+	struct strbuf sb;
+	cJSON *list;
+
+	strbuf_init(&sb);
+	tools_write_list(&sb, features);
+	assert_true(strbuf_ok(&sb));
+	list = cJSON_ParseWithLength(sb.data, sb.len);
+	assert_non_null(list);
+	assert_true(cJSON_IsArray(list));
+	strbuf_free(&sb);
+	return list;
+}
+
+static const cJSON *
+member(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (v == NULL)
+		fail_msg("missing member \"%s\"", key);
+	return v;
+}
+
+static void
+assert_string_member(const cJSON *obj, const char *key, const char *expected)
+{
+	const cJSON *v = member(obj, key);
+
+	assert_true(cJSON_IsString(v));
+	assert_string_equal(v->valuestring, expected);
+}
+
+static void
+assert_input_schema(const cJSON *tool)
+{
+	const cJSON *schema = member(tool, "inputSchema"), *props, *required, *p;
+	const char *name = member(tool, "name")->valuestring;
+	const struct tool *t = tools_find(name, strlen(name));
+
+	assert_string_member(schema, "type", "object");
+	assert_true(cJSON_IsFalse(member(schema, "additionalProperties")));
+	props = member(schema, "properties");
+	required = member(schema, "required");
+	assert_int_equal(cJSON_GetArraySize(props), t->nparams);
+	assert_int_equal(cJSON_GetArraySize(required), t->nparams);
+	for (size_t i = 0; i < t->nparams; i++) {
+		p = member(props, t->params[i].name);
+		assert_string_member(p, "type",
+		    t->params[i].type == TOOL_INTEGER ? "integer" : "string");
+		assert_string_member(p, "description", t->params[i].description);
+		assert_string_equal(cJSON_GetArrayItem(required, (int)i)->valuestring,
+		    t->params[i].name);
+	}
+}
+
+static void
+assert_annotations(const cJSON *tool)
+{
+	const cJSON *a = member(tool, "annotations");
+
+	assert_true(cJSON_IsString(member(a, "title")));
+	assert_true(cJSON_IsTrue(member(a, "readOnlyHint")));
+	assert_true(cJSON_IsFalse(member(a, "destructiveHint")));
+	assert_true(cJSON_IsTrue(member(a, "idempotentHint")));
+	assert_true(cJSON_IsFalse(member(a, "openWorldHint")));
+}
+
+static void
+test_list_without_title(void **state)
+{
+	cJSON *list = write_list(0);
+	size_t i = 0;
+	const cJSON *tool;
+
+	(void)state;
+	assert_int_equal(cJSON_GetArraySize(list), N_TOOL_NAMES);
+	cJSON_ArrayForEach(tool, list) {
+		assert_string_member(tool, "name", tool_names[i++]);
+		assert_true(cJSON_IsString(member(tool, "description")));
+		assert_null(cJSON_GetObjectItemCaseSensitive(tool, "title"));
+		assert_null(cJSON_GetObjectItemCaseSensitive(tool, "outputSchema"));
+		assert_input_schema(tool);
+		assert_annotations(tool);
+	}
+	cJSON_Delete(list);
+}
+
+static void
+test_list_with_title_and_output_schema(void **state)
+{
+	static const char *const result_types[] = {"integer", "integer", "string"};
+	cJSON *list = write_list(TOOLS_LIST_TITLE);
+	const cJSON *tool, *out;
+	size_t i = 0;
+
+	(void)state;
+	assert_int_equal(cJSON_GetArraySize(list), N_TOOL_NAMES);
+	cJSON_ArrayForEach(tool, list) {
+		const struct tool *t = tools_find(tool_names[i], strlen(tool_names[i]));
+
+		assert_string_member(tool, "name", tool_names[i]);
+		assert_string_member(tool, "title", t->title);
+		assert_string_member(tool, "description", t->description);
+		out = member(tool, "outputSchema");
+		assert_string_member(out, "type", "object");
+		assert_string_member(member(member(out, "properties"), "result"), "type",
+		    result_types[i]);
+		assert_string_equal(cJSON_GetArrayItem(member(out, "required"), 0)->valuestring,
+		    "result");
+		assert_input_schema(tool);
+		assert_annotations(tool);
+		i++;
+	}
+	cJSON_Delete(list);
+}
+
+static void
+test_list_appends_to_buffer(void **state)
+{
+	struct strbuf sb;
+	cJSON *doc;
+
+	(void)state;
+	strbuf_init(&sb);
+	strbuf_puts(&sb, "{\"tools\":");
+	tools_write_list(&sb, TOOLS_LIST_TITLE);
+	strbuf_putc(&sb, '}');
+	doc = cJSON_ParseWithLength(sb.data, sb.len);
+	assert_non_null(doc);
+	assert_int_equal(cJSON_GetArraySize(member(doc, "tools")), N_TOOL_NAMES);
+	cJSON_Delete(doc);
+	strbuf_free(&sb);
+}
+
+/* --- tools_call: results --- */
+
+static void
+test_add_numbers(void **state)
+{
+	(void)state;
+	assert_integer_result("add_numbers", "{\"a\":2,\"b\":3}", "5");
+	assert_integer_result("add_numbers", "{\"b\":-10,\"a\":3}", "-7");
+	assert_integer_result("add_numbers", "{\"a\":0,\"b\":-0}", "0");
+}
+
+static void
+test_add_numbers_exact_beyond_double(void **state)
+{
+	(void)state;
+	assert_integer_result("add_numbers", "{\"a\":9007199254740993,\"b\":0}", "9007199254740993");
+	assert_integer_result("add_numbers", "{\"a\":9223372036854775806,\"b\":1}",
+	    "9223372036854775807");
+	assert_integer_result("add_numbers", "{\"a\":-9223372036854775807,\"b\":-1}",
+	    "-9223372036854775808");
+	assert_integer_result("add_numbers", "{\"a\":9223372036854775807,\"b\":-9223372036854775808}",
+	    "-1");
+}
+
+static void
+test_add_numbers_overflow(void **state)
+{
+	(void)state;
+	assert_tool_error("add_numbers", "{\"a\":9223372036854775807,\"b\":1}",
+	    "does not fit in a 64-bit integer");
+	assert_tool_error("add_numbers", "{\"a\":-9223372036854775808,\"b\":-1}",
+	    "does not fit in a 64-bit integer");
+}
+
+static void
+test_multiply_numbers(void **state)
+{
+	(void)state;
+	assert_integer_result("multiply_numbers", "{\"a\":6,\"b\":7}", "42");
+	assert_integer_result("multiply_numbers", "{\"a\":-3,\"b\":4}", "-12");
+	assert_integer_result("multiply_numbers", "{\"a\":0,\"b\":-9223372036854775808}", "0");
+	assert_integer_result("multiply_numbers", "{\"a\":3037000499,\"b\":3037000499}",
+	    "9223372030926249001");
+	assert_integer_result("multiply_numbers", "{\"a\":-9223372036854775808,\"b\":1}",
+	    "-9223372036854775808");
+}
+
+static void
+test_multiply_numbers_overflow(void **state)
+{
+	(void)state;
+	assert_tool_error("multiply_numbers", "{\"a\":-9223372036854775808,\"b\":-1}",
+	    "does not fit in a 64-bit integer");
+	assert_tool_error("multiply_numbers", "{\"a\":9223372036854775807,\"b\":2}",
+	    "does not fit in a 64-bit integer");
+	assert_tool_error("multiply_numbers", "{\"a\":3037000500,\"b\":3037000500}",
+	    "does not fit in a 64-bit integer");
+}
+
+static void
+test_integer_forms_with_fraction_or_exponent(void **state)
+{
+	(void)state;
+	assert_integer_result("add_numbers", "{\"a\":2.0,\"b\":1e2}", "102");
+	assert_integer_result("add_numbers", "{\"a\":20e-1,\"b\":0}", "2");
+}
+
+static void
+test_fraction_is_tool_error(void **state)
+{
+	(void)state;
+	assert_tool_error("add_numbers", "{\"a\":2.5,\"b\":1}", "argument 'a' must be an integer, not a fraction");
+	assert_tool_error("multiply_numbers", "{\"a\":1,\"b\":1e-400}", "argument 'b' must be an integer");
+}
+
+static void
+test_out_of_range_argument_is_tool_error(void **state)
+{
+	(void)state;
+	assert_tool_error("add_numbers", "{\"a\":9223372036854775808,\"b\":0}",
+	    "argument 'a' is outside the 64-bit integer range");
+	assert_tool_error("add_numbers", "{\"a\":0,\"b\":1e19}",
+	    "argument 'b' is outside the 64-bit integer range");
+}
+
+static void
+test_wrong_types_are_tool_errors(void **state)
+{
+	(void)state;
+	assert_tool_error("add_numbers", "{\"a\":\"1\",\"b\":2}", "argument 'a' must be an integer, not a string");
+	assert_tool_error("add_numbers", "{\"a\":1,\"b\":true}", "argument 'b' must be an integer, not a boolean");
+	assert_tool_error("add_numbers", "{\"a\":null,\"b\":2}", "not null");
+	assert_tool_error("add_numbers", "{\"a\":[1],\"b\":2}", "not an array");
+	assert_tool_error("add_numbers", "{\"a\":{},\"b\":2}", "not an object");
+	assert_tool_error("greet_user", "{\"name\":5}", "argument 'name' must be a string, not a number");
+	assert_tool_error("greet_user", "{\"name\":[\"x\"]}", "must be a string, not an array");
+}
+
+static void
+test_missing_arguments_are_tool_errors(void **state)
+{
+	(void)state;
+	assert_tool_error("add_numbers", "{\"a\":1}", "missing required argument 'b'");
+	assert_tool_error("add_numbers", "{}", "missing required argument 'a'");
+	assert_tool_error("add_numbers", NULL, "missing required argument 'a'");
+	assert_tool_error("greet_user", NULL, "missing required argument 'name'");
+}
+
+static void
+test_extra_arguments_are_tool_errors(void **state)
+{
+	(void)state;
+	assert_tool_error("add_numbers", "{\"a\":1,\"b\":2,\"c\":3}", "unexpected argument 'c'");
+	assert_tool_error("greet_user", "{\"name\":\"x\",\"Name\":\"y\"}", "unexpected argument 'Name'");
+}
+
+static void
+test_long_unexpected_argument_name_is_bounded(void **state)
+{
+	char args[2100];
+	struct tool_outcome out;
+	size_t len;
+
+	(void)state;
+	strcpy(args, "{\"a\":1,\"b\":2,\"");
+	len = strlen(args);
+	memset(args + len, 'k', 2000);
+	strcpy(args + len + 2000, "\":0}");
+	call("add_numbers", args, &out);
+	assert_true(out.is_error);
+	assert_non_null(strstr(text_of(&out), "unexpected argument 'kkkk"));
+	assert_true(out.text.len < TOOL_ERROR_MAX + 32);
+	tools_outcome_free(&out);
+}
+
+static void
+assert_greeting(const char *args, const char *name_bytes)
+{
+	struct tool_outcome out;
+	char expected[512];
+	cJSON *structured;
+
+	snprintf(expected, sizeof(expected), "Hello, %s! Nice to meet you.", name_bytes);
+	call("greet_user", args, &out);
+	assert_false(out.is_error);
+	assert_int_equal(out.text.len, strlen(expected));
+	assert_memory_equal(out.text.data, expected, strlen(expected));
+	structured = cJSON_ParseWithLength(out.structured.data, out.structured.len);
+	assert_non_null(structured);
+	assert_string_equal(member(structured, "result")->valuestring, expected);
+	cJSON_Delete(structured);
+	tools_outcome_free(&out);
+}
+
+static void
+test_greet_user(void **state)
+{
+	(void)state;
+	assert_greeting("{\"name\":\"Alice\"}", "Alice");
+	assert_greeting("{\"name\":\"\"}", "");
+}
+
+static void
+test_greet_user_keeps_utf8_bytes(void **state)
+{
+	(void)state;
+	assert_greeting("{\"name\":\"Zo\xc3\xab \xf0\x9f\x8e\x89 \xe6\x97\xa5\xe6\x9c\xac\"}",
+	    "Zo\xc3\xab \xf0\x9f\x8e\x89 \xe6\x97\xa5\xe6\x9c\xac");
+	/* Escaped in the request, raw UTF-8 in the result. */
+	assert_greeting("{\"name\":\"\\u00e9\\ud83c\\udf89\"}", "\xc3\xa9\xf0\x9f\x8e\x89");
+}
+
+static void
+test_greet_user_escapes_structured_content(void **state)
+{
+	struct tool_outcome out;
+
+	(void)state;
+	assert_greeting("{\"name\":\"a\\\"b\\\\c\\nd\\u0001\"}", "a\"b\\c\nd\x01");
+	call("greet_user", "{\"name\":\"q\\\"\"}", &out);
+	assert_non_null(strstr(out.structured.data, "q\\\"!"));
+	tools_outcome_free(&out);
+}
+
+static void
+test_greet_user_long_name(void **state)
+{
+	char args[20100], name[20000];
+	struct tool_outcome out;
+
+	(void)state;
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	snprintf(args, sizeof(args), "{\"name\":\"%s\"}", name);
+	call("greet_user", args, &out);
+	assert_false(out.is_error);
+	assert_int_equal(out.text.len, strlen("Hello, ! Nice to meet you.") + strlen(name));
+	tools_outcome_free(&out);
+}
+
+/*
+ * "\u0000" is a valid JSON string character.  cJSON stores it as a C string,
+ * so tools.c sees a shorter name and greets someone else.  The call must
+ * either keep every byte or refuse the argument.
+ */
+static void
+test_greet_user_embedded_nul_not_silently_dropped(void **state)
+{
+	struct tool_outcome out;
+	bool kept_or_refused;
+
+	(void)state;
+	call("greet_user", "{\"name\":\"Bob\\u0000Eve\"}", &out);
+	kept_or_refused = out.is_error || memmem(out.text.data, out.text.len, "Eve", 3) != NULL;
+	tools_outcome_free(&out);
+	assert_true(kept_or_refused);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_find_every_tool),
+		cmocka_unit_test(test_find_is_exact),
+		cmocka_unit_test(test_find_uses_length_not_nul),
+		cmocka_unit_test(test_list_without_title),
+		cmocka_unit_test(test_list_with_title_and_output_schema),
+		cmocka_unit_test(test_list_appends_to_buffer),
+		cmocka_unit_test(test_add_numbers),
+		cmocka_unit_test(test_add_numbers_exact_beyond_double),
+		cmocka_unit_test(test_add_numbers_overflow),
+		cmocka_unit_test(test_multiply_numbers),
+		cmocka_unit_test(test_multiply_numbers_overflow),
+		cmocka_unit_test(test_integer_forms_with_fraction_or_exponent),
+		cmocka_unit_test(test_fraction_is_tool_error),
+		cmocka_unit_test(test_out_of_range_argument_is_tool_error),
+		cmocka_unit_test(test_wrong_types_are_tool_errors),
+		cmocka_unit_test(test_missing_arguments_are_tool_errors),
+		cmocka_unit_test(test_extra_arguments_are_tool_errors),
+		cmocka_unit_test(test_long_unexpected_argument_name_is_bounded),
+		cmocka_unit_test(test_greet_user),
+		cmocka_unit_test(test_greet_user_keeps_utf8_bytes),
+		cmocka_unit_test(test_greet_user_escapes_structured_content),
+		cmocka_unit_test(test_greet_user_long_name),
+		cmocka_unit_test(test_greet_user_embedded_nul_not_silently_dropped),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
