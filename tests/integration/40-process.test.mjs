@@ -138,11 +138,15 @@ test('workers inherit only stdio, the listener and their own fds', async () => {
     const listener = openFds(server.pid).find(([fd, t]) => fd > 2 && t.startsWith('socket:'))[1];
     const supervisorPipes = openFds(server.pid).map(([, t]) => t).filter((t) => t.startsWith('pipe:'));
     for (const [pid, other] of [[a, b], [b, a]]) {
-      const fds = openFds(pid).filter(([fd]) => fd > 2).map(([, t]) => t);
+      // The shared listener, its own epoll, signalfd and h2o's wake-up pipe
+      // (both ends). Its readiness pipe is closed just after worker_ready.
+      const expected = ['anon_inode:[eventpoll]', 'anon_inode:[signalfd]', 'pipe:[N]', 'pipe:[N]', 'socket:[N]'];
+      const current = () => openFds(pid).filter(([fd]) => fd > 2).map(([, t]) => t);
+      const kinds = () => current().map((t) => t.replace(/\d+/g, 'N')).sort();
+      await waitUntil(() => JSON.stringify(kinds()) === JSON.stringify(expected), 5000,
+        `worker ${pid} to hold exactly ${expected}`);
+      const fds = current();
       const otherFds = openFds(other).map(([, t]) => t);
-      const kinds = fds.map((t) => t.replace(/\d+/g, 'N')).sort();
-      // The shared listener, its own epoll, signalfd and h2o's wake-up pipe (both ends).
-      assert.deepEqual(kinds, ['anon_inode:[eventpoll]', 'anon_inode:[signalfd]', 'pipe:[N]', 'pipe:[N]', 'socket:[N]'], JSON.stringify(fds));
       assert.ok(fds.includes(listener), 'the listener is the shared one');
       for (const pipe of fds.filter((t) => t.startsWith('pipe:'))) {
         assert.ok(!otherFds.includes(pipe) && !supervisorPipes.includes(pipe), `${pipe} is shared with another process`);
