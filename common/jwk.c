@@ -1,0 +1,2 @@
+/* Placeholder: JWKS parsing is being written. */
+#include "common/jwk.h"

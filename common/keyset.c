@@ -1,0 +1,2 @@
+/* Placeholder: the shared key-set region is being written. */
+#include "common/keyset.h"
