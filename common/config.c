@@ -14,6 +14,7 @@ extern char **environ;
 typedef int (*option_parser)(struct config *cfg, const char *value);
 
 struct option_row {
+	bool is_switch;		/* a flag without a value: --x means "true" */
 	const char *flag;	/* without the leading "--" */
 	const char *env;
 	const char *metavar;
@@ -190,30 +191,185 @@ parse_auth(struct config *cfg, const char *value)
 	if (strcmp(value, "none") != 0)
 		return -1;
 	cfg->auth = AUTH_NONE;
-	cfg->auth_explicit = true;
 	return 0;
 }
 
+static int
+parse_url_into(char *dst, const char *value)
+{
+	if (strlen(value) >= CONFIG_URL_MAX || strpbrk(value, " \t\r\n#") != NULL)
+		return -1;
+	if (strncmp(value, "https://", 8) != 0 && strncmp(value, "http://", 7) != 0 &&
+	    strncmp(value, "file:///", 8) != 0)
+		return -1;
+	strcpy(dst, value);
+	return 0;
+}
+
+static int
+parse_discovery_url(struct config *cfg, const char *value)
+{
+	return parse_url_into(cfg->discovery_url, value);
+}
+
+static int
+parse_resource_url(struct config *cfg, const char *value)
+{
+	if (strncmp(value, "file:", 5) == 0)
+		return -1;
+	return parse_url_into(cfg->resource_url, value);
+}
+
+static int
+parse_switch(bool *dst, const char *value)
+{
+	static const char *const yes[] = {"1", "true", "yes", "on"}, *const no[] = {"0", "false", "no", "off"};
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcmp(value, yes[i]) == 0 || strcmp(value, no[i]) == 0) {
+			*dst = strcmp(value, yes[i]) == 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int
+parse_allow_insecure_issuer(struct config *cfg, const char *value)
+{
+	return parse_switch(&cfg->allow_insecure_issuer, value);
+}
+
+void
+strlist_free(struct strlist *list)
+{
+	for (size_t i = 0; i < list->n; i++)
+		free(list->items[i]);
+	list->n = 0;
+}
+
+bool
+strlist_contains(const struct strlist *list, const char *s, size_t n)
+{
+	for (size_t i = 0; i < list->n; i++)
+		if (strlen(list->items[i]) == n && memcmp(list->items[i], s, n) == 0)
+			return true;
+	return false;
+}
+
+/* Splits on any of `seps`; items are printable ASCII without quotes. */
+static int
+parse_list(struct strlist *list, const char *value, const char *seps)
+{
+	const char *p = value;
+
+	strlist_free(list);
+	while (*p != '\0') {
+		size_t n = strcspn(p, seps);
+
+		if (n > 0) {
+			if (list->n == CONFIG_MAX_LIST || n > 256)
+				return -1;
+			for (size_t i = 0; i < n; i++)
+				if (p[i] <= ' ' || p[i] > '~' || p[i] == '"' || p[i] == '\\')
+					return -1;
+			list->items[list->n] = strndup(p, n);
+			if (list->items[list->n] == NULL)
+				return -1;
+			list->n++;
+		}
+		p += n;
+		p += strspn(p, seps);
+	}
+	return list->n > 0 ? 0 : -1;
+}
+
+static int
+parse_allowed_clients(struct config *cfg, const char *value)
+{
+	return parse_list(&cfg->allowed_clients, value, ",");
+}
+
+static int
+parse_allowed_audiences(struct config *cfg, const char *value)
+{
+	return parse_list(&cfg->allowed_audiences, value, ",");
+}
+
+static int
+parse_required_scopes(struct config *cfg, const char *value)
+{
+	return parse_list(&cfg->required_scopes, value, ", ");
+}
+
+static int
+parse_seconds(unsigned *dst, const char *value, unsigned long long min, unsigned long long max)
+{
+	unsigned long long v;
+
+	if (parse_unsigned(value, min, max, &v) < 0)
+		return -1;
+	*dst = (unsigned)v;
+	return 0;
+}
+
+static int
+parse_clock_skew(struct config *cfg, const char *value)
+{
+	return parse_seconds(&cfg->clock_skew, value, 0, 600);
+}
+
+static int
+parse_jwks_refresh_min(struct config *cfg, const char *value)
+{
+	return parse_seconds(&cfg->jwks_refresh_min, value, 1, 86400);
+}
+
+static int
+parse_jwks_refresh_max(struct config *cfg, const char *value)
+{
+	return parse_seconds(&cfg->jwks_refresh_max, value, 1, 86400);
+}
+
 static const struct option_row options[] = {
-	{"host", "MCPD_HOST", "ADDR", "address to listen on (default 0.0.0.0)",
+	{false, "host", "MCPD_HOST", "ADDR", "address to listen on (default 0.0.0.0)",
 	    "an IPv4 or IPv6 address such as 0.0.0.0, 127.0.0.1 or ::", parse_host},
-	{"port", "MCPD_PORT", "PORT", "TCP port (default 8000; 0 picks a free one)",
+	{false, "port", "MCPD_PORT", "PORT", "TCP port (default 8000; 0 picks a free one)",
 	    "an integer 0..65535 (0 picks a free port)", parse_port},
-	{"workers", "MCPD_WORKERS", "N", "worker processes, 1..256 (default: online CPUs)",
+	{false, "workers", "MCPD_WORKERS", "N", "worker processes, 1..256 (default: online CPUs)",
 	    "an integer 1..256", parse_workers},
-	{"max-body", "MCPD_MAX_BODY", "SIZE", "largest request body; bigger ones get 413 (default 1MiB)",
+	{false, "max-body", "MCPD_MAX_BODY", "SIZE", "largest request body; bigger ones get 413 (default 1MiB)",
 	    "a size of 1 KiB..16 MiB in bytes, or with a K/KiB or M/MiB suffix", parse_max_body},
-	{"shutdown-timeout", "MCPD_SHUTDOWN_TIMEOUT", "SECS", "how long SIGTERM waits for in-flight requests (default 10)",
+	{false, "shutdown-timeout", "MCPD_SHUTDOWN_TIMEOUT", "SECS", "how long SIGTERM waits for in-flight requests (default 10)",
 	    "whole seconds 0..3600", parse_shutdown_timeout},
-	{"idle-timeout", "MCPD_IDLE_TIMEOUT", "SECS", "close connections idle or stalled this long (default 10)",
+	{false, "idle-timeout", "MCPD_IDLE_TIMEOUT", "SECS", "close connections idle or stalled this long (default 10)",
 	    "whole seconds 1..3600", parse_idle_timeout},
-	{"log-level", "MCPD_LOG_LEVEL", "LEVEL", "debug, info, warn or error (default info)",
+	{false, "log-level", "MCPD_LOG_LEVEL", "LEVEL", "debug, info, warn or error (default info)",
 	    "debug, info, warn or error", parse_log_level},
-	{"allowed-origins", "MCPD_ALLOWED_ORIGINS", "LIST", "Origin values allowed on /mcp, comma-separated, or '*' (default: loopback origins only)",
+	{false, "allowed-origins", "MCPD_ALLOWED_ORIGINS", "LIST", "Origin values allowed on /mcp, comma-separated, or '*' (default: loopback origins only)",
 	    "'*' or a comma-separated list of up to 32 origins such as "
 	    "https://app.example.com,http://localhost:3000", parse_allowed_origins},
-	{"auth", "MCPD_AUTH", "MODE", "authentication mode: none",
-	    "none (token verification arrives with --discovery-url)", parse_auth},
+	{false, "auth", "MCPD_AUTH", "MODE", "'none' serves without verifying tokens (logged as a warning)",
+	    "none (token verification is turned on by --discovery-url)", parse_auth},
+	{false, "discovery-url", "MCPD_DISCOVERY_URL", "URL", "OIDC discovery document of the token issuer; turns verification on",
+	    "an https URL such as https://cognito-idp.us-east-1.amazonaws.com/POOL/.well-known/openid-configuration "
+	    "(http on loopback and file URLs need --allow-insecure-issuer)", parse_discovery_url},
+	{true, "allow-insecure-issuer", "MCPD_ALLOW_INSECURE_ISSUER", "", "accept an http (loopback only) or file discovery URL, for development",
+	    "true or false (1/0, yes/no, on/off)", parse_allow_insecure_issuer},
+	{false, "allowed-clients", "MCPD_ALLOWED_CLIENTS", "LIST", "client ids accepted in access tokens' client_id, comma-separated",
+	    "a comma-separated list of up to 32 client ids", parse_allowed_clients},
+	{false, "allowed-audiences", "MCPD_ALLOWED_AUDIENCES", "LIST", "audiences accepted in tokens' aud, comma-separated",
+	    "a comma-separated list of up to 32 audiences", parse_allowed_audiences},
+	{false, "required-scopes", "MCPD_REQUIRED_SCOPES", "LIST", "scopes every token must carry (else 403), comma- or space-separated",
+	    "a list of up to 32 scopes separated by commas or spaces", parse_required_scopes},
+	{false, "clock-skew", "MCPD_CLOCK_SKEW", "SECS", "leeway on exp, nbf and iat (default 60)",
+	    "whole seconds 0..600", parse_clock_skew},
+	{false, "jwks-refresh-min", "MCPD_JWKS_REFRESH_MIN", "SECS", "shortest time between two key-set fetches (default 30)",
+	    "whole seconds 1..86400", parse_jwks_refresh_min},
+	{false, "jwks-refresh-max", "MCPD_JWKS_REFRESH_MAX", "SECS", "longest time a key set is used before refetching (default 3600)",
+	    "whole seconds 1..86400", parse_jwks_refresh_max},
+	{false, "resource-url", "MCPD_RESOURCE_URL", "URL", "public URL of /mcp for OAuth metadata (default: from the Host header)",
+	    "an http(s) URL such as https://mcp.example.com/mcp", parse_resource_url},
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -230,7 +386,10 @@ set_defaults(struct config *cfg)
 	cfg->shutdown_timeout = 10;
 	cfg->idle_timeout = 10;
 	cfg->log_level = LOG_INFO;
-	cfg->auth = AUTH_NONE;
+	cfg->auth = AUTH_UNSET;
+	cfg->clock_skew = 60;
+	cfg->jwks_refresh_min = 30;
+	cfg->jwks_refresh_max = 3600;
 }
 
 static int
@@ -316,6 +475,8 @@ load_flags(struct config *cfg, int argc, char **argv, char *err, size_t errlen)
 			return fail(err, errlen, "unknown flag '--%.*s': see mcpd --help", (int)len, name);
 		if (eq != NULL)
 			value = eq + 1;
+		else if (opt->is_switch)
+			value = "true";
 		else if (i + 1 < argc)
 			value = argv[++i];
 		else
@@ -327,12 +488,60 @@ load_flags(struct config *cfg, int argc, char **argv, char *err, size_t errlen)
 	return 0;
 }
 
+static bool
+url_host_is_loopback(const char *url)
+{
+	const char *host = strstr(url, "://") + 3;
+	size_t n = strcspn(host, "/?");
+	const char *colon = host[0] == '[' ? memchr(host, ']', n) : memchr(host, ':', n);
+
+	if (colon != NULL && host[0] == '[')
+		colon++;
+	if (colon != NULL)
+		n = (size_t)(colon - host);
+	return (n == 9 && strncmp(host, "localhost", 9) == 0) ||
+	    (n == 9 && strncmp(host, "127.0.0.1", 9) == 0) || (n == 5 && strncmp(host, "[::1]", 5) == 0);
+}
+
+/* Checks that depend on several settings together. */
+static int
+validate(struct config *cfg, char *err, size_t errlen)
+{
+	const char *url = cfg->discovery_url;
+
+	if (url[0] != '\0' && cfg->auth == AUTH_NONE)
+		return fail(err, errlen, "--auth none and --discovery-url contradict each other: "
+		    "give one of them");
+	if (url[0] != '\0')
+		cfg->auth = AUTH_JWT;
+	if (cfg->auth == AUTH_UNSET)
+		return fail(err, errlen, "no authentication configured: pass --discovery-url URL "
+		    "(the token issuer's OIDC discovery document) to verify tokens, or --auth none "
+		    "to serve without");
+	if (cfg->auth != AUTH_JWT)
+		return 0;
+	if (strncmp(url, "https://", 8) != 0 && !cfg->allow_insecure_issuer)
+		return fail(err, errlen, "--discovery-url '%.200s' is not https: pass "
+		    "--allow-insecure-issuer for a loopback or file issuer in development", url);
+	if (strncmp(url, "http://", 7) == 0 && !url_host_is_loopback(url))
+		return fail(err, errlen, "--discovery-url '%.200s': plain http is allowed only on "
+		    "loopback (localhost, 127.0.0.1, [::1]); use https", url);
+	if (cfg->allowed_clients.n == 0 && cfg->allowed_audiences.n == 0)
+		return fail(err, errlen, "token verification needs --allowed-clients (matched "
+		    "against client_id) or --allowed-audiences (matched against aud)");
+	if (cfg->jwks_refresh_min > cfg->jwks_refresh_max)
+		return fail(err, errlen, "--jwks-refresh-min %u is above --jwks-refresh-max %u",
+		    cfg->jwks_refresh_min, cfg->jwks_refresh_max);
+	return 0;
+}
+
 int
 config_load(struct config *cfg, int argc, char **argv, char *err, size_t errlen)
 {
 	set_defaults(cfg);
 	/* Environment first so that flags, applied second, win. */
-	if (load_environment(cfg, err, errlen) < 0 || load_flags(cfg, argc, argv, err, errlen) < 0) {
+	if (load_environment(cfg, err, errlen) < 0 || load_flags(cfg, argc, argv, err, errlen) < 0 ||
+	    (!cfg->show_help && !cfg->show_version && validate(cfg, err, errlen) < 0)) {
 		config_free(cfg);
 		return -1;
 	}
@@ -343,6 +552,9 @@ void
 config_free(struct config *cfg)
 {
 	free_origins(cfg);
+	strlist_free(&cfg->allowed_clients);
+	strlist_free(&cfg->allowed_audiences);
+	strlist_free(&cfg->required_scopes);
 }
 
 void
@@ -354,9 +566,10 @@ config_print_usage(const char *prog)
 	for (size_t i = 0; i < N_OPTIONS; i++) {
 		char left[48];
 
-		snprintf(left, sizeof(left), "--%s %s", options[i].flag, options[i].metavar);
-		printf("  %-26s %-24s %s\n", left, options[i].env, options[i].help);
+		snprintf(left, sizeof(left), "--%s%s%s", options[i].flag, options[i].is_switch ? "" : " ",
+		    options[i].metavar);
+		printf("  %-26s %-28s %s\n", left, options[i].env, options[i].help);
 	}
-	printf("  %-26s %-24s %s\n", "--help", "", "print this help and exit");
-	printf("  %-26s %-24s %s\n", "--version", "", "print the version and exit");
+	printf("  %-26s %-28s %s\n", "--help", "", "print this help and exit");
+	printf("  %-26s %-28s %s\n", "--version", "", "print the version and exit");
 }

@@ -13,8 +13,24 @@
 
 #define CONFIG_MAX_WORKERS 256
 #define CONFIG_MAX_ORIGINS 32
+#define CONFIG_MAX_LIST 32
+#define CONFIG_URL_MAX 1024
 
-enum auth_mode { AUTH_NONE };
+enum auth_mode {
+	AUTH_UNSET,	/* neither --auth none nor --discovery-url: refused */
+	AUTH_NONE,	/* explicitly off */
+	AUTH_JWT,	/* verify bearer tokens from the discovery URL's issuer */
+};
+
+/* A comma-separated list flag, split and owned. */
+struct strlist {
+	char *items[CONFIG_MAX_LIST];
+	size_t n;
+};
+
+void strlist_free(struct strlist *list);
+/** True when `s` (of length n) is one of the list's items, exactly. */
+bool strlist_contains(const struct strlist *list, const char *s, size_t n);
 
 struct config {
 	char host[64];
@@ -29,7 +45,15 @@ struct config {
 	size_t n_allowed_origins;
 	bool allow_any_origin;
 	enum auth_mode auth;
-	bool auth_explicit;		/* --auth was given */
+	char discovery_url[CONFIG_URL_MAX];	/* OIDC discovery document */
+	bool allow_insecure_issuer;	/* http (loopback) and file URLs, for development */
+	struct strlist allowed_clients;	/* matched against client_id */
+	struct strlist allowed_audiences; /* matched against aud */
+	struct strlist required_scopes;	/* every one must be in the token's scope */
+	unsigned clock_skew;		/* seconds of leeway on exp/nbf/iat */
+	unsigned jwks_refresh_min;	/* seconds: floor of the refresh interval and of refetches */
+	unsigned jwks_refresh_max;	/* seconds: ceiling of the refresh interval */
+	char resource_url[CONFIG_URL_MAX]; /* canonical URL of /mcp, for RFC 9728; "" = from Host */
 	bool show_help;
 	bool show_version;
 };

@@ -32,10 +32,10 @@ main(int argc, char **argv)
 		return 0;
 	}
 	log_init("supervisor", cfg.log_level);
-	if (!cfg.auth_explicit)
+	if (cfg.auth == AUTH_NONE)
 		log_msg(LOG_WARN, "auth_disabled",
-		    "AUTHENTICATION IS OFF: /mcp serves anyone who can reach it. Pass --auth none "
-		    "to acknowledge, and do not expose this server beyond loopback");
+		    "--auth none: tokens are NOT verified; /mcp serves anyone who can reach it. "
+		    "Use it only on loopback or behind an authorizer such as AgentCore's");
 	fd = listener_open(cfg.host, cfg.port, &port, err, sizeof(err));
 	if (fd < 0) {
 		fprintf(stderr, "mcpd: %s\n", err);

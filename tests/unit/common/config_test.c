@@ -58,11 +58,14 @@ clear_mcpd_env(void)
 	}
 }
 
+/* Every test starts with a clean environment that chooses --auth none, so
+ * that loading succeeds unless a test is about authentication. */
 static int
 setup(void **state)
 {
 	(void)state;
 	clear_mcpd_env();
+	setenv("MCPD_AUTH", "none", 1);
 	return 0;
 }
 
@@ -116,7 +119,10 @@ test_defaults(void **state)
 	assert_int_equal(cfg.n_allowed_origins, 0);
 	assert_false(cfg.allow_any_origin);
 	assert_int_equal(cfg.auth, AUTH_NONE);
-	assert_false(cfg.auth_explicit);
+	assert_int_equal(cfg.clock_skew, 60);
+	assert_int_equal(cfg.jwks_refresh_min, 30);
+	assert_int_equal(cfg.jwks_refresh_max, 3600);
+	assert_string_equal(cfg.discovery_url, "");
 	assert_false(cfg.show_help);
 	assert_false(cfg.show_version);
 	config_free(&cfg);
@@ -151,7 +157,6 @@ test_flag_with_equals_value(void **state)
 	assert_int_equal(cfg.idle_timeout, 3600);
 	assert_int_equal(cfg.log_level, LOG_ERROR);
 	assert_int_equal(cfg.auth, AUTH_NONE);
-	assert_true(cfg.auth_explicit);
 	config_free(&cfg);
 }
 
@@ -193,7 +198,7 @@ test_environment_sets_values(void **state)
 	assert_int_equal(cfg.log_level, LOG_WARN);
 	assert_int_equal(cfg.shutdown_timeout, 5);
 	assert_int_equal(cfg.idle_timeout, 6);
-	assert_true(cfg.auth_explicit);
+	assert_int_equal(cfg.auth, AUTH_NONE);
 	config_free(&cfg);
 }
 
@@ -438,6 +443,93 @@ test_auth_values(void **state)
 	assert_flag_rejected("--auth", "None", "none");
 }
 
+#define COGNITO_URL "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_abc/.well-known/openid-configuration"
+
+static void
+test_no_authentication_is_refused(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	unsetenv("MCPD_AUTH");
+	assert_int_equal(LOAD_NO_ARGS(&cfg, err), -1);
+	assert_err_contains("--discovery-url");
+	assert_err_contains("--auth none");
+}
+
+static void
+test_discovery_url_turns_verification_on(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	unsetenv("MCPD_AUTH");
+	assert_int_equal(LOAD(&cfg, err, "--discovery-url", COGNITO_URL, "--allowed-clients",
+	    "c1,c2", "--required-scopes", "mcp/tools mcp/admin", "--clock-skew", "5"), 0);
+	assert_int_equal(cfg.auth, AUTH_JWT);
+	assert_string_equal(cfg.discovery_url, COGNITO_URL);
+	assert_int_equal(cfg.allowed_clients.n, 2);
+	assert_true(strlist_contains(&cfg.allowed_clients, "c2", 2));
+	assert_false(strlist_contains(&cfg.allowed_clients, "c", 1));
+	assert_int_equal(cfg.required_scopes.n, 2);
+	assert_string_equal(cfg.required_scopes.items[1], "mcp/admin");
+	assert_int_equal(cfg.clock_skew, 5);
+	config_free(&cfg);
+}
+
+static void
+test_discovery_url_rules(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	unsetenv("MCPD_AUTH");
+	assert_int_equal(LOAD(&cfg, err, "--discovery-url", COGNITO_URL), -1);
+	assert_err_contains("--allowed-clients");
+	assert_int_equal(LOAD(&cfg, err, "--discovery-url", "http://127.0.0.1:9/x", "--allowed-clients", "c"), -1);
+	assert_err_contains("--allow-insecure-issuer");
+	assert_int_equal(LOAD(&cfg, err, "--discovery-url", "http://example.com/x", "--allowed-clients", "c",
+	    "--allow-insecure-issuer"), -1);
+	assert_err_contains("loopback");
+	assert_int_equal(LOAD(&cfg, err, "--discovery-url", "http://127.0.0.1:9/x", "--allowed-clients", "c",
+	    "--allow-insecure-issuer"), 0);
+	config_free(&cfg);
+	assert_int_equal(LOAD(&cfg, err, "--discovery-url", "file:///tmp/x.json", "--allowed-audiences", "a",
+	    "--allow-insecure-issuer=true"), 0);
+	assert_true(cfg.allow_insecure_issuer);
+	config_free(&cfg);
+	assert_int_equal(LOAD(&cfg, err, "--discovery-url", "ftp://x/y", "--allowed-clients", "c"), -1);
+	assert_err_contains("--discovery-url value 'ftp://x/y'");
+	setenv("MCPD_AUTH", "none", 1);
+	assert_int_equal(LOAD(&cfg, err, "--discovery-url", COGNITO_URL, "--allowed-clients", "c"), -1);
+	assert_err_contains("contradict");
+}
+
+static void
+test_auth_lists_and_bounds(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_flag_rejected("--allowed-clients", "a,b\"c", "client ids");
+	assert_flag_rejected("--clock-skew", "601", "0..600");
+	assert_flag_rejected("--jwks-refresh-min", "0", "1..86400");
+	assert_int_equal(LOAD(&cfg, err, "--allow-insecure-issuer=maybe"), -1);
+	assert_err_contains("--allow-insecure-issuer value 'maybe'");
+	assert_err_contains("true or false");
+	unsetenv("MCPD_AUTH");
+	assert_int_equal(LOAD(&cfg, err, "--discovery-url", COGNITO_URL, "--allowed-clients", "c",
+	    "--jwks-refresh-min", "100", "--jwks-refresh-max", "50"), -1);
+	assert_err_contains("--jwks-refresh-min 100 is above --jwks-refresh-max 50");
+	setenv("MCPD_ALLOW_INSECURE_ISSUER", "yes", 1);
+	setenv("MCPD_DISCOVERY_URL", "http://localhost:8080/.well-known/openid-configuration", 1);
+	setenv("MCPD_ALLOWED_AUDIENCES", "aud1", 1);
+	assert_int_equal(LOAD_NO_ARGS(&cfg, err), 0);
+	assert_int_equal(cfg.auth, AUTH_JWT);
+	assert_true(strlist_contains(&cfg.allowed_audiences, "aud1", 4));
+	config_free(&cfg);
+}
+
 static void
 assert_max_body(const char *value, size_t expected)
 {
@@ -616,6 +708,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_timeout_bounds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_level_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auth_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_authentication_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_discovery_url_turns_verification_on, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_discovery_url_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auth_lists_and_bounds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_body_suffixes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_body_bounds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_body_bad_forms, setup, teardown),
