@@ -54,19 +54,27 @@ size_t keyset_region_size(void);
 
 /**
  * Creates the region as a sealed memfd (it can neither grow nor shrink, so
- * no mapping can fault) and returns its fd, or -1 with errno.
+ * no mapping can fault) and returns its fd, or -1 with errno.  Like
+ * keyset_map, it calls sodium_init() (idempotent): call either before a
+ * sandbox, and the other functions need no set-up of their own.
  */
 int keyset_region_create(void);
 
 /**
  * Maps the region.  A writable mapping is for the fetcher.  A read-only one
  * is made from a fresh read-only open of the memfd, so the mapping can never
- * be made writable by mprotect.  Returns NULL with errno on failure.
+ * be made writable by mprotect.  Returns NULL with errno on failure: EINVAL
+ * when `fd` is not a region from keyset_region_create (size, seals, magic
+ * or layout version differ).
  */
 struct keyset_region *keyset_map(int fd, bool writable);
 void keyset_unmap(struct keyset_region *r);
 
-/** Publishes `ks` (writer only).  Returns the new generation (>= 1). */
+/**
+ * Publishes `ks` (writer only).  Returns the new generation (>= 1), or 0
+ * without publishing anything when `ks` breaks a bound that readers check
+ * (nkeys, n_len or e_len too large, issuer or kid not NUL-terminated).
+ */
 uint64_t keyset_publish(struct keyset_region *r, const struct keyset *ks);
 
 /**
@@ -82,7 +90,11 @@ enum keyset_read {
 	KEYSET_BUSY,	/* torn on every bounded retry */
 };
 
-/** Copies the active set into *out (and its generation).  Never blocks. */
+/**
+ * Copies the active set into *out (and its generation, when `generation` is
+ * not NULL).  Never blocks: a writer in the way costs a bounded number of
+ * retries, then KEYSET_BUSY.  *out is undefined unless KEYSET_OK.
+ */
 enum keyset_read keyset_snapshot(const struct keyset_region *r, struct keyset *out, uint64_t *generation);
 
 /** Finds a key by kid in a snapshot, or NULL. */

@@ -20,18 +20,28 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Closes every fd above stderr except the two given, so no child inherits
- * another child's pipe or the supervisor's signalfd. */
-static void
-close_fds_except(int a, int b)
+static int
+compare_ints(const void *a, const void *b)
 {
-	int lo = a < b ? a : b, hi = a < b ? b : a;
+	return *(const int *)a - *(const int *)b;
+}
 
-	if (lo > 3)
-		close_range(3, (unsigned)lo - 1, 0);
-	if (hi > lo + 1)
-		close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
-	close_range((unsigned)hi + 1, ~0U, 0);
+/* Closes every fd above stderr except those in keep[] (-1 entries ignored),
+ * so no child inherits another child's pipe or the supervisor's signalfd. */
+static void
+close_fds_except(int *keep, size_t n)
+{
+	unsigned next = 3;
+
+	qsort(keep, n, sizeof(keep[0]), compare_ints);
+	for (size_t i = 0; i < n; i++) {
+		if (keep[i] < (int)next)
+			continue;
+		if ((unsigned)keep[i] > next)
+			close_range(next, (unsigned)keep[i] - 1, 0);
+		next = (unsigned)keep[i] + 1;
+	}
+	close_range(next, ~0U, 0);
 }
 
 static void
@@ -46,23 +56,21 @@ reset_signals(void)
 }
 
 static void
-run_child(const struct role *role, int slot, const struct config *cfg, int listen_fd,
-    int ready_fd)
+run_child(const struct role *role, const struct child_args *args)
 {
-	struct child_args args = {
-		.cfg = cfg, .listen_fd = listen_fd, .ready_fd = ready_fd, .slot = slot,
-	};
+	int keep[] = {args->listen_fd, args->keyset_fd, args->refresh_fd, args->ready_fd};
 
-	close_fds_except(listen_fd, ready_fd);
+	close_fds_except(keep, sizeof(keep) / sizeof(keep[0]));
 	reset_signals();
 	log_set_role(role->name);
 	/* exit, not _exit: LeakSanitizer checks the child at exit in ASan builds. */
-	exit(role->entry(&args));
+	exit(role->entry(args));
 }
 
 struct proc *
-proctab_spawn(struct proctab *pt, int slot, const struct config *cfg, int listen_fd)
+proctab_spawn(struct proctab *pt, const struct role *role, int slot, const struct child_args *args)
 {
+	struct child_args mine = *args;
 	struct proc *p;
 	int pipefd[2];
 	pid_t pid;
@@ -82,12 +90,16 @@ proctab_spawn(struct proctab *pt, int slot, const struct config *cfg, int listen
 		errno = saved;
 		return NULL;
 	}
-	if (pid == 0)
-		run_child(pt->role, slot, cfg, listen_fd, pipefd[1]);
+	if (pid == 0) {
+		close(pipefd[0]);
+		mine.slot = slot;
+		mine.ready_fd = pipefd[1];
+		run_child(role, &mine);
+	}
 	close(pipefd[1]);
 	p = &pt->procs[pt->nprocs++];
 	*p = (struct proc){
-		.pid = pid, .slot = slot, .state = PROC_STARTING,
+		.role = role, .pid = pid, .slot = slot, .state = PROC_STARTING,
 		.ready_fd = pipefd[0], .started_ms = now_ms(),
 	};
 	return p;

@@ -13,10 +13,12 @@
 
 #include "common/config.h"
 
-/* What a child process is given. */
+/* What a child process is given; fds it does not get are -1. */
 struct child_args {
 	const struct config *cfg;
-	int listen_fd;
+	int listen_fd;	/* the shared listener (workers only) */
+	int keyset_fd;	/* the key-set memfd (when tokens are verified) */
+	int refresh_fd;	/* eventfd: workers ask the fetcher for fresh keys */
 	int ready_fd;	/* the child writes one byte here once it serves */
 	int slot;
 };
@@ -38,6 +40,7 @@ enum proc_state {
 };
 
 struct proc {
+	const struct role *role;
 	pid_t pid;
 	int slot;
 	enum proc_state state;
@@ -46,10 +49,9 @@ struct proc {
 	uint64_t started_ms;	/* monotonic */
 };
 
-#define PROCTAB_MAX (2 * CONFIG_MAX_WORKERS)
+#define PROCTAB_MAX (2 * CONFIG_MAX_WORKERS + 2)
 
 struct proctab {
-	const struct role *role;
 	struct proc procs[PROCTAB_MAX];
 	int nprocs;
 };
@@ -58,11 +60,13 @@ struct proctab {
 uint64_t now_ms(void);
 
 /**
- * Forks a child of pt->role for `slot`.  The child keeps only stdio, the
- * listening fd and its readiness pipe, unblocks signals and runs the role's
- * entry; it never returns here.  Returns the new row, or NULL (errno set).
+ * Forks a child of `role` for `slot`, handing it the fds in `args` (whose
+ * slot and ready_fd are filled in here).  The child keeps only stdio and
+ * those fds, unblocks signals and runs the role's entry; it never returns
+ * here.  Returns the new row, or NULL (errno set).
  */
-struct proc *proctab_spawn(struct proctab *pt, int slot, const struct config *cfg, int listen_fd);
+struct proc *proctab_spawn(struct proctab *pt, const struct role *role, int slot,
+    const struct child_args *args);
 /** Finds the row of a pid, or NULL. */
 struct proc *proctab_find(struct proctab *pt, pid_t pid);
 /** Forgets a row (after its process was reaped), closing its pipe. */

@@ -4,12 +4,16 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/keyset.h"
 #include "common/log.h"
+#include "supervisor/fetcher.h"
 #include "supervisor/proctab.h"
 #include "worker/worker.h"
 
@@ -20,7 +24,9 @@
 /* Extra time after --shutdown-timeout for children to exit before SIGKILL. */
 #define KILL_GRACE_MS 2000
 
+/* The kinds of children: N workers in slots 0..N-1, then the fetcher. */
 static const struct role worker_role = {"worker", worker_main};
+static const struct role fetcher_role = {"fetcher", fetcher_main};
 
 struct slot_state {
 	unsigned quick_exits;	/* consecutive exits within QUICK_EXIT_MS */
@@ -30,10 +36,11 @@ struct slot_state {
 
 struct supervisor {
 	const struct config *cfg;
-	int listen_fd;
+	struct child_args args;	/* fds every child may be handed */
+	int nslots;		/* workers, plus one for the fetcher when tokens are verified */
 	int sigfd;
 	struct proctab pt;
-	struct slot_state slots[CONFIG_MAX_WORKERS];
+	struct slot_state slots[CONFIG_MAX_WORKERS + 1];
 	bool stopping;
 	uint64_t kill_at;
 	int reload_slot;	/* next slot a reload replaces, -1 when none runs */
@@ -56,13 +63,22 @@ open_signalfd(void)
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
+static const struct role *
+role_of_slot(const struct supervisor *sv, int slot)
+{
+	return slot < sv->cfg->workers ? &worker_role : &fetcher_role;
+}
+
+/* Logs "<role>_<what>", e.g. worker_started or fetcher_ready. */
 static void
-log_child_event(enum log_level level, const char *event, const struct proc *p)
+log_child_event(enum log_level level, const char *what, const struct proc *p)
 {
 	struct logline line;
+	char event[48];
 
+	snprintf(event, sizeof(event), "%s_%s", p->role->name, what);
 	logline_begin(&line, level, event);
-	logline_str(&line, "child", "worker");
+	logline_str(&line, "child", p->role->name);
 	logline_int(&line, "slot", p->slot);
 	logline_int(&line, "child_pid", p->pid);
 	logline_emit(&line);
@@ -71,7 +87,14 @@ log_child_event(enum log_level level, const char *event, const struct proc *p)
 static void
 spawn_slot(struct supervisor *sv, int slot, bool successor)
 {
-	struct proc *p = proctab_spawn(&sv->pt, slot, sv->cfg, sv->listen_fd);
+	const struct role *role = role_of_slot(sv, slot);
+	struct child_args args = sv->args;
+	struct proc *p;
+
+	/* Only workers serve: the fetcher never holds the listening socket. */
+	if (role != &worker_role)
+		args.listen_fd = -1;
+	p = proctab_spawn(&sv->pt, role, slot, &args);
 
 	if (p == NULL && successor) {
 		log_errno("reload_aborted", "cannot start a replacement for worker slot %d", slot);
@@ -79,13 +102,13 @@ spawn_slot(struct supervisor *sv, int slot, bool successor)
 		return;
 	}
 	if (p == NULL) {
-		log_errno("spawn_failed", "cannot start worker for slot %d; retrying in 1 s", slot);
+		log_errno("spawn_failed", "cannot start %s for slot %d; retrying in 1 s", role->name, slot);
 		sv->slots[slot].respawn_pending = true;
 		sv->slots[slot].respawn_at = now_ms() + 1000;
 		return;
 	}
 	p->successor = successor;
-	log_child_event(LOG_INFO, "worker_started", p);
+	log_child_event(LOG_INFO, "started", p);
 }
 
 /* Chooses when a slot whose worker died is refilled. */
@@ -106,9 +129,9 @@ schedule_respawn(struct supervisor *sv, const struct proc *p, int status)
 		delay = (uint64_t)BACKOFF_FIRST_MS << shift;
 		if (delay > BACKOFF_MAX_MS)
 			delay = BACKOFF_MAX_MS;
-		log_msg(LOG_WARN, "worker_backoff",
-		    "worker slot %d exited %u time(s) in a row within %d ms of starting; "
-		    "restarting in %llu ms", p->slot, s->quick_exits, QUICK_EXIT_MS,
+		log_msg(LOG_WARN, p->role == &worker_role ? "worker_backoff" : "fetcher_backoff",
+		    "%s slot %d exited %u time(s) in a row within %d ms of starting; "
+		    "restarting in %llu ms", p->role->name, p->slot, s->quick_exits, QUICK_EXIT_MS,
 		    (unsigned long long)delay);
 	}
 	s->respawn_pending = true;
@@ -120,9 +143,11 @@ log_exit(const struct proc *p, int status)
 {
 	struct logline line;
 	bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	char event[48];
 
-	logline_begin(&line, clean ? LOG_INFO : LOG_WARN, "worker_exited");
-	logline_str(&line, "child", "worker");
+	snprintf(event, sizeof(event), "%s_exited", p->role->name);
+	logline_begin(&line, clean ? LOG_INFO : LOG_WARN, event);
+	logline_str(&line, "child", p->role->name);
 	logline_int(&line, "slot", p->slot);
 	logline_int(&line, "child_pid", p->pid);
 	if (WIFEXITED(status)) {
@@ -180,8 +205,8 @@ begin_stop(struct supervisor *sv, int sig)
 	sv->stopping = true;
 	sv->reload_slot = -1;
 	/* Our copy of the listener would keep queueing connections nobody serves. */
-	close(sv->listen_fd);
-	sv->listen_fd = -1;
+	close(sv->args.listen_fd);
+	sv->args.listen_fd = -1;
 	proctab_signal_all(&sv->pt, SIGTERM);
 	sv->kill_at = now_ms() + sv->cfg->shutdown_timeout * 1000ULL + KILL_GRACE_MS;
 }
@@ -231,7 +256,7 @@ on_ready(struct supervisor *sv, struct proc *p)
 	if (n != 1)
 		return;	/* Died before serving; reaping tells the rest. */
 	p->state = PROC_READY;
-	log_child_event(LOG_INFO, "worker_ready", p);
+	log_child_event(LOG_INFO, "ready", p);
 	if (!p->successor)
 		return;
 	old = proctab_slot_owner(&sv->pt, p->slot);
@@ -271,7 +296,7 @@ run_timers(struct supervisor *sv)
 {
 	uint64_t now = now_ms(), next = UINT64_MAX;
 
-	for (int s = 0; s < sv->cfg->workers && !sv->stopping; s++) {
+	for (int s = 0; s < sv->nslots && !sv->stopping; s++) {
 		struct slot_state *st = &sv->slots[s];
 
 		if (!st->respawn_pending)
@@ -324,21 +349,47 @@ poll_once(struct supervisor *sv, int timeout)
 		read_signals(sv);
 }
 
+/*
+ * With token verification on, the supervisor owns the key-set region (the
+ * fetcher writes it, workers read it) and the eventfd workers use to ask for
+ * a refresh; it only hands them to children.
+ */
+static int
+create_auth_channels(struct supervisor *sv)
+{
+	sv->args.keyset_fd = keyset_region_create();
+	if (sv->args.keyset_fd < 0) {
+		log_errno("keyset_failed", "cannot create the shared key-set region");
+		return -1;
+	}
+	sv->args.refresh_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (sv->args.refresh_fd < 0) {
+		log_errno("eventfd_failed", "cannot create the key refresh channel");
+		return -1;
+	}
+	return 0;
+}
+
 int
 supervisor_run(const struct config *cfg, int listen_fd)
 {
 	static struct supervisor sv;
 
 	sv = (struct supervisor){
-		.cfg = cfg, .listen_fd = listen_fd, .reload_slot = -1,
-		.pt = {.role = &worker_role},
+		.cfg = cfg, .reload_slot = -1, .nslots = cfg->workers,
+		.args = {.cfg = cfg, .listen_fd = listen_fd, .keyset_fd = -1, .refresh_fd = -1},
 	};
 	sv.sigfd = open_signalfd();
 	if (sv.sigfd < 0) {
 		log_errno("signalfd_failed", "cannot set up signal handling");
 		return 1;
 	}
-	for (int s = 0; s < cfg->workers; s++)
+	if (cfg->auth == AUTH_JWT) {
+		if (create_auth_channels(&sv) < 0)
+			return 1;
+		sv.nslots++;
+	}
+	for (int s = 0; s < sv.nslots; s++)
 		spawn_slot(&sv, s, false);
 	while (!sv.stopping || sv.pt.nprocs > 0) {
 		int timeout = run_timers(&sv);

@@ -5,7 +5,9 @@
 #include <sys/time.h>
 
 #include "common/log.h"
+#include "worker/auth.h"
 #include "worker/mcp.h"
+#include "worker/oauth.h"
 #include "worker/transport.h"
 
 static const struct config *http_cfg;
@@ -37,6 +39,7 @@ reason_phrase(int status)
 	case 200: return "OK";
 	case 202: return "Accepted";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
@@ -56,6 +59,7 @@ reason_phrase(int status)
  */
 #define NOTE_RPC_METHOD "mcpd.rpc_method"
 #define NOTE_TOOL "mcpd.tool"
+#define NOTE_AUTH "mcpd.auth_error"
 
 static void
 note_set(h2o_req_t *req, const char *key, const char *value)
@@ -104,6 +108,7 @@ on_log_access(h2o_logger_t *self, h2o_req_t *req)
 	logline_int(&line, "status", req->res.status);
 	log_note(&line, req, NOTE_RPC_METHOD, "rpc_method");
 	log_note(&line, req, NOTE_TOOL, "tool");
+	log_note(&line, req, NOTE_AUTH, "auth_error");
 	logline_int(&line, "duration_us", us);
 	log_header(&line, req, "mcp-session-id", "session_id");
 	log_header(&line, req, "x-amzn-bedrock-agentcore-runtime-session-id", "runtime_session_id");
@@ -168,9 +173,9 @@ on_req_ping(h2o_handler_t *self, h2o_req_t *req)
 		return 0;
 	}
 	/* The shape of AgentCore's HTTP-contract health answer. */
-	n = snprintf(body, sizeof(body), "{\"status\":\"Healthy\",\"time_of_last_update\":%lld}",
-	    (long long)time(NULL));
-	respond(req, 200, "application/json", body, (size_t)n);
+	n = snprintf(body, sizeof(body), "{\"status\":\"%s\",\"time_of_last_update\":%lld}",
+	    auth_ready() ? "Healthy" : "Unhealthy", (long long)time(NULL));
+	respond(req, auth_ready() ? 200 : 503, "application/json", body, (size_t)n);
 	return 0;
 }
 
@@ -223,6 +228,91 @@ handle_mcp_post(h2o_req_t *req)
 	mcp_response_free(&out);
 }
 
+static void
+resource_urls(h2o_req_t *req, char *resource, char *metadata, size_t cap)
+{
+	oauth_resource_url(http_cfg, (struct header_value){req->authority.base, req->authority.len},
+	    resource, cap);
+	oauth_metadata_url(resource, metadata, cap);
+}
+
+/* Answers a refused request as RFC 6750 says; the reason goes to the log. */
+static void
+respond_unauthorized(h2o_req_t *req, const struct auth_verdict *v)
+{
+	static const char *const errors[] = {
+		[AUTH_NO_TOKEN] = "unauthorized", [AUTH_BAD_TOKEN] = "invalid_token",
+		[AUTH_NO_SCOPE] = "insufficient_scope",
+	};
+	char resource[CONFIG_URL_MAX + 64], metadata[CONFIG_URL_MAX + 128], body[256];
+	struct strbuf challenge;
+	int n;
+
+	resource_urls(req, resource, metadata, sizeof(metadata));
+	strbuf_init(&challenge);
+	oauth_challenge(&challenge, v, metadata, &http_cfg->required_scopes);
+	if (strbuf_ok(&challenge))
+		h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_WWW_AUTHENTICATE, NULL,
+		    h2o_strdup(&req->pool, challenge.data, challenge.len).base, challenge.len);
+	strbuf_free(&challenge);
+	n = snprintf(body, sizeof(body), "{\"error\":\"%s\",\"error_description\":\"%s\"}",
+	    errors[v->status], v->reason);
+	respond(req, v->status == AUTH_NO_SCOPE ? 403 : 401, "application/json", body, (size_t)n);
+}
+
+/* Until the fetcher publishes the first key set, nothing can be verified. */
+static void
+respond_not_ready(h2o_req_t *req)
+{
+	static const char body[] = "{\"error\":\"temporarily_unavailable\","
+	    "\"error_description\":\"signing keys not loaded yet\"}";
+
+	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT("1"));
+	respond(req, 503, "application/json", body, sizeof(body) - 1);
+}
+
+/* Returns true when the request may proceed; otherwise it was answered. */
+static bool
+authorize(h2o_req_t *req)
+{
+	struct auth_verdict v;
+
+	auth_check(header(req, H2O_TOKEN_AUTHORIZATION), &v);
+	if (v.status == AUTH_PASS)
+		return true;
+	note_set(req, NOTE_AUTH, v.reason);
+	if (v.status == AUTH_NOT_READY)
+		respond_not_ready(req);
+	else
+		respond_unauthorized(req, &v);
+	return false;
+}
+
+/* RFC 9728 metadata, at the root and at the /mcp-suffixed path; no token needed. */
+static int
+on_req_resource_metadata(h2o_handler_t *self, h2o_req_t *req)
+{
+	char resource[CONFIG_URL_MAX + 64], metadata[CONFIG_URL_MAX + 128];
+	const char *issuer = auth_issuer();
+	struct strbuf doc;
+
+	if (!auth_enabled() || (!path_is(req, OAUTH_WELL_KNOWN) && !path_is(req, OAUTH_WELL_KNOWN "/mcp")))
+		return on_req_not_found(self, req);
+	if (issuer == NULL) {
+		respond_not_ready(req);
+		return 0;
+	}
+	resource_urls(req, resource, metadata, sizeof(metadata));
+	strbuf_init(&doc);
+	oauth_metadata_document(&doc, resource, issuer, &http_cfg->required_scopes);
+	if (strbuf_ok(&doc))
+		respond(req, 200, "application/json", doc.data, doc.len);
+	else
+		respond(req, 500, "application/json", H2O_STRLIT("{\"error\":\"out of memory\"}"));
+	strbuf_free(&doc);
+	return 0;
+}
+
 static int
 on_req_mcp(h2o_handler_t *self, h2o_req_t *req)
 {
@@ -232,6 +322,8 @@ on_req_mcp(h2o_handler_t *self, h2o_req_t *req)
 		respond_rpc_error(req, 403, -32000, "Forbidden: Origin not allowed");
 		return 0;
 	}
+	if (!authorize(req))
+		return 0;
 	if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST"))) {
 		handle_mcp_post(req);
 		return 0;
@@ -270,6 +362,7 @@ http_configure(h2o_globalconf_t *g, const struct config *cfg)
 	host = h2o_config_register_host(g, h2o_iovec_init(H2O_STRLIT("default")), 65535);
 	register_path(host, "/mcp", on_req_mcp);
 	register_path(host, "/ping", on_req_ping);
+	register_path(host, OAUTH_WELL_KNOWN, on_req_resource_metadata);
 	register_path(host, "/", on_req_not_found);
 	/* Requests h2o refuses before routing (413 and the like) are logged here. */
 	h2o_create_logger(&host->fallback_path, sizeof(h2o_logger_t))->log_access = on_log_access;

@@ -12,6 +12,7 @@
 #include <h2o.h>
 
 #include "common/log.h"
+#include "worker/auth.h"
 #include "worker/http.h"
 
 /*
@@ -171,6 +172,10 @@ worker_main(const struct child_args *args)
 	w = (struct worker){.cfg = args->cfg};
 	/* Read the zone file now; h2o's Date cache would do it on the first request. */
 	tzset();
+	if (auth_init(args->cfg, args->keyset_fd, args->refresh_fd) < 0) {
+		log_errno("worker_setup_failed", "cannot map the shared key set");
+		return CHILD_EXIT_CONFIG;
+	}
 	if (http_configure(&w.globalconf, args->cfg) < 0) {
 		log_msg(LOG_ERROR, "worker_setup_failed", "cannot configure the HTTP server");
 		return CHILD_EXIT_CONFIG;

@@ -1,0 +1,58 @@
+/*
+ * jwt: verification of one JWT access token (RFC 7519) against keys the
+ * caller supplies.  Pure: no shared state, no clock, no I/O, so it can be
+ * unit-tested and fuzzed directly.
+ *
+ * The algorithm is pinned per key: the token's "alg" must equal the key's,
+ * and the only verification routine is RSA PKCS#1 v1.5 with SHA-256.  An
+ * HS256 token can therefore never be checked with a public key as an HMAC
+ * secret, and "none" never verifies.  jku, x5u, x5c and jwk headers are
+ * ignored: keys come only from the caller.
+ */
+#ifndef MCPD_WORKER_JWT_H
+#define MCPD_WORKER_JWT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "common/config.h"
+
+#define JWT_MAX_LEN 8192	/* AgentCore caps a header value at 4 KiB anyway */
+
+struct jwt_key {
+	const char *kid;
+	const char *alg;	/* the pinned algorithm name, "RS256" */
+	EVP_PKEY *pkey;
+};
+
+/* Finds the key for a kid, or NULL. */
+typedef const struct jwt_key *(*jwt_key_lookup)(void *ctx, const char *kid, size_t kid_len);
+
+struct jwt_policy {
+	const char *issuer;
+	const struct strlist *clients;		/* client_id of access tokens */
+	const struct strlist *audiences;	/* aud */
+	const struct strlist *scopes;		/* all required */
+	unsigned skew;				/* seconds */
+};
+
+enum jwt_status {
+	JWT_VALID,
+	JWT_INVALID,		/* 401 invalid_token */
+	JWT_UNKNOWN_KID,	/* 401 invalid_token; the caller may refresh keys */
+	JWT_INSUFFICIENT_SCOPE,	/* 403 insufficient_scope */
+};
+
+struct jwt_result {
+	enum jwt_status status;
+	const char *reason;	/* short, static, safe to log and to send */
+	int64_t exp;		/* when valid: the token's expiry (unix seconds) */
+};
+
+/** Verifies `token` at time `now` (unix seconds). */
+void jwt_verify(const char *token, size_t len, jwt_key_lookup lookup, void *ctx,
+    const struct jwt_policy *policy, int64_t now, struct jwt_result *out);
+
+#endif
