@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -331,6 +332,27 @@ parse_jwks_refresh_max(struct config *cfg, const char *value)
 	return parse_seconds(&cfg->jwks_refresh_max, value, 1, 86400);
 }
 
+static int
+parse_sandbox(struct config *cfg, const char *value)
+{
+	if (strcmp(value, "strict") == 0)
+		cfg->sandbox = SANDBOX_STRICT;
+	else if (strcmp(value, "best-effort") == 0)
+		cfg->sandbox = SANDBOX_BEST_EFFORT;
+	else
+		return -1;
+	return 0;
+}
+
+static int
+parse_user(struct config *cfg, const char *value)
+{
+	if (strlen(value) >= sizeof(cfg->user) || strpbrk(value, ":/ \t") != NULL)
+		return -1;
+	strcpy(cfg->user, value);
+	return 0;
+}
+
 static const struct option_row options[] = {
 	{false, "host", "MCPD_HOST", "ADDR", "address to listen on (default 0.0.0.0)",
 	    "an IPv4 or IPv6 address such as 0.0.0.0, 127.0.0.1 or ::", parse_host},
@@ -368,6 +390,10 @@ static const struct option_row options[] = {
 	    "whole seconds 1..86400", parse_jwks_refresh_min},
 	{false, "jwks-refresh-max", "MCPD_JWKS_REFRESH_MAX", "SECS", "longest time a key set is used before refetching (default 3600)",
 	    "whole seconds 1..86400", parse_jwks_refresh_max},
+	{false, "sandbox", "MCPD_SANDBOX", "MODE", "strict (default): refuse to serve if a sandbox step fails; best-effort: log and go on",
+	    "strict or best-effort", parse_sandbox},
+	{false, "user", "MCPD_USER", "NAME", "user the workers and the fetcher run as when started as root (default nobody)",
+	    "a user name such as nobody", parse_user},
 	{false, "resource-url", "MCPD_RESOURCE_URL", "URL", "public URL of /mcp for OAuth metadata (default: from the Host header)",
 	    "an http(s) URL such as https://mcp.example.com/mcp", parse_resource_url},
 };
@@ -390,6 +416,8 @@ set_defaults(struct config *cfg)
 	cfg->clock_skew = 60;
 	cfg->jwks_refresh_min = 30;
 	cfg->jwks_refresh_max = 3600;
+	cfg->sandbox = SANDBOX_STRICT;
+	strcpy(cfg->user, "nobody");
 }
 
 static int
@@ -545,6 +573,26 @@ config_load(struct config *cfg, int argc, char **argv, char *err, size_t errlen)
 		config_free(cfg);
 		return -1;
 	}
+	return 0;
+}
+
+int
+config_resolve_user(struct config *cfg, char *err, size_t errlen)
+{
+	struct passwd *pw;
+
+	cfg->run_uid = geteuid();
+	cfg->run_gid = getegid();
+	if (geteuid() != 0)
+		return 0;
+	pw = getpwnam(cfg->user);
+	if (pw == NULL)
+		return fail(err, errlen, "--user %s: no such user; create it or pass --user NAME "
+		    "of an unprivileged user", cfg->user);
+	if (pw->pw_uid == 0)
+		return fail(err, errlen, "--user %s is root: children must run unprivileged", cfg->user);
+	cfg->run_uid = pw->pw_uid;
+	cfg->run_gid = pw->pw_gid;
 	return 0;
 }
 

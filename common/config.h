@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "common/log.h"
 
@@ -20,6 +21,11 @@ enum auth_mode {
 	AUTH_UNSET,	/* neither --auth none nor --discovery-url: refused */
 	AUTH_NONE,	/* explicitly off */
 	AUTH_JWT,	/* verify bearer tokens from the discovery URL's issuer */
+};
+
+enum sandbox_mode {
+	SANDBOX_STRICT,		/* refuse to serve if a sandbox step fails */
+	SANDBOX_BEST_EFFORT,	/* log the failed step and serve anyway */
 };
 
 /* A comma-separated list flag, split and owned. */
@@ -54,6 +60,10 @@ struct config {
 	unsigned jwks_refresh_min;	/* seconds: floor of the refresh interval and of refetches */
 	unsigned jwks_refresh_max;	/* seconds: ceiling of the refresh interval */
 	char resource_url[CONFIG_URL_MAX]; /* canonical URL of /mcp, for RFC 9728; "" = from Host */
+	enum sandbox_mode sandbox;
+	char user[64];			/* children run as this user when started as root */
+	uid_t run_uid;			/* resolved from user by config_resolve_user */
+	gid_t run_gid;
 	bool show_help;
 	bool show_version;
 };
@@ -63,6 +73,12 @@ struct config {
  * one-line message in `err` that names the value and what is accepted.
  */
 int config_load(struct config *cfg, int argc, char **argv, char *err, size_t errlen);
+/**
+ * Looks up --user when running as root (it must exist), so that children can
+ * drop privileges without reading /etc/passwd inside their sandbox.
+ * Returns 0, or -1 with a one-line message in err.
+ */
+int config_resolve_user(struct config *cfg, char *err, size_t errlen);
 /** Releases what config_load allocated. */
 void config_free(struct config *cfg);
 /** Writes the flag reference to stdout. */

@@ -2,6 +2,7 @@
 #include "supervisor/fetcher.h"
 
 #include <errno.h>
+#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -20,6 +21,7 @@
 #include "common/keyset.h"
 #include "common/log.h"
 #include "supervisor/http_get.h"
+#include "worker/seccomp.h"
 
 #define FIRST_RETRY_S 1
 #define OIDC_DISCOVERY_SUFFIX "/.well-known/openid-configuration"
@@ -270,6 +272,19 @@ open_signals(void)
 	return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
+/*
+ * glibc loads its NSS modules (shared objects) on the first lookup; do one
+ * now so that no executable mapping is ever needed inside the sandbox.
+ */
+static void
+prewarm_resolver(void)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
+
+	if (getaddrinfo("localhost", "443", &hints, &res) == 0)
+		freeaddrinfo(res);
+}
+
 int
 fetcher_main(const struct child_args *args)
 {
@@ -288,6 +303,9 @@ fetcher_main(const struct child_args *args)
 		return CHILD_EXIT_CONFIG;
 	}
 	close(args->keyset_fd);
+	prewarm_resolver();
+	if (sandbox_enter(&fetcher_policy, f.cfg) < 0)
+		return CHILD_EXIT_CONFIG;
 	f.have_keys = keyset_generation(f.region) != 0;	/* a restarted fetcher keeps the set */
 	if (write(args->ready_fd, &byte, 1) != 1)
 		log_errno("fetcher_ready_failed", "cannot report readiness");

@@ -31,6 +31,10 @@ main(int argc, char **argv)
 		printf("mcpd %s\n", MCPD_VERSION);
 		return 0;
 	}
+	if (config_resolve_user(&cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mcpd: %s\n", err);
+		return 2;
+	}
 	log_init("supervisor", cfg.log_level);
 	if (cfg.auth == AUTH_NONE)
 		log_msg(LOG_WARN, "auth_disabled",

@@ -131,6 +131,27 @@ refresh_keys(void)
 	table.generation = generation;
 }
 
+void
+auth_prewarm(void)
+{
+	/*
+	 * OpenSSL loads its configuration and providers on first use, which
+	 * opens files; do it now, before the sandbox forbids that.  Any odd
+	 * modulus with its top bit set makes a usable dummy public key.
+	 */
+	struct keyset_key dummy = {.alg = KEYSET_ALG_RS256, .n_len = 256, .e_len = 3, .e = {1, 0, 1}};
+	unsigned char sig[256] = {0};
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_PKEY *pkey;
+
+	memset(dummy.n, 0xC5, sizeof(dummy.n[0]) * 256);
+	pkey = rsa_public_key(&dummy);
+	if (md != NULL && pkey != NULL && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pkey) == 1)
+		(void)EVP_DigestVerify(md, sig, sizeof(sig), sig, 1);
+	EVP_MD_CTX_free(md);
+	EVP_PKEY_free(pkey);
+}
+
 const char *
 auth_issuer(void)
 {

@@ -31,6 +31,8 @@ struct auth_verdict {
  * cfg->auth is not AUTH_JWT.  Returns 0 or -1 with errno.
  */
 int auth_init(const struct config *cfg, int keyset_fd, int refresh_fd);
+/** Runs the crypto code once so that it opens its files before the sandbox. */
+void auth_prewarm(void);
 /** True when tokens are verified. */
 bool auth_enabled(void);
 /** True when a key set has been published (always true without auth). */

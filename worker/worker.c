@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "worker/auth.h"
 #include "worker/http.h"
+#include "worker/seccomp.h"
 
 /*
  * Accepting one connection per wake-up spreads keep-alive connections over
@@ -187,6 +188,10 @@ worker_main(const struct child_args *args)
 		log_errno("worker_setup_failed", "cannot start the event loop");
 		return CHILD_EXIT_CONFIG;
 	}
+	auth_prewarm();
+	/* Sandboxed before the first connection is accepted. */
+	if (sandbox_enter(&worker_policy, args->cfg) < 0)
+		return CHILD_EXIT_CONFIG;
 	report_ready(args->ready_fd);
 	run_loop(&w);
 	log_msg(LOG_INFO, "worker_stopped", "drained");

@@ -210,6 +210,10 @@ test('SIGHUP replaces every worker without a failed request', async () => {
     await waitUntil(() => load.ok >= okAtReload + 100, 20000, '100 calls after the reload');
     const stats = await load.stop();
     assert.equal(stats.failed, 0);
+    // The replaced workers drain and exit on their own.
+    for (const pid of before) {
+      await server.waitForLog((l) => l.event === 'worker_exited' && l.child_pid === pid && l.exit_code === 0, 15000);
+    }
     const after = server.workerPids().sort();
     assert.equal(after.length, 2);
     assert.ok(after.every((pid) => !before.includes(pid)), `${before} -> ${after}`);

@@ -104,7 +104,11 @@ class McpdProcess {
       trouble.push(`sanitizer report on stderr:\n${this.stderr}`);
     }
     for (const l of this.logs) {
-      if (l.event !== 'worker_exited') continue;
+      // A child that had to be killed at shutdown did not drain.
+      if (l.event === 'shutdown_timeout' || l.event === 'worker_drain_timeout') {
+        trouble.push(`shutdown was not clean: ${JSON.stringify(l)}`);
+      }
+      if (l.event !== 'worker_exited' && l.event !== 'fetcher_exited') continue;
       if (l.signal === 9 || l.exit_code === 0) continue;
       trouble.push(`worker ${l.child_pid} exited unexpectedly: ${JSON.stringify(l)}`);
     }

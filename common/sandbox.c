@@ -1,0 +1,167 @@
+#define _GNU_SOURCE
+#include "common/sandbox.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <ucontext.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+/* A failed step: fatal in strict mode, a warning in best-effort mode. */
+static int
+step_failed(const struct config *cfg, const char *role, const char *step, int err)
+{
+	if (cfg->sandbox == SANDBOX_BEST_EFFORT) {
+		log_msg(LOG_WARN, "sandbox_degraded", "%s: %s failed (%s); serving anyway because of "
+		    "--sandbox best-effort", role, step, strerror(err));
+		return 0;
+	}
+	log_msg(LOG_ERROR, "sandbox_failed", "%s: %s failed (%s); refusing to run unsandboxed "
+	    "(pass --sandbox best-effort to allow it)", role, step, strerror(err));
+	return -1;
+}
+
+static int
+set_limit(int resource, rlim_t value)
+{
+	struct rlimit cur, want;
+
+	if (getrlimit(resource, &cur) < 0)
+		return -1;
+	want.rlim_cur = want.rlim_max = value < cur.rlim_max ? value : cur.rlim_max;
+	return setrlimit(resource, &want);
+}
+
+/* Root gives way to --user, with every supplementary group dropped. */
+static int
+drop_privileges(const struct config *cfg)
+{
+	if (geteuid() != 0)
+		return 0;
+	if (setgroups(0, NULL) < 0 || setresgid(cfg->run_gid, cfg->run_gid, cfg->run_gid) < 0 ||
+	    setresuid(cfg->run_uid, cfg->run_uid, cfg->run_uid) < 0)
+		return -1;
+	/* Make sure there is no way back. */
+	if (cfg->run_uid != 0 && (setuid(0) == 0 || geteuid() == 0)) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
+#ifdef MCPD_SECCOMP_DEBUG
+/*
+ * Debug builds only (cmake -DMCPD_SECCOMP_DEBUG=ON): a forbidden call is
+ * reported on stderr and fails with ENOSYS instead of killing, so a policy
+ * can be completed from one run.  Never in a release build.
+ */
+static void
+on_sigsys(int sig, siginfo_t *info, void *uctx)
+{
+	char line[80];
+	int n = snprintf(line, sizeof(line), "seccomp: pid %d forbidden syscall %d\n", (int)getpid(),
+	    info->si_syscall);
+
+	(void)sig;
+	(void)!write(STDERR_FILENO, line, (size_t)n);
+	((ucontext_t *)uctx)->uc_mcontext.gregs[REG_RAX] = -ENOSYS;
+}
+
+static uint32_t
+default_action(void)
+{
+	struct sigaction sa = {.sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO};
+
+	sigaction(SIGSYS, &sa, NULL);
+	return SCMP_ACT_TRAP;
+}
+#else
+static uint32_t
+default_action(void)
+{
+	return SCMP_ACT_KILL_PROCESS;
+}
+#endif
+
+static int
+load_filter(const struct sandbox_policy *p)
+{
+	scmp_filter_ctx ctx = seccomp_init(default_action());
+	int rc = -ENOMEM;
+
+	if (ctx == NULL)
+		return -1;
+	for (size_t i = 0; i < p->nrules; i++) {
+		const struct sandbox_rule *r = &p->rules[i];
+
+		rc = r->argc ? seccomp_rule_add(ctx, r->action, r->syscall, 1, r->arg) :
+		    seccomp_rule_add(ctx, r->action, r->syscall, 0);
+		/* A syscall this architecture lacks (e.g. epoll_wait on arm64) is fine. */
+		if (rc < 0 && rc != -EDOM && rc != -EOPNOTSUPP) {
+			log_msg(LOG_ERROR, "sandbox_rule_failed", "%s: cannot add %s: %s", p->role,
+			    r->name, strerror(-rc));
+			break;
+		}
+		rc = 0;
+	}
+	if (rc == 0)
+		rc = seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (rc < 0) {
+		errno = -rc;
+		return -1;
+	}
+	return 0;
+}
+
+int
+sandbox_enter(const struct sandbox_policy *p, const struct config *cfg)
+{
+	if ((set_limit(RLIMIT_CORE, 0) < 0 || set_limit(RLIMIT_NOFILE, p->max_files) < 0) &&
+	    step_failed(cfg, p->role, "setting resource limits", errno) < 0)
+		return -1;
+	if (drop_privileges(cfg) < 0 && step_failed(cfg, p->role, "dropping privileges", errno) < 0)
+		return -1;
+#ifdef MCPD_SANITIZE
+	/* Changing uid cleared "dumpable"; LeakSanitizer must ptrace us at exit. */
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+#endif
+	/*
+	 * Threads count too, so only roles without threads get this (seccomp
+	 * forbids fork anyway); sanitizer builds need a thread for the leak check.
+	 */
+#ifndef MCPD_SANITIZE
+	if (p->no_threads && set_limit(RLIMIT_NPROC, 0) < 0 &&
+	    step_failed(cfg, p->role, "RLIMIT_NPROC", errno) < 0)
+		return -1;
+#endif
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 &&
+	    step_failed(cfg, p->role, "PR_SET_NO_NEW_PRIVS", errno) < 0)
+		return -1;
+	if (load_filter(p) < 0 && step_failed(cfg, p->role, "loading the seccomp filter", errno) < 0)
+		return -1;
+	return 0;
+}
+
+size_t
+sandbox_allowed_count(const struct sandbox_policy *p)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->nrules; i++) {
+		bool seen = false;
+
+		if (p->rules[i].action != SCMP_ACT_ALLOW)
+			continue;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = p->rules[j].action == SCMP_ACT_ALLOW && p->rules[j].syscall == p->rules[i].syscall;
+		n += !seen;
+	}
+	return n;
+}
