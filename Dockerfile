@@ -1,0 +1,53 @@
+# mcpd container image: a Debian 12 builder, then a slim runtime stage that
+# holds only the binary, its shared libraries and CA certificates.
+#
+#   docker buildx build --platform linux/arm64 -t mcpd .           # AgentCore
+#   docker buildx build --platform linux/amd64 -t mcpd .           # x86 hosts
+#   docker run --rm -p 8000:8000 -e MCPD_AUTH=none mcpd             # local try
+#
+# The builder runs the same scripts as CI and a developer machine
+# (`ops/deps build`, `ops/build release`), so what CI builds is what ships.
+# Configuration is by MCPD_* environment variables (README, "Configuration");
+# the image sets only the listening address. It deliberately chooses no
+# authentication mode: the deployment must set either MCPD_DISCOVERY_URL
+# (verify tokens) or MCPD_AUTH=none (an authorizer in front does it), and
+# mcpd refuses to start with neither, so an image cannot serve unprotected
+# by accident.
+
+# Base image for both stages. CodeBuild passes the ECR Public mirror of the
+# same image (public.ecr.aws/docker/library/debian:12-slim) to avoid Docker
+# Hub's anonymous pull limits.
+ARG DEBIAN_IMAGE=debian:12-slim
+
+FROM ${DEBIAN_IMAGE} AS builder
+WORKDIR /src
+# Dependencies first, in their own layer: it is rebuilt only when the
+# package list changes, not on every source change.
+COPY ops/deps ops/deps
+RUN ops/deps build && rm -rf /var/lib/apt/lists/*
+COPY . .
+RUN ops/build release && build/mcpd --version
+
+FROM ${DEBIAN_IMAGE} AS runtime
+# ops/deps runtime installs only the shared libraries mcpd links and
+# ca-certificates (the key fetcher talks HTTPS to the token issuer).
+COPY ops/deps /tmp/mcpd-ops/ops/deps
+RUN /tmp/mcpd-ops/ops/deps runtime \
+    && rm -rf /tmp/mcpd-ops /var/lib/apt/lists/* \
+    && groupadd --system --gid 10001 mcpd \
+    && useradd --system --uid 10001 --gid 10001 --no-create-home \
+       --home-dir /nonexistent --shell /usr/sbin/nologin mcpd
+COPY --from=builder /src/build/mcpd /usr/local/bin/mcpd
+COPY LICENSE /usr/share/doc/mcpd/LICENSE
+
+# AgentCore's MCP contract: listen on 0.0.0.0:8000, serve POST /mcp.
+# --workers defaults to the number of online CPUs: 2 on an AgentCore
+# microVM. On a container host with a CPU quota, set MCPD_WORKERS.
+ENV MCPD_HOST=0.0.0.0 \
+    MCPD_PORT=8000
+EXPOSE 8000
+# A numeric user, so that orchestrators can check it is not root.
+USER 10001:10001
+# The supervisor is PID 1: it handles SIGTERM (drain, then exit 0) and
+# reaps its own workers. Extra arguments are passed to mcpd as flags.
+ENTRYPOINT ["/usr/local/bin/mcpd"]

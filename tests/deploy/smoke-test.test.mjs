@@ -1,0 +1,250 @@
+// ops/smoke-test, the seed's test sequence, against a local mcpd: directly,
+// and through a stand-in for AgentCore's InvokeAgentRuntime endpoint that
+// checks what the platform checks (path with the URL-encoded ARN, qualifier,
+// bearer token, session id) and forwards to mcpd only the headers the
+// runtime's allowlist lets through, as AgentCore does.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startMcpd, mcpdBinary } from '../lib/mcpd.mjs';
+import { repoRoot, run, listen, readBody, terraformListDefault } from './lib.mjs';
+
+// How the local mcpd authenticates. 'none' until mcpd-dev-issuer has landed;
+// then switching this one line to 'dev-issuer' runs every test below with a
+// signed development token that mcpd verifies (startLocal below).
+const LOCAL_AUTH = 'none';
+
+const smokeTest = path.join(repoRoot, 'ops/smoke-test');
+const ARN = 'arn:aws:bedrock-agentcore:us-west-2:123456789012:runtime/mcpd_runtime-AbCdEf1234';
+const CLIENT_ID = 'mcpd-smoke-client';
+
+let scratch;
+let local; // { server, token }
+
+async function startLocal() {
+  if (LOCAL_AUTH === 'none') return { server: await startMcpd({ workers: 2 }), token: '' };
+  const issuer = path.join(path.dirname(mcpdBinary), 'mcpd-dev-issuer');
+  const dir = path.join(scratch, 'issuer');
+  const init = await run(issuer, ['init', dir]);
+  assert.equal(init.code, 0, init.stderr);
+  const token = await run(issuer, ['token', dir, '--client-id', CLIENT_ID]);
+  assert.equal(token.code, 0, token.stderr);
+  const server = await startMcpd({ workers: 2, auth: false,
+    args: ['--discovery-url', init.stdout.trim(), '--allow-insecure-issuer', '--allowed-clients', CLIENT_ID] });
+  return { server, token: token.stdout.trim() };
+}
+
+before(async () => {
+  scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'mcpd-smoke-'));
+  local = await startLocal();
+});
+after(async () => {
+  const { code } = await local.server.stop();
+  fs.rmSync(scratch, { recursive: true, force: true });
+  assert.equal(code, 0);
+});
+
+// The lines of the reference pattern's expected output, in order.
+const EXPECTED_LINES = [
+  '🔄 Initializing MCP session...',
+  '🔄 Listing available tools...',
+  '📋 Available MCP Tools:',
+  '🔧 add_numbers: Add two numbers together',
+  '🔧 multiply_numbers: Multiply two numbers together',
+  '🔧 greet_user: Greet a user by name',
+  '🧪 Testing MCP Tools:',
+  '➕ Testing add_numbers(5, 3)...',
+  '   Result: 8',
+  '✖️  Testing multiply_numbers(4, 7)...',
+  '   Result: 28',
+  "👋 Testing greet_user('Alice')...",
+  '   Result: Hello, Alice! Nice to meet you.',
+  '✅ MCP tool testing completed!',
+];
+
+function assertReferenceOutput(stdout) {
+  const lines = stdout.split('\n');
+  let at = -1;
+  for (const want of EXPECTED_LINES) {
+    const i = lines.indexOf(want, at + 1);
+    assert.ok(i > at, `missing or out of order: ${JSON.stringify(want)}\n${stdout}`);
+    at = i;
+  }
+  assert.match(stdout, /^✓ MCP session initialized \(mcpd \S+, protocol 2025-11-25\)$/m);
+}
+
+function smoke(args, { token, env = {} } = {}) {
+  return run(smokeTest, args, {
+    env: { MCP_BEARER_TOKEN: undefined, AGENTCORE_ENDPOINT: undefined, NODE_OPTIONS: undefined, ...env },
+    input: token === undefined ? '' : `${token}\n`,
+  });
+}
+
+// Headers AgentCore always passes to an MCP container; every other header
+// only when the runtime's request_header_allowlist names it.
+const PLATFORM_HEADERS = ['content-type', 'accept', 'mcp-session-id', 'x-amzn-bedrock-agentcore-runtime-session-id'];
+
+// A stand-in for https://bedrock-agentcore.REGION.amazonaws.com/runtimes/...
+async function agentCoreStandIn({ allowlist, token, sse = false, tamper = null }) {
+  const seen = [];
+  const allowed = new Set([...PLATFORM_HEADERS, ...allowlist.map((h) => h.toLowerCase())]);
+  const standIn = await listen(async (req, res) => {
+    const body = await readBody(req);
+    const url = new URL(req.url, 'http://x');
+    const sessionId = req.headers['x-amzn-bedrock-agentcore-runtime-session-id'] || '';
+    const entry = { path: url.pathname, qualifier: url.searchParams.get('qualifier'), headers: req.headers, forwarded: [] };
+    seen.push(entry);
+    const refuse = (status, message, extra = {}) => {
+      entry.refused = `${status} ${message}`;
+      res.writeHead(status, { 'content-type': 'application/json', ...extra });
+      res.end(JSON.stringify({ message }));
+    };
+    if (req.method !== 'POST' || url.pathname !== `/runtimes/${encodeURIComponent(ARN)}/invocations`) return refuse(404, 'no such runtime');
+    if (entry.qualifier !== 'DEFAULT') return refuse(404, 'no such endpoint');
+    if (req.headers.authorization !== `Bearer ${token}`) {
+      return refuse(401, 'invalid token', { 'www-authenticate': 'Bearer resource_metadata="https://stand-in/.well-known/oauth-protected-resource"' });
+    }
+    if (sessionId.length < 33 || sessionId.length > 256) return refuse(400, 'session id must be 33 to 256 characters');
+    if (req.headers['mcp-session-id'] !== sessionId) return refuse(400, 'Mcp-Session-Id differs from the runtime session id');
+    const headers = {};
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (allowed.has(k)) {
+        headers[k] = v;
+        entry.forwarded.push(k);
+      }
+    }
+    const upstream = await fetch(local.server.url, { method: 'POST', headers, body });
+    let text = await upstream.text();
+    if (tamper) text = tamper(text);
+    let type = upstream.headers.get('content-type') || 'application/json';
+    if (sse && text && type.startsWith('application/json')) {
+      text = `event: message\ndata: ${text}\n\n`;
+      type = 'text/event-stream';
+    }
+    res.writeHead(upstream.status, { 'content-type': type, 'mcp-session-id': sessionId });
+    res.end(text);
+  });
+  return { ...standIn, seen };
+}
+
+const agentCoreArgs = ['--arn', ARN, '--region', 'us-west-2', '--token-stdin'];
+const stackAllowlist = () => ['Authorization', ...terraformListDefault('mcp_request_headers')];
+
+test('against a local URL it runs the test sequence and prints the reference output', async () => {
+  const r = await smoke(['--url', local.server.url], { env: local.token ? { MCP_BEARER_TOKEN: local.token } : {} });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assertReferenceOutput(r.stdout);
+  const calls = local.server.logs.filter((l) => l.event === 'request' && l.rpc_method === 'tools/call').map((l) => l.tool);
+  for (const tool of ['add_numbers', 'multiply_numbers', 'greet_user']) assert.ok(calls.includes(tool), `mcpd served no ${tool} call`);
+});
+
+test('with token verification on, the same run without the token is refused', { skip: LOCAL_AUTH === 'none' && 'the local mcpd runs with --auth none (LOCAL_AUTH)' }, async () => {
+  const r = await smoke(['--url', local.server.url]);
+  assert.equal(r.code, 1, r.stdout);
+  assert.match(r.stdout, /initialize: HTTP 401/);
+});
+
+test('against AgentCore it calls the runtime URL with the bearer token and a session id, through the stack\'s header allowlist', async () => {
+  const token = local.token || 'opaque-test-token';
+  const standIn = await agentCoreStandIn({ allowlist: stackAllowlist(), token });
+  try {
+    const r = await smoke(agentCoreArgs, { token, env: { AGENTCORE_ENDPOINT: standIn.origin } });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assertReferenceOutput(r.stdout);
+    assert.equal(standIn.seen.length, 6, 'initialize, initialized, tools/list and three tools/call');
+    assert.deepEqual(standIn.seen.filter((s) => s.refused), []);
+    const sessions = new Set(standIn.seen.map((s) => s.headers['x-amzn-bedrock-agentcore-runtime-session-id']));
+    assert.equal(sessions.size, 1, 'one session id for the whole sequence (microVM affinity)');
+    for (const s of standIn.seen.slice(1)) assert.equal(s.headers['mcp-protocol-version'], '2025-11-25');
+    // The allowlisted headers reached mcpd, Authorization among them.
+    for (const s of standIn.seen) assert.ok(s.forwarded.includes('authorization'), s.forwarded.join(' '));
+    for (const s of standIn.seen.slice(1)) assert.ok(s.forwarded.includes('mcp-protocol-version'));
+  } finally {
+    await standIn.close();
+  }
+});
+
+test('mcpd still serves the sequence when the runtime forwards no MCP headers at all (MCP-Protocol-Version absent)', async () => {
+  const token = local.token || 'opaque-test-token';
+  const standIn = await agentCoreStandIn({ allowlist: ['Authorization'], token });
+  try {
+    const r = await smoke(agentCoreArgs, { token, env: { AGENTCORE_ENDPOINT: standIn.origin } });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assertReferenceOutput(r.stdout);
+    for (const s of standIn.seen) assert.ok(!s.forwarded.includes('mcp-protocol-version'));
+  } finally {
+    await standIn.close();
+  }
+});
+
+test('answers sent as an event stream are read too', async () => {
+  const token = local.token || 'opaque-test-token';
+  const standIn = await agentCoreStandIn({ allowlist: stackAllowlist(), token, sse: true });
+  try {
+    const r = await smoke(agentCoreArgs, { token, env: { AGENTCORE_ENDPOINT: standIn.origin } });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assertReferenceOutput(r.stdout);
+  } finally {
+    await standIn.close();
+  }
+});
+
+test('a refused token fails with the status, the challenge and a hint', async () => {
+  const standIn = await agentCoreStandIn({ allowlist: stackAllowlist(), token: 'the-right-token' });
+  try {
+    const r = await smoke(agentCoreArgs, { token: 'a-wrong-token', env: { AGENTCORE_ENDPOINT: standIn.origin } });
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /❌ MCP tool testing failed: initialize: HTTP 401 \(the token is missing, expired/);
+    assert.match(r.stdout, /WWW-Authenticate: Bearer resource_metadata=/);
+    assert.ok(!r.stdout.includes('a-wrong-token'), 'the token must not be printed');
+  } finally {
+    await standIn.close();
+  }
+});
+
+test('a wrong tool result fails the run', async () => {
+  const token = local.token || 'opaque-test-token';
+  const standIn = await agentCoreStandIn({ allowlist: stackAllowlist(), token,
+    tamper: (text) => text.replace('"text":"8"', '"text":"9"') });
+  try {
+    const r = await smoke(agentCoreArgs, { token, env: { AGENTCORE_ENDPOINT: standIn.origin } });
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stdout, /   Result: 9\n/);
+    assert.match(r.stdout, /add_numbers: expected "8", got "9"/);
+    assert.doesNotMatch(r.stdout, /✅/);
+  } finally {
+    await standIn.close();
+  }
+});
+
+test('without AGENTCORE_ENDPOINT it builds the regional InvokeAgentRuntime URL from the ARN', async () => {
+  // fetch is replaced before the script runs: it records the request and
+  // fails like an unreachable host, so nothing leaves this machine.
+  const record = path.join(scratch, 'fetch.json');
+  const preload = path.join(scratch, 'no-network.cjs');
+  fs.writeFileSync(preload, `globalThis.fetch = async (url, init) => {
+  require('fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify({ url: String(url), headers: init.headers, body: init.body }));
+  throw new TypeError('fetch failed', { cause: new Error('stand-in: no network') });
+};\n`);
+  const r = await smoke(['--arn', ARN, '--region', 'eu-west-1', '--qualifier', 'prod_1', '--token-stdin'],
+    { token: 'tok', env: { NODE_OPTIONS: `--require ${preload}` } });
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /initialize: cannot reach https:\/\/bedrock-agentcore\.eu-west-1\.amazonaws\.com: stand-in: no network/);
+  const sent = JSON.parse(fs.readFileSync(record, 'utf8'));
+  assert.equal(sent.url, `https://bedrock-agentcore.eu-west-1.amazonaws.com/runtimes/${encodeURIComponent(ARN)}/invocations?qualifier=prod_1`);
+  assert.equal(sent.url.split('/runtimes/')[1].split('/')[0], 'arn%3Aaws%3Abedrock-agentcore%3Aus-west-2%3A123456789012%3Aruntime%2Fmcpd_runtime-AbCdEf1234');
+  assert.equal(sent.headers.authorization, 'Bearer tok');
+  assert.equal(sent.headers['content-type'], 'application/json');
+  assert.equal(sent.headers.accept, 'application/json, text/event-stream');
+  assert.ok(sent.headers['x-amzn-bedrock-agentcore-runtime-session-id'].length >= 33);
+  assert.equal(sent.headers['mcp-session-id'], sent.headers['x-amzn-bedrock-agentcore-runtime-session-id']);
+  assert.equal(JSON.parse(sent.body).method, 'initialize');
+});
+
+test('AgentCore needs a token: none given is an error before any request', async () => {
+  const r = await smoke(['--arn', ARN, '--region', 'us-west-2'], { env: { AGENTCORE_ENDPOINT: 'http://127.0.0.1:9' } });
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /AgentCore needs a bearer token/);
+});

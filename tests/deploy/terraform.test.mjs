@@ -1,0 +1,245 @@
+// terraform/: tfcheck (HCL parsed with HashiCorp's parser, checked against the
+// AWS provider schema), and, where the terraform binary is installed, its
+// formatting, the variables' validations, the source-hash image tag and the
+// container environment, evaluated by Terraform itself. No provider is
+// needed for those: they run on copies of the provider-free files.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { repoRoot, run, which } from './lib.mjs';
+import { buildContextFiles } from './context.mjs';
+
+const tfDir = path.join(repoRoot, 'terraform');
+const tfcheck = process.env.TEST_TFCHECK || path.resolve(repoRoot, '../shared/tools/tfcheck/tfcheck');
+const terraform = which('terraform');
+const needsTerraform = { skip: !terraform && 'the terraform binary is not installed here' };
+const tfEnv = { TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', TF_INPUT: '0' };
+
+let scratch;
+before(() => {
+  scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'mcpd-tf-'));
+});
+after(() => {
+  fs.rmSync(scratch, { recursive: true, force: true });
+});
+
+// A folder with copies of the given terraform/ files (and extra files), ready
+// for `terraform plan`/`console` (init without backend or providers).
+async function tfWorkspace(name, files, extra = {}) {
+  const dir = path.join(scratch, name);
+  fs.mkdirSync(dir, { recursive: true });
+  for (const f of files) fs.copyFileSync(path.join(tfDir, f), path.join(dir, f));
+  for (const [f, text] of Object.entries(extra)) fs.writeFileSync(path.join(dir, f), text);
+  const init = await run(terraform, ['init', '-backend=false', '-input=false', '-no-color'], { cwd: dir, env: tfEnv });
+  assert.equal(init.code, 0, `terraform init in ${dir}:\n${init.stdout}${init.stderr}`);
+  return dir;
+}
+
+async function tfEval(dir, expr, vars = []) {
+  const args = ['console', '-no-color', ...vars.flatMap((v) => ['-var', v])];
+  const r = await run(terraform, args, { cwd: dir, env: tfEnv, input: `jsonencode(${expr})\n` });
+  assert.equal(r.code, 0, `terraform console ${expr}:\n${r.stdout}${r.stderr}`);
+  // console prints the JSON text as an HCL string literal.
+  const line = r.stdout.trim().split('\n').pop();
+  return JSON.parse(JSON.parse(line));
+}
+
+test('tfcheck passes on terraform/ (syntax, resource types, arguments, blocks, references against hashicorp/aws 6.66.0)', async (t) => {
+  assert.ok(fs.existsSync(tfcheck),
+    `tfcheck not found at ${tfcheck}: the repository must sit beside shared/ (shared/tools/tfcheck), or set TEST_TFCHECK to the tool`);
+  const r = await run(tfcheck, [tfDir], { timeoutMs: 300000 });
+  t.diagnostic(r.stdout.trim().split('\n').slice(-15).join('\n'));
+  assert.equal(r.code, 0, `tfcheck failed:\n${r.stdout}${r.stderr}`);
+  assert.match(r.stdout, /^\d+ passed, 0 failed$/m);
+  assert.doesNotMatch(r.stdout, /^FAIL /m);
+});
+
+test('terraform fmt finds nothing to change', needsTerraform, async () => {
+  const r = await run(terraform, ['fmt', '-check', '-diff', '-recursive', '-no-color', tfDir], { env: tfEnv });
+  assert.equal(r.code, 0, `terraform fmt -check:\n${r.stdout}${r.stderr}`);
+});
+
+test('outputs keep the reference pattern names', () => {
+  const text = fs.readFileSync(path.join(tfDir, 'outputs.tf'), 'utf8');
+  const names = new Set([...text.matchAll(/^output "([^"]+)"/gm)].map((m) => m[1]));
+  for (const n of ['agent_runtime_id', 'agent_runtime_arn', 'cognito_user_pool_id', 'cognito_user_pool_client_id',
+    'cognito_discovery_url', 'test_username', 'get_token_command', 'aws_region', 'codebuild_project_name',
+    'ecr_repository_url']) {
+    assert.ok(names.has(n), `output ${n} is missing`);
+  }
+  assert.match(text, /output "test_user_password" \{[^}]*sensitive\s*=\s*true/, 'the password output must be sensitive');
+});
+
+test('the password is generated, never written in the configuration', () => {
+  for (const f of fs.readdirSync(tfDir).filter((f) => f.endsWith('.tf') || f.endsWith('.example'))) {
+    const text = fs.readFileSync(path.join(tfDir, f), 'utf8');
+    assert.doesNotMatch(text, /MyPassword|password\s*=\s*"/i, `${f} holds a literal password`);
+  }
+});
+
+// Each case: variable assignments, and whether plan must accept them.
+const VALIDATION_CASES = [
+  [['network_mode=PUBLIC'], true],
+  [['network_mode=VPC'], true],
+  [['network_mode=PRIVATE'], false, 'var.network_mode'],
+  [['agent_runtime_name=mcpd_runtime_2'], true],
+  [['agent_runtime_name=mcpd-runtime'], false, 'var.agent_runtime_name'],
+  [['vpc_subnet_ids=["subnet-0123456789abcdef0"]'], true],
+  [['vpc_subnet_ids=["sub-1"]'], false, 'var.vpc_subnet_ids'],
+  [['mcp_request_headers=[]'], true],
+  [['mcp_request_headers=["X-Amzn-Bedrock-AgentCore-Runtime-Custom-Tenant","traceparent"]'], true],
+  [['mcp_request_headers=["Accept"]'], false, 'var.mcp_request_headers'],
+  [['mcp_request_headers=["Authorization"]'], false, 'var.mcp_request_headers'],
+  [['mcp_request_headers=["X-Amzn-Trace-Id"]'], false, 'var.mcp_request_headers'],
+  [['mcp_request_headers=["Mcp-Name","mcp-name"]'], false, 'var.mcp_request_headers'],
+  [['mcp_request_headers=["Bad Header"]'], false, 'var.mcp_request_headers'],
+  [['log_level=debug'], true],
+  [['log_level=verbose'], false, 'var.log_level'],
+  [['mcpd_workers=2'], true],
+  [['mcpd_workers=0'], false, 'var.mcpd_workers'],
+  [['mcpd_workers=1.5'], false, 'var.mcpd_workers'],
+  [['extra_environment_variables={MCPD_MAX_BODY="256KiB",OTHER="x"}'], true],
+  [['extra_environment_variables={MCPD_AUTH="none"}'], false, 'var.extra_environment_variables'],
+  [['extra_environment_variables={MCPD_TYPO="1"}'], false, 'var.extra_environment_variables'],
+  [['log_retention_days=14'], true],
+  [['log_retention_days=10'], false, 'var.log_retention_days'],
+  [['idle_runtime_session_timeout=30'], false, 'var.idle_runtime_session_timeout'],
+  [['required_scopes=["mcpd/tools"]'], true],
+  [['required_scopes=["two words"]'], false, 'var.required_scopes'],
+  [['resource_url=https://example.com/mcp'], true],
+  [['resource_url=http://example.com/mcp'], false, 'var.resource_url'],
+  [['aws_region=us-west-2'], true],
+  [['aws_region=Oregon'], false, 'var.aws_region'],
+];
+
+test('variable validations accept what AWS and mcpd accept and reject the rest, with the reason', needsTerraform, async () => {
+  const dir = await tfWorkspace('validation', ['variables.tf']);
+  for (const [vars, ok, mention] of VALIDATION_CASES) {
+    const r = await run(terraform, ['plan', '-input=false', '-lock=false', '-no-color', ...vars.flatMap((v) => ['-var', v])],
+      { cwd: dir, env: tfEnv });
+    const out = r.stdout + r.stderr;
+    if (ok) assert.equal(r.code, 0, `${vars} should be accepted:\n${out}`);
+    else {
+      assert.equal(r.code, 1, `${vars} should be rejected:\n${out}`);
+      assert.match(out, /Invalid value for variable/, `${vars}: ${out}`);
+      assert.ok(out.includes(mention), `${vars}: the error should name ${mention}:\n${out}`);
+    }
+  }
+});
+
+test('terraform.tfvars.example sets only declared variables, to accepted values', needsTerraform, async () => {
+  const dir = await tfWorkspace('tfvars', ['variables.tf']);
+  const r = await run(terraform, ['plan', '-input=false', '-lock=false', '-no-color',
+    `-var-file=${path.join(tfDir, 'terraform.tfvars.example')}`], { cwd: dir, env: tfEnv });
+  const out = r.stdout + r.stderr;
+  assert.equal(r.code, 0, out);
+  assert.doesNotMatch(out, /undeclared variable/i, out);
+});
+
+// A stand-in repository: the real .dockerignore and Dockerfile, one file in
+// every path the image is built from, and files the image does not use.
+function fakeRepo(dir) {
+  const files = {
+    'Dockerfile': fs.readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8'),
+    '.dockerignore': fs.readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8'),
+    'CMakeLists.txt': 'project(x)\n',
+    'LICENSE': 'MIT\n',
+    'common/log.c': 'int log;\n',
+    'supervisor/main.c': 'int main;\n',
+    'worker/http.c': 'int http;\n',
+    'ops/deps': '#!/bin/sh\n',
+    'ops/build': '#!/bin/sh\n',
+    'ops/dev-issuer/dev_issuer.c': 'int dev;\n',
+    'ops/smoke-test': '#!/usr/bin/env node\n',
+    'README.md': '# x\n',
+    'tests/unit/x_test.c': 'int t;\n',
+  };
+  for (const [f, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+    fs.writeFileSync(path.join(dir, f), text);
+  }
+  fs.mkdirSync(path.join(dir, 'terraform'), { recursive: true });
+  for (const f of ['source.tf', 'variables.tf']) fs.copyFileSync(path.join(tfDir, f), path.join(dir, 'terraform', f));
+}
+
+test('the image tag is a hash of exactly what the image is built from', needsTerraform, async () => {
+  const repo = path.join(scratch, 'repo');
+  fakeRepo(repo);
+  const dir = await tfWorkspace('repo/terraform', []);
+  const tag = () => tfEval(dir, 'local.image_tag');
+  const edit = (f, text) => fs.writeFileSync(path.join(repo, f), text);
+
+  const t0 = await tag();
+  assert.match(t0, /^src-[0-9a-f]{24}$/);
+  assert.equal(await tag(), t0, 'the same sources give the same tag');
+
+  for (const f of ['README.md', 'tests/unit/x_test.c', 'ops/smoke-test', 'terraform/variables.tf']) {
+    const before = fs.readFileSync(path.join(repo, f), 'utf8');
+    edit(f, `${before}# changed\n`);
+    assert.equal(await tag(), t0, `a change to ${f} (not in the image) must not change the tag`);
+    edit(f, before);
+  }
+  for (const f of ['common/log.c', 'Dockerfile', 'ops/deps', 'ops/dev-issuer/dev_issuer.c', 'CMakeLists.txt']) {
+    const before = fs.readFileSync(path.join(repo, f), 'utf8');
+    edit(f, `${before}\n`);
+    assert.notEqual(await tag(), t0, `a change to ${f} must change the tag`);
+    edit(f, before);
+    assert.equal(await tag(), t0, `restoring ${f} must restore the tag`);
+  }
+  edit('worker/new.c', 'int n;\n');
+  assert.notEqual(await tag(), t0, 'a new source file must change the tag');
+  fs.rmSync(path.join(repo, 'worker/new.c'));
+  fs.renameSync(path.join(repo, 'worker/http.c'), path.join(repo, 'worker/http2.c'));
+  assert.notEqual(await tag(), t0, 'a renamed source file must change the tag');
+});
+
+test('terraform hashes the same files that .dockerignore lets into the build context', needsTerraform, async () => {
+  const dir = await tfWorkspace('real', ['source.tf', 'variables.tf']);
+  const hashed = await tfEval(dir, 'local.image_files', [`source_dir=${repoRoot}`]);
+  const expected = [...buildContextFiles(repoRoot), 'Dockerfile', '.dockerignore'].sort();
+  assert.deepEqual([...hashed].sort(), expected);
+});
+
+// The mcpd_environment and request_header_allowlist expressions of main.tf,
+// evaluated with stand-ins for the Cognito resources they read.
+async function runtimeConfigWorkspace() {
+  const main = fs.readFileSync(path.join(tfDir, 'main.tf'), 'utf8');
+  const locals = /^locals \{\n([\s\S]*?)\n\}\n/m.exec(main);
+  assert.ok(locals, 'main.tf must start with a locals block holding the runtime configuration');
+  const body = locals[1].replaceAll('aws_cognito_user_pool_client.mcpd.id', 'local.test_client_id');
+  return tfWorkspace('runtime-config', ['variables.tf'], {
+    'harness.tf': `locals {\n${body}\n  cognito_discovery_url = "https://cognito-idp.us-west-2.amazonaws.com/us-west-2_Test/.well-known/openid-configuration"\n  test_client_id = "client123"\n}\n`,
+  });
+}
+
+test('the container is configured to verify the same Cognito tokens, or to run --auth none, never both or neither', needsTerraform, async () => {
+  const dir = await runtimeConfigWorkspace();
+  const help = await run(process.env.TEST_MCPD_BIN || path.join(repoRoot, 'build/mcpd'), ['--help']);
+  assert.equal(help.code, 0, help.stderr);
+  const known = new Set([...help.stdout.matchAll(/\b(MCPD_[A-Z_]+)\b/g)].map((m) => m[1]));
+
+  const verify = await tfEval(dir, 'local.mcpd_environment');
+  assert.equal(verify.MCPD_DISCOVERY_URL, 'https://cognito-idp.us-west-2.amazonaws.com/us-west-2_Test/.well-known/openid-configuration');
+  assert.equal(verify.MCPD_ALLOWED_CLIENTS, 'client123');
+  assert.equal(verify.MCPD_AUTH, undefined);
+  assert.deepEqual(await tfEval(dir, 'local.request_header_allowlist'),
+    ['Authorization', 'Mcp-Protocol-Version', 'Mcp-Method', 'Mcp-Name']);
+
+  const none = await tfEval(dir, 'local.mcpd_environment', ['container_verifies_tokens=false', 'mcpd_workers=2',
+    'required_scopes=["a/b"]', 'extra_environment_variables={MCPD_MAX_BODY="64KiB"}']);
+  assert.deepEqual(none, { MCPD_AUTH: 'none', MCPD_LOG_LEVEL: 'info', MCPD_WORKERS: '2', MCPD_MAX_BODY: '64KiB' });
+  assert.deepEqual(await tfEval(dir, 'local.request_header_allowlist', ['container_verifies_tokens=false']),
+    ['Mcp-Protocol-Version', 'Mcp-Method', 'Mcp-Name'], 'Authorization is forwarded only when mcpd reads it');
+
+  const scoped = await tfEval(dir, 'local.mcpd_environment', ['required_scopes=["mcpd/tools","mcpd/admin"]',
+    'resource_url=https://example.com/mcp', 'log_level=debug']);
+  assert.equal(scoped.MCPD_REQUIRED_SCOPES, 'mcpd/tools,mcpd/admin');
+  assert.equal(scoped.MCPD_RESOURCE_URL, 'https://example.com/mcp');
+  assert.equal(scoped.MCPD_LOG_LEVEL, 'debug');
+
+  for (const env of [verify, none, scoped]) {
+    for (const k of Object.keys(env)) if (k.startsWith('MCPD_')) assert.ok(known.has(k), `mcpd does not know ${k}`);
+  }
+});
