@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 
 #include "common/log.h"
@@ -334,6 +335,21 @@ on_req_mcp(h2o_handler_t *self, h2o_req_t *req)
 	return 0;
 }
 
+#ifdef MCPD_TEST_HOOKS
+/*
+ * Test builds only: the worker attempts a system call its sandbox forbids,
+ * so a test can watch it die by SIGSYS and be replaced.
+ */
+static int
+on_req_forbidden_syscall(h2o_handler_t *self, h2o_req_t *req)
+{
+	(void)self;
+	(void)req;
+	(void)socket(AF_INET, SOCK_STREAM, 0);	/* not reached: SIGSYS */
+	return -1;
+}
+#endif
+
 static void
 register_path(h2o_hostconf_t *host, const char *path, int (*on_req)(h2o_handler_t *, h2o_req_t *))
 {
@@ -363,6 +379,9 @@ http_configure(h2o_globalconf_t *g, const struct config *cfg)
 	register_path(host, "/mcp", on_req_mcp);
 	register_path(host, "/ping", on_req_ping);
 	register_path(host, OAUTH_WELL_KNOWN, on_req_resource_metadata);
+#ifdef MCPD_TEST_HOOKS
+	register_path(host, "/__test/forbidden-syscall", on_req_forbidden_syscall);
+#endif
 	register_path(host, "/", on_req_not_found);
 	/* Requests h2o refuses before routing (413 and the like) are logged here. */
 	h2o_create_logger(&host->fallback_path, sizeof(h2o_logger_t))->log_access = on_log_access;

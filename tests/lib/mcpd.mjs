@@ -18,7 +18,8 @@ export const mcpdBinary = process.env.TEST_MCPD_BIN || path.resolve(here, '../..
 
 export async function startMcpd({ workers = 2, args = [], env = {}, auth = true, readyTimeoutMs = 10000 } = {}) {
   const argv = ['--host', '127.0.0.1', '--port', '0', '--workers', String(workers), ...args];
-  if (auth && !args.includes('--auth')) argv.push('--auth', 'none');
+  // Without an explicit choice the server runs unauthenticated (mcpd demands one).
+  if (auth && !args.includes('--auth') && !args.includes('--discovery-url')) argv.push('--auth', 'none');
   const childEnv = { ...process.env, ...env };
   for (const k of Object.keys(childEnv)) if (k.startsWith('MCPD_') && !(k in env)) delete childEnv[k];
   const proc = spawn(mcpdBinary, argv, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,0 +1,89 @@
+// The sandbox: every worker and the fetcher run with no_new_privs and a
+// seccomp filter (and as an unprivileged user when started as root); a
+// forbidden system call kills only that worker, which is replaced while the
+// others keep serving. Needs a build with -DMCPD_TEST_HOOKS=ON (ops/test
+// builds that way) for the forbidden-call endpoint.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startMcpd, waitUntil } from '../lib/mcpd.mjs';
+import { post, rpc } from '../lib/http.mjs';
+
+function status(pid) {
+  const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Object.fromEntries(text.split('\n').filter(Boolean).map((l) => l.split(/:\s+/, 2)));
+}
+
+// A file-based issuer (discovery document + JWKS), enough to start the fetcher.
+function fileIssuer() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcpd-sandbox-'));
+  const { publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'RS256', use: 'sig' };
+  fs.writeFileSync(path.join(dir, 'jwks.json'), JSON.stringify({ keys: [jwk] }));
+  fs.writeFileSync(path.join(dir, 'openid-configuration.json'),
+    JSON.stringify({ issuer: 'https://issuer.test', jwks_uri: `file://${dir}/jwks.json` }));
+  // The fetcher runs as an unprivileged user: the public documents must be readable.
+  fs.chmodSync(dir, 0o755);
+  for (const f of ['jwks.json', 'openid-configuration.json']) fs.chmodSync(path.join(dir, f), 0o644);
+  return { dir, url: `file://${dir}/openid-configuration.json` };
+}
+
+test('workers and the fetcher run with no_new_privs, seccomp and an unprivileged uid', async () => {
+  const issuer = fileIssuer();
+  const server = await startMcpd({
+    workers: 2,
+    args: ['--discovery-url', issuer.url, '--allow-insecure-issuer', '--allowed-clients', 'c1'],
+  });
+  try {
+    const fetcher = await server.waitForLog((l) => l.event === 'fetcher_ready');
+    await server.waitForLog((l) => l.event === 'jwks_published');
+    const supervisorUid = status(server.pid).Uid.split('\t')[0];
+    for (const pid of [...server.workerPids(), fetcher.child_pid]) {
+      const st = status(pid);
+      assert.equal(st.NoNewPrivs, '1', `pid ${pid}`);
+      assert.equal(st.Seccomp, '2', `pid ${pid}`);
+      const uid = st.Uid.split('\t')[0];
+      if (supervisorUid === '0') assert.notEqual(uid, '0', `pid ${pid} still runs as root`);
+      else assert.equal(uid, supervisorUid);
+    }
+    // The fetcher never holds the listening socket (the supervisor's only socket above stdio).
+    const fdsOf = (pid, min = 0) => fs.readdirSync(`/proc/${pid}/fd`).filter((fd) => Number(fd) >= min)
+      .map((fd) => fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+    const [listener] = fdsOf(server.pid, 3).filter((t) => t.startsWith('socket:'));
+    assert.ok(listener, 'the supervisor holds the listener');
+    assert.ok(!fdsOf(fetcher.child_pid).includes(listener), `fetcher holds ${fdsOf(fetcher.child_pid)}`);
+    assert.ok(server.workerPids().every((pid) => fdsOf(pid).includes(listener)));
+  } finally {
+    await server.stop();
+    fs.rmSync(issuer.dir, { recursive: true, force: true });
+  }
+});
+
+test('a worker making a forbidden system call dies by SIGSYS and is replaced; the others keep serving', async () => {
+  const server = await startMcpd({ workers: 2 });
+  try {
+    const before = server.workerPids();
+    const call = rpc(1, 'tools/call', { name: 'add_numbers', arguments: { a: 1, b: 2 } });
+    const probe = await fetch(`${server.origin}/__test/forbidden-syscall`, { method: 'POST' }).catch((e) => e);
+    assert.ok(probe instanceof Error, `expected the connection to die with its worker; got HTTP ${probe.status} (is this a -DMCPD_TEST_HOOKS=ON build?)`);
+    const died = await server.waitForLog((l) => l.event === 'worker_exited' && l.signal === 31);
+    assert.equal(died.signal_name, 'SYS');
+    assert.ok(before.includes(died.child_pid));
+    // The other worker serves while the slot is refilled.
+    for (let i = 0; i < 20; i++) assert.equal((await post(server.url, call)).status, 200);
+    await server.waitForLog((l) => l.event === 'worker_ready' && !before.includes(l.child_pid));
+    await waitUntil(() => server.workerPids().length === 2, 5000, 'both worker slots to be filled');
+    assert.equal((await post(server.url, call)).status, 200);
+    const { code } = await server.stopQuietly('SIGTERM', 20000);
+    assert.equal(code, 0);
+    // Nothing else went wrong: the only unexpected exit is the SIGSYS one.
+    const trouble = server.unexpectedTrouble();
+    assert.equal(trouble.length, 1, trouble.join('\n'));
+    assert.match(trouble[0], /"signal":31/);
+  } finally {
+    await server.stop('SIGKILL').catch(() => {});
+  }
+});
