@@ -531,6 +531,24 @@ test_auth_lists_and_bounds(void **state)
 }
 
 static void
+test_sandbox_and_user(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(LOAD_NO_ARGS(&cfg, err), 0);
+	assert_int_equal(cfg.sandbox, SANDBOX_STRICT);
+	assert_string_equal(cfg.user, "nobody");
+	config_free(&cfg);
+	assert_int_equal(LOAD(&cfg, err, "--sandbox", "best-effort", "--user", "mcpd"), 0);
+	assert_int_equal(cfg.sandbox, SANDBOX_BEST_EFFORT);
+	assert_string_equal(cfg.user, "mcpd");
+	config_free(&cfg);
+	assert_flag_rejected("--sandbox", "off", "strict or best-effort");
+	assert_flag_rejected("--user", "a:b", "user name");
+}
+
+static void
 assert_max_body(const char *value, size_t expected)
 {
 	struct config cfg;
@@ -712,6 +730,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_discovery_url_turns_verification_on, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_discovery_url_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auth_lists_and_bounds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sandbox_and_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_body_suffixes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_body_bounds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_body_bad_forms, setup, teardown),
