@@ -11,10 +11,9 @@ import path from 'node:path';
 import { startMcpd, mcpdBinary } from '../lib/mcpd.mjs';
 import { repoRoot, run, listen, readBody, terraformListDefault } from './lib.mjs';
 
-// How the local mcpd authenticates. 'none' until mcpd-dev-issuer has landed;
-// then switching this one line to 'dev-issuer' runs every test below with a
-// signed development token that mcpd verifies (startLocal below).
-const LOCAL_AUTH = 'none';
+// How the local mcpd authenticates: with a signed development token from
+// mcpd-dev-issuer that mcpd verifies ('none' would run it with --auth none).
+const LOCAL_AUTH = 'dev-issuer';
 
 const smokeTest = path.join(repoRoot, 'ops/smoke-test');
 const ARN = 'arn:aws:bedrock-agentcore:us-west-2:123456789012:runtime/mcpd_runtime-AbCdEf1234';
@@ -33,11 +32,14 @@ async function startLocal() {
   assert.equal(token.code, 0, token.stderr);
   const server = await startMcpd({ workers: 2, auth: false,
     args: ['--discovery-url', init.stdout.trim(), '--allow-insecure-issuer', '--allowed-clients', CLIENT_ID] });
+  await server.waitForLog((l) => l.event === 'jwks_published');
   return { server, token: token.stdout.trim() };
 }
 
 before(async () => {
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'mcpd-smoke-'));
+  // mcpd's fetcher runs unprivileged (nobody, when started as root): it must reach the issuer's files.
+  fs.chmodSync(scratch, 0o755);
   local = await startLocal();
 });
 after(async () => {
