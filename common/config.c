@@ -55,6 +55,17 @@ parse_host(struct config *cfg, const char *value)
 }
 
 static int
+parse_seconds(unsigned *dst, const char *value, unsigned long long min, unsigned long long max)
+{
+	unsigned long long v;
+
+	if (parse_unsigned(value, min, max, &v) < 0)
+		return -1;
+	*dst = (unsigned)v;
+	return 0;
+}
+
+static int
 parse_port(struct config *cfg, const char *value)
 {
 	unsigned long long v;
@@ -108,23 +119,13 @@ parse_max_body(struct config *cfg, const char *value)
 static int
 parse_shutdown_timeout(struct config *cfg, const char *value)
 {
-	unsigned long long v;
-
-	if (parse_unsigned(value, 0, 3600, &v) < 0)
-		return -1;
-	cfg->shutdown_timeout = (unsigned)v;
-	return 0;
+	return parse_seconds(&cfg->shutdown_timeout, value, 0, 3600);
 }
 
 static int
 parse_idle_timeout(struct config *cfg, const char *value)
 {
-	unsigned long long v;
-
-	if (parse_unsigned(value, 1, 3600, &v) < 0)
-		return -1;
-	cfg->idle_timeout = (unsigned)v;
-	return 0;
+	return parse_seconds(&cfg->idle_timeout, value, 1, 3600);
 }
 
 static int
@@ -303,16 +304,6 @@ parse_required_scopes(struct config *cfg, const char *value)
 	return parse_list(&cfg->required_scopes, value, ", ");
 }
 
-static int
-parse_seconds(unsigned *dst, const char *value, unsigned long long min, unsigned long long max)
-{
-	unsigned long long v;
-
-	if (parse_unsigned(value, min, max, &v) < 0)
-		return -1;
-	*dst = (unsigned)v;
-	return 0;
-}
 
 static int
 parse_clock_skew(struct config *cfg, const char *value)
