@@ -24,6 +24,8 @@
 #include "worker/seccomp.h"
 
 #define FIRST_RETRY_S 1
+/* Retries never wait longer than this, so a recovered issuer is seen soon. */
+#define MAX_RETRY_S 300
 #define OIDC_DISCOVERY_SUFFIX "/.well-known/openid-configuration"
 
 struct fetcher {
@@ -194,6 +196,8 @@ retry_delay_ms(struct fetcher *f)
 	uint64_t ms;
 
 	f->backoff_s = f->backoff_s ? f->backoff_s * 2 : FIRST_RETRY_S;
+	if (f->backoff_s > MAX_RETRY_S)
+		f->backoff_s = MAX_RETRY_S;
 	if (f->backoff_s > f->cfg->jwks_refresh_max)
 		f->backoff_s = f->cfg->jwks_refresh_max;
 	ms = f->backoff_s * 1000ULL;

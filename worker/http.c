@@ -47,6 +47,7 @@ reason_phrase(int status)
 	case 406: return "Not Acceptable";
 	case 413: return "Payload Too Large";
 	case 415: return "Unsupported Media Type";
+	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
 	}
@@ -143,6 +144,27 @@ respond_rpc_error(h2o_req_t *req, int status, int code, const char *message)
 	respond(req, status, "application/json", body, (size_t)n);
 }
 
+/*
+ * h2o 2.2.5 buffers request heads of up to ~408 KiB.  MCP requests need a
+ * few KiB (AgentCore forwards at most 20 headers of 4 KiB), so anything
+ * larger is refused before a handler looks at it.
+ */
+#define MAX_HEADER_BYTES (16 * 1024)
+
+static bool
+headers_too_large(h2o_req_t *req)
+{
+	size_t total = req->path.len;
+
+	for (size_t i = 0; i < req->headers.size; i++)
+		total += req->headers.entries[i].name->len + req->headers.entries[i].value.len + 4;
+	if (total <= MAX_HEADER_BYTES)
+		return false;
+	req->http1_is_persistent = 0;
+	respond(req, 431, "application/json", H2O_STRLIT("{\"error\":\"request headers larger than 16 KiB\"}"));
+	return true;
+}
+
 static bool
 path_is(h2o_req_t *req, const char *path)
 {
@@ -155,6 +177,8 @@ on_req_not_found(h2o_handler_t *self, h2o_req_t *req)
 	static const char body[] = "{\"error\":\"not found\"}";
 
 	(void)self;
+	if (headers_too_large(req))
+		return 0;
 	respond(req, 404, "application/json", body, sizeof(body) - 1);
 	return 0;
 }
@@ -165,6 +189,8 @@ on_req_ping(h2o_handler_t *self, h2o_req_t *req)
 	char body[96];
 	int n;
 
+	if (headers_too_large(req))
+		return 0;
 	if (!path_is(req, "/ping"))
 		return on_req_not_found(self, req);
 	if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) &&
@@ -297,6 +323,8 @@ on_req_resource_metadata(h2o_handler_t *self, h2o_req_t *req)
 	const char *issuer = auth_issuer();
 	struct strbuf doc;
 
+	if (headers_too_large(req))
+		return 0;
 	if (!auth_enabled() || (!path_is(req, OAUTH_WELL_KNOWN) && !path_is(req, OAUTH_WELL_KNOWN "/mcp")))
 		return on_req_not_found(self, req);
 	if (issuer == NULL) {
@@ -317,6 +345,8 @@ on_req_resource_metadata(h2o_handler_t *self, h2o_req_t *req)
 static int
 on_req_mcp(h2o_handler_t *self, h2o_req_t *req)
 {
+	if (headers_too_large(req))
+		return 0;
 	if (!path_is(req, "/mcp"))
 		return on_req_not_found(self, req);
 	if (!transport_origin_allowed(http_cfg, header_by_name(req, "origin"))) {

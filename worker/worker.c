@@ -18,8 +18,10 @@
 
 /*
  * Accepting one connection per wake-up spreads keep-alive connections over
- * the workers far better than draining the backlog (LIBRARY-NOTES (a)); the
- * level-triggered loop wakes us again at once if more are waiting.
+ * the workers better than draining the backlog (LIBRARY-NOTES (a)); the
+ * level-triggered loop wakes us again at once if more are waiting.  A burst
+ * of connections can still land mostly on one worker: h2o 2.2.5 offers no
+ * EPOLLEXCLUSIVE, and SO_REUSEPORT would need one socket per slot.
  */
 #define ACCEPTS_PER_WAKEUP 1
 /* While draining, a connection quiet this long is closed. */
