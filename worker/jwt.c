@@ -81,12 +81,18 @@ bad:
 	return -1;
 }
 
+/*
+ * A string member, or NULL.  A string holding U+0000 counts as absent: cJSON
+ * would cut it at the NUL, so "k1\u0000x" must not pass for "k1".
+ */
 static const char *
-string_member(const cJSON *obj, const char *name)
+string_member(const struct json_doc *doc, const cJSON *obj, const char *name)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
 
-	return cJSON_IsString(v) ? v->valuestring : NULL;
+	if (!cJSON_IsString(v) || json_doc_string_has_nul(doc, v))
+		return NULL;
+	return v->valuestring;
 }
 
 /* Reads the header, picks the key and checks the pinned algorithm. */
@@ -104,9 +110,9 @@ check_header(const struct segments *seg, jwt_key_lookup lookup, void *ctx, struc
 		fail(out, JWT_INVALID, "malformed token header");
 		return NULL;
 	}
-	alg = string_member(doc.root, "alg");
-	kid = string_member(doc.root, "kid");
-	typ = string_member(doc.root, "typ");
+	alg = string_member(&doc, doc.root, "alg");
+	kid = string_member(&doc, doc.root, "kid");
+	typ = string_member(&doc, doc.root, "typ");
 	if (alg == NULL || kid == NULL)
 		fail(out, JWT_INVALID, "token header lacks alg or kid");
 	else if (cJSON_GetObjectItemCaseSensitive(doc.root, "crit") != NULL)
@@ -178,16 +184,18 @@ check_times(const cJSON *claims, const struct jwt_policy *p, int64_t now, struct
 
 /* aud may be a string or an array of strings; one allowed value suffices. */
 static bool
-audience_allowed(const cJSON *claims, const struct strlist *allowed)
+audience_allowed(const struct json_doc *doc, const cJSON *claims, const struct strlist *allowed)
 {
 	const cJSON *aud = cJSON_GetObjectItemCaseSensitive(claims, "aud"), *v;
+	const char *one = string_member(doc, claims, "aud");
 
-	if (cJSON_IsString(aud))
-		return strlist_contains(allowed, aud->valuestring, strlen(aud->valuestring));
+	if (one != NULL)
+		return strlist_contains(allowed, one, strlen(one));
 	if (!cJSON_IsArray(aud))
 		return false;
 	cJSON_ArrayForEach(v, aud)
-		if (cJSON_IsString(v) && strlist_contains(allowed, v->valuestring, strlen(v->valuestring)))
+		if (cJSON_IsString(v) && !json_doc_string_has_nul(doc, v) &&
+		    strlist_contains(allowed, v->valuestring, strlen(v->valuestring)))
 			return true;
 	return false;
 }
@@ -198,9 +206,10 @@ audience_allowed(const cJSON *claims, const struct strlist *allowed)
  * ID tokens pass only where audiences are configured.
  */
 static int
-check_recipient(const cJSON *claims, const struct jwt_policy *p, struct jwt_result *out)
+check_recipient(const struct json_doc *doc, const cJSON *claims, const struct jwt_policy *p,
+    struct jwt_result *out)
 {
-	const char *use = string_member(claims, "token_use"), *client;
+	const char *use = string_member(doc, claims, "token_use"), *client;
 	bool has_aud = cJSON_GetObjectItemCaseSensitive(claims, "aud") != NULL;
 
 	if (use == NULL)
@@ -208,17 +217,17 @@ check_recipient(const cJSON *claims, const struct jwt_policy *p, struct jwt_resu
 	if (strcmp(use, "id") == 0) {
 		if (p->audiences->n == 0)
 			return fail(out, JWT_INVALID, "ID tokens are not accepted; send an access token");
-		return audience_allowed(claims, p->audiences) ? 0 :
+		return audience_allowed(doc, claims, p->audiences) ? 0 :
 		    fail(out, JWT_INVALID, "token audience not allowed");
 	}
 	if (strcmp(use, "access") != 0)
 		return fail(out, JWT_INVALID, "token_use is neither access nor id");
 	if (p->clients->n > 0) {
-		client = string_member(claims, "client_id");
+		client = string_member(doc, claims, "client_id");
 		if (client == NULL || !strlist_contains(p->clients, client, strlen(client)))
 			return fail(out, JWT_INVALID, "client not allowed");
 	}
-	if (p->audiences->n > 0 && (has_aud || p->clients->n == 0) && !audience_allowed(claims, p->audiences))
+	if (p->audiences->n > 0 && (has_aud || p->clients->n == 0) && !audience_allowed(doc, claims, p->audiences))
 		return fail(out, JWT_INVALID, "token audience not allowed");
 	return 0;
 }
@@ -251,11 +260,11 @@ check_claims(const struct segments *seg, const struct jwt_policy *p, int64_t now
 	if (b64url_decode(seg->part[1], seg->len[1], raw, sizeof(raw), &n) < 0 ||
 	    parse_object(raw, n, &doc) < 0)
 		return fail(out, JWT_INVALID, "malformed token payload");
-	iss = string_member(doc.root, "iss");
-	scope = string_member(doc.root, "scope");
+	iss = string_member(&doc, doc.root, "iss");
+	scope = string_member(&doc, doc.root, "scope");
 	if (iss == NULL || strcmp(iss, p->issuer) != 0)
 		fail(out, JWT_INVALID, "wrong issuer");
-	else if (check_times(doc.root, p, now, out) == 0 && check_recipient(doc.root, p, out) == 0) {
+	else if (check_times(doc.root, p, now, out) == 0 && check_recipient(&doc, doc.root, p, out) == 0) {
 		rc = 0;
 		for (size_t i = 0; i < p->scopes->n && rc == 0; i++)
 			if (scope == NULL || !scope_granted(scope, p->scopes->items[i]))

@@ -24,7 +24,8 @@ origin_host(const char *o, size_t n, const char **host, size_t *hostlen)
 {
 	const char *sep = memchr(o, ':', n), *end;
 
-	if (sep == NULL || (size_t)(o + n - sep) < 3 || sep[1] != '/' || sep[2] != '/')
+	/* ":" "//" and at least one host byte. */
+	if (sep == NULL || (size_t)(o + n - sep) < 4 || sep[1] != '/' || sep[2] != '/')
 		return false;
 	*host = sep + 3;
 	end = o + n;

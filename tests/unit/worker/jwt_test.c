@@ -282,6 +282,19 @@ test_required_scopes(void **state)
 	policy.scopes = &none;
 }
 
+/* cJSON cuts strings at U+0000; such values must not pass for their prefix. */
+static void
+test_nul_in_strings_refused(void **state)
+{
+	(void)state;
+	expect(make_token("{\"alg\":\"RS256\",\"kid\":\"k1\\u0000x\"}", ACCESS(""), signing_key, NULL, 0),
+	    JWT_INVALID, "kid");
+	expect(signed_token("{\"iss\":\"" ISSUER "\\u0000evil\",\"exp\":1800000600,\"token_use\":\"access\","
+	    "\"client_id\":\"c1\"}"), JWT_INVALID, "issuer");
+	expect(signed_token("{\"iss\":\"" ISSUER "\",\"exp\":1800000600,\"token_use\":\"access\","
+	    "\"client_id\":\"c1\\u0000x\"}"), JWT_INVALID, "client");
+}
+
 static void
 test_duplicate_claims_refused(void **state)
 {
@@ -303,6 +316,7 @@ main(void)
 		cmocka_unit_test(test_issuer_and_recipient),
 		cmocka_unit_test(test_required_scopes),
 		cmocka_unit_test(test_duplicate_claims_refused),
+		cmocka_unit_test(test_nul_in_strings_refused),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

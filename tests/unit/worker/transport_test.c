@@ -102,6 +102,8 @@ test_origin_default_refuses_others(void **state)
 	assert_origin(&cfg, "http://evil.com", false);
 	assert_origin(&cfg, "http://localhost.evil.com", false);
 	assert_origin(&cfg, "http://evil.com:3000", false);
+	/* Nothing after the scheme: refused without reading past the value. */
+	assert_origin(&cfg, "http://", false);
 	assert_origin(&cfg, "http://127.0.0.1.evil.com", false);
 	assert_origin(&cfg, "http://evillocalhost", false);
 	assert_origin(&cfg, "http://[::2]:8080", false);
