@@ -12,7 +12,13 @@ import { repoRoot, run, which } from './lib.mjs';
 import { buildContextFiles } from './context.mjs';
 
 const tfDir = path.join(repoRoot, 'terraform');
-const tfcheck = process.env.TEST_TFCHECK || path.resolve(repoRoot, '../shared/tools/tfcheck/tfcheck');
+// The team's checker lives in shared/tools beside the repository (also on CI).
+const tfcheckCandidates = [
+  process.env.TEST_TFCHECK,
+  path.resolve(repoRoot, '../shared/tools/tfcheck/tfcheck'),
+  '/work/shared/tools/tfcheck/tfcheck',
+].filter(Boolean);
+const tfcheck = tfcheckCandidates.find((p) => fs.existsSync(p)) ?? tfcheckCandidates[0];
 const terraform = which('terraform');
 const needsTerraform = { skip: !terraform && 'the terraform binary is not installed here' };
 const tfEnv = { TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', TF_INPUT: '0' };
