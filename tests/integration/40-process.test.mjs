@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import { startMcpd, mcpdBinary, waitUntil } from '../lib/mcpd.mjs';
+import { startMcpd, mcpdBinary, waitUntil, childrenOf } from '../lib/mcpd.mjs';
 import { post, rpc, connect, readResponse, ACCEPT_BOTH } from '../lib/http.mjs';
 
 function runMcpd(args, env = {}) {
@@ -70,21 +70,6 @@ test('a port in use is a clear error with exit status 1', async () => {
     blocker.close();
   }
 });
-
-function childrenOf(pid) {
-  const kids = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[1]) === pid) kids.push({ pid: Number(entry), state: fields[0] });
-    } catch {
-      // the process went away while we looked
-    }
-  }
-  return kids;
-}
 
 test('a killed worker is replaced within a second and leaves no zombie', async () => {
   const server = await startMcpd({ workers: 2 });

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { startMcpd, mcpdBinary, waitUntil } from '../lib/mcpd.mjs';
+import { startMcpd, mcpdBinary, waitUntil, childrenOf } from '../lib/mcpd.mjs';
 import { post, rpc, connect, ACCEPT_BOTH } from '../lib/http.mjs';
 import { startIssuer, makeKey } from '../lib/oidc.mjs';
 import { CLIENT_ID, mint, forgeAlgNone, tamperSignature, tamperPayload, malformBase64url, oversized, now } from '../lib/tokens.mjs';
@@ -96,21 +96,6 @@ function isAlive(pid) {
   } catch {
     return false;
   }
-}
-
-function childrenOf(pid) {
-  const kids = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[1]) === pid) kids.push({ pid: Number(entry), state: fields[0] });
-    } catch {
-      // gone while we looked
-    }
-  }
-  return kids;
 }
 
 function socketsOf(pid) {

@@ -8,6 +8,7 @@
 // Every wait has a deadline and fails with what it was waiting for; nothing
 // sleeps for a fixed time.
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -152,4 +153,20 @@ export async function waitUntil(cond, timeoutMs, what) {
     await new Promise((r) => setTimeout(r, 10)); // poll interval, bounded by the deadline
 
   }
+}
+
+// The direct children of a process, with their state letter ('Z' = zombie).
+export function childrenOf(pid) {
+  const kids = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === pid) kids.push({ pid: Number(entry), state: fields[0] });
+    } catch {
+      // the process went away while we looked
+    }
+  }
+  return kids;
 }
