@@ -11,6 +11,7 @@
 struct scanner {
 	const char *p, *end;
 	int depth;
+	struct json_doc *record;	/* where scalar value spans go, or NULL */
 };
 
 static void
@@ -147,14 +148,9 @@ scan_container(struct scanner *sc, char close, bool object)
 }
 
 static bool
-scan_value(struct scanner *sc)
+scan_scalar(struct scanner *sc)
 {
-	skip_ws(sc);
-	if (sc->p >= sc->end)
-		return false;
 	switch (*sc->p) {
-	case '{': return scan_container(sc, '}', true);
-	case '[': return scan_container(sc, ']', false);
 	case '"': return scan_string(sc);
 	case 't': return scan_literal(sc, "true");
 	case 'f': return scan_literal(sc, "false");
@@ -163,15 +159,38 @@ scan_value(struct scanner *sc)
 	}
 }
 
+static bool
+scan_value(struct scanner *sc)
+{
+	struct json_doc *doc = sc->record;
+	const char *start;
+
+	skip_ws(sc);
+	if (sc->p >= sc->end)
+		return false;
+	if (*sc->p == '{')
+		return scan_container(sc, '}', true);
+	if (*sc->p == '[')
+		return scan_container(sc, ']', false);
+	start = sc->p;
+	if (!scan_scalar(sc))
+		return false;
+	if (doc != NULL && doc->nspans < JSON_DOC_SPANS) {
+		doc->span_start[doc->nspans] = (uint32_t)(start - doc->text);
+		doc->span_len[doc->nspans++] = (uint32_t)(sc->p - start);
+	}
+	return true;
+}
+
 /*
  * Strict RFC 8259 syntax.  cJSON alone would take raw control characters in
  * strings and numbers such as 01 or 1. as JSON; its error paths also recurse
  * up to 1000 levels deep.
  */
 static bool
-json_syntax_valid(const char *text, size_t len)
+json_syntax_valid(struct json_doc *doc, const char *text, size_t len)
 {
-	struct scanner sc = {.p = text, .end = text + len};
+	struct scanner sc = {.p = text, .end = text + len, .record = doc};
 
 	if (!scan_value(&sc))
 		return false;
@@ -185,8 +204,9 @@ json_doc_parse(struct json_doc *doc, const char *text, size_t len)
 	doc->text = text;
 	doc->len = len;
 	doc->root = NULL;
+	doc->nspans = 0;
 	/* JSON text is UTF-8 (RFC 8259 §8.1); cJSON copies bytes unchecked. */
-	if (!utf8_valid(text, len) || !json_syntax_valid(text, len))
+	if (len > UINT32_MAX || !utf8_valid(text, len) || !json_syntax_valid(doc, text, len))
 		return -1;
 	doc->root = cJSON_ParseWithLength(text, len);
 	return doc->root != NULL ? 0 : -1;
@@ -224,6 +244,12 @@ scalar_token(const struct json_doc *doc, size_t index, const char **tok, size_t 
 {
 	struct scanner sc = {.p = doc->text, .end = doc->text + doc->len};
 	size_t seen = 0;
+
+	if (index < doc->nspans) {
+		*tok = doc->text + doc->span_start[index];
+		*toklen = doc->span_len[index];
+		return true;
+	}
 
 	while (sc.p < sc.end) {
 		const char *start = sc.p;

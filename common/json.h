@@ -14,10 +14,18 @@
 
 #include <cJSON.h>
 
+/* Scalar value tokens whose place in the text is remembered while parsing. */
+#define JSON_DOC_SPANS 64
+
 struct json_doc {
 	const char *text;
 	size_t len;
 	cJSON *root;
+	/* Where the first scalar values (in document order) sit in text, so an
+	 * exact read needs no rescan; later ones are found by scanning. */
+	uint32_t span_start[JSON_DOC_SPANS];
+	uint32_t span_len[JSON_DOC_SPANS];
+	size_t nspans;
 };
 
 /**
