@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include <seccomp.h>
+#include <sys/mman.h>
 
 #include "common/config.h"
 
@@ -30,6 +31,8 @@ struct sandbox_rule {
 
 #define SANDBOX_ALLOW(sys, why) {SCMP_SYS(sys), #sys, SCMP_ACT_ALLOW, 0, {0}, why}
 #define SANDBOX_ALLOW_IF(sys, cmp, why) {SCMP_SYS(sys), #sys, SCMP_ACT_ALLOW, 1, cmp, why}
+/* mmap/mprotect argument rule: never executable memory. */
+#define SANDBOX_NO_EXEC SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)
 #define SANDBOX_DENY(sys, err, why) {SCMP_SYS(sys), #sys, SCMP_ACT_ERRNO(err), 0, {0}, why}
 
 struct sandbox_policy {

@@ -8,11 +8,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
-#include <sys/mman.h>
 
 #include "worker/seccomp.h"
 
-#define NO_EXEC SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)
 /* Opening is allowed read-only: no create, truncate, append or write. */
 #define READ_ONLY_MASK (O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND)
 #define OPENAT_READ_ONLY SCMP_A2(SCMP_CMP_MASKED_EQ, READ_ONLY_MASK, O_RDONLY)
@@ -69,8 +67,8 @@ static const struct sandbox_rule fetcher_rules[] = {
 	SANDBOX_ALLOW(rt_sigreturn, "return from signal handlers"),
 	/* Memory, never executable. */
 	SANDBOX_ALLOW(brk, "malloc"),
-	SANDBOX_ALLOW_IF(mmap, NO_EXEC, "allocations and thread stacks, never executable"),
-	SANDBOX_ALLOW_IF(mprotect, NO_EXEC, "thread stack guards, never executable"),
+	SANDBOX_ALLOW_IF(mmap, SANDBOX_NO_EXEC, "allocations and thread stacks, never executable"),
+	SANDBOX_ALLOW_IF(mprotect, SANDBOX_NO_EXEC, "thread stack guards, never executable"),
 	SANDBOX_ALLOW(munmap, "freeing"),
 	SANDBOX_ALLOW(mremap, "growing buffers"),
 	SANDBOX_ALLOW(madvise, "thread stacks"),

@@ -199,6 +199,16 @@ cache_hit(const unsigned char *hash, int64_t now)
 	    sodium_memcmp(c->hash, hash, sizeof(c->hash)) == 0 && now < c->exp + auth_cfg->clock_skew;
 }
 
+static void
+remember(const unsigned char *hash, int64_t exp)
+{
+	struct cached_token *c = cache_slot(hash);
+
+	memcpy(c->hash, hash, sizeof(c->hash));
+	c->exp = exp;
+	c->generation = table.generation;
+}
+
 /* Splits "Bearer <token>"; the scheme is case-insensitive (RFC 7235 §2.1). */
 static bool
 bearer_token(struct header_value h, const char **token, size_t *len)
@@ -251,8 +261,7 @@ auth_check(struct header_value authorization, struct auth_verdict *v)
 	jwt_verify(token, len, lookup_key, NULL, &policy, now, &result);
 	switch (result.status) {
 	case JWT_VALID:
-		*cache_slot(hash) = (struct cached_token){.exp = result.exp, .generation = table.generation};
-		memcpy(cache_slot(hash)->hash, hash, sizeof(hash));
+		remember(hash, result.exp);
 		return verdict(v, AUTH_PASS, result.reason);
 	case JWT_UNKNOWN_KID:
 		request_refresh();

@@ -328,11 +328,12 @@ reply_with_error(struct envelope *env, const cJSON *id, struct rpc_error *err,
 }
 
 /*
- * Checks the JSON-RPC 2.0 shape of a message.  Returns NULL when it is a
- * request, a notification or a response, else what is wrong with it.
+ * Checks the JSON-RPC 2.0 shape of a message whose id the caller already
+ * judged (id_ok).  Returns NULL when it is a request, a notification or a
+ * response, else what is wrong with it.
  */
 static const char *
-envelope_problem(const struct json_doc *doc, const cJSON *msg)
+envelope_problem(const cJSON *msg, bool id_ok)
 {
 	const cJSON *jsonrpc = cJSON_GetObjectItemCaseSensitive(msg, "jsonrpc");
 	const cJSON *method = cJSON_GetObjectItemCaseSensitive(msg, "method");
@@ -342,14 +343,14 @@ envelope_problem(const struct json_doc *doc, const cJSON *msg)
 	if (!cJSON_IsObject(msg) || !cJSON_IsString(jsonrpc) || strcmp(jsonrpc->valuestring, "2.0") != 0)
 		return "Invalid Request: not a JSON-RPC 2.0 message";
 	if (method == NULL) {
-		if (id_valid(doc, id) && (cJSON_GetObjectItemCaseSensitive(msg, "result") != NULL ||
+		if (id_ok && (cJSON_GetObjectItemCaseSensitive(msg, "result") != NULL ||
 		    cJSON_GetObjectItemCaseSensitive(msg, "error") != NULL))
 			return NULL;
 		return "Invalid Request: no method";
 	}
 	if (!cJSON_IsString(method))
 		return "Invalid Request: method must be a string";
-	if (id != NULL && !id_valid(doc, id))
+	if (id != NULL && !id_ok)
 		return "Invalid Request: id must be a string or an integer";
 	if (params != NULL && !cJSON_IsObject(params))
 		return "Invalid Request: params must be an object";
@@ -380,12 +381,13 @@ handle_message(struct envelope *env, const cJSON *msg, bool in_batch, struct str
 {
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
 	const cJSON *method = cJSON_GetObjectItemCaseSensitive(msg, "method");
-	const char *problem = envelope_problem(env->doc, msg);
+	bool id_ok = id_valid(env->doc, id);
+	const char *problem = envelope_problem(msg, id_ok);
 	struct rpc_error err = {0};
 	struct rpc_call call = {.doc = env->doc, .tool = env->res->tool,
 	    .tool_cap = sizeof(env->res->tool)};
 
-	if (!id_valid(env->doc, id))
+	if (!id_ok)
 		id = NULL;
 	if (problem != NULL) {
 		rpc_fail(&err, 400, RPC_INVALID_REQUEST, "%s", problem);

@@ -5,11 +5,9 @@
  * listed kills the worker (SIGSYS); the supervisor replaces it.
  */
 #include <errno.h>
-#include <sys/mman.h>
 
 #include "worker/seccomp.h"
 
-#define NO_EXEC SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)
 
 static const struct sandbox_rule worker_rules[] = {
 	/* Event loop: h2o's epoll loop, the shared listener, connections. */
@@ -28,8 +26,8 @@ static const struct sandbox_rule worker_rules[] = {
 	SANDBOX_ALLOW(write, "log lines on stdout, key refresh requests to the fetcher"),
 	/* Memory: the allocator, h2o buffers; never executable. */
 	SANDBOX_ALLOW(brk, "malloc"),
-	SANDBOX_ALLOW_IF(mmap, NO_EXEC, "large allocations and h2o buffers, never executable"),
-	SANDBOX_ALLOW_IF(mprotect, NO_EXEC, "allocator arenas, never executable"),
+	SANDBOX_ALLOW_IF(mmap, SANDBOX_NO_EXEC, "large allocations and h2o buffers, never executable"),
+	SANDBOX_ALLOW_IF(mprotect, SANDBOX_NO_EXEC, "allocator arenas, never executable"),
 	SANDBOX_ALLOW(munmap, "freeing large allocations"),
 	SANDBOX_ALLOW(mremap, "growing large buffers"),
 	SANDBOX_ALLOW(madvise, "allocator trimming"),
