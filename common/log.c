@@ -1,6 +1,7 @@
 #include "common/log.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,23 @@
 static const char *log_role = "mcpd";
 static enum log_level log_min = LOG_INFO;
 static pid_t log_pid;
+
+/*
+ * Lines held back by log_set_batching() until log_flush().  One flush is at
+ * most PIPE_BUF bytes, so it still reaches a shared pipe as a single atomic
+ * write and never interleaves with another process's lines.
+ */
+static struct {
+	bool on;
+	size_t len;
+	char data[PIPE_BUF];
+} batch;
+
+/* The time text up to the seconds, remade only when the second changes. */
+static struct {
+	time_t second;
+	char text[sizeof("YYYY-MM-DDTHH:MM:SS")];
+} clock_cache = {.second = -1};
 
 static const char *const level_names[] = {
 	[LOG_DEBUG] = "debug",
@@ -58,18 +76,51 @@ log_enabled(enum log_level level)
 	return level >= log_min;
 }
 
-/* RFC 3339 UTC time with microseconds; gmtime_r needs no zone files. */
+/* Writes value as exactly `width` decimal digits, zero-padded, ending at out + width. */
 static void
-format_time(char *out, size_t cap)
+put_digits(char *out, long value, int width)
 {
+	for (int i = width - 1; i >= 0; i--, value /= 10)
+		out[i] = (char)('0' + value % 10);
+}
+
+/*
+ * RFC 3339 UTC time with microseconds; gmtime_r needs no zone files.  The
+ * date and time of day are formatted once a second: a busy worker logs
+ * thousands of lines within one.
+ */
+static void
+put_time(struct strbuf *sb)
+{
+	char *t = clock_cache.text;
+	char micros[sizeof(".000000Z")] = ".000000Z";
 	struct timespec ts;
 	struct tm tm;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (long)(ts.tv_nsec / 1000) % 1000000);
+	if (ts.tv_sec != clock_cache.second) {
+		gmtime_r(&ts.tv_sec, &tm);
+		memcpy(t, "0000-00-00T00:00:00", sizeof(clock_cache.text));
+		put_digits(t, (tm.tm_year + 1900) % 10000, 4);
+		put_digits(t + 5, tm.tm_mon + 1, 2);
+		put_digits(t + 8, tm.tm_mday, 2);
+		put_digits(t + 11, tm.tm_hour, 2);
+		put_digits(t + 14, tm.tm_min, 2);
+		put_digits(t + 17, tm.tm_sec, 2);
+		clock_cache.second = ts.tv_sec;
+	}
+	put_digits(micros + 1, (ts.tv_nsec / 1000) % 1000000, 6);
+	strbuf_append(sb, t, sizeof(clock_cache.text) - 1);
+	strbuf_append(sb, micros, sizeof(micros) - 1);
+}
+
+/* Starts a field: `,"key":`. */
+static void
+put_key(struct strbuf *sb, const char *key)
+{
+	strbuf_putc(sb, ',');
+	strbuf_json_string(sb, key, strlen(key));
+	strbuf_putc(sb, ':');
 }
 
 #define TRUNCATED_TAIL ",\"truncated\":true}\n"
@@ -85,15 +136,12 @@ mark_field_end(struct logline *line)
 void
 logline_begin(struct logline *line, enum log_level level, const char *event)
 {
-	char now[64];
-
 	if (log_pid == 0)
 		log_pid = getpid();
-	format_time(now, sizeof(now));
 	/* Keep room for the truncation marker that logline_emit may append. */
 	strbuf_init_fixed(&line->sb, line->storage, sizeof(line->storage) - sizeof(TRUNCATED_TAIL));
 	strbuf_puts(&line->sb, "{\"time\":\"");
-	strbuf_puts(&line->sb, now);
+	put_time(&line->sb);
 	strbuf_puts(&line->sb, "\",\"level\":\"");
 	strbuf_puts(&line->sb, level_names[level]);
 	strbuf_puts(&line->sb, "\"");
@@ -106,9 +154,7 @@ logline_begin(struct logline *line, enum log_level level, const char *event)
 void
 logline_strn(struct logline *line, const char *key, const char *value, size_t n)
 {
-	strbuf_putc(&line->sb, ',');
-	strbuf_json_string(&line->sb, key, strlen(key));
-	strbuf_putc(&line->sb, ':');
+	put_key(&line->sb, key);
 	strbuf_json_string(&line->sb, value, n);
 	mark_field_end(line);
 }
@@ -122,19 +168,48 @@ logline_str(struct logline *line, const char *key, const char *value)
 void
 logline_int(struct logline *line, const char *key, long long value)
 {
-	strbuf_putc(&line->sb, ',');
-	strbuf_json_string(&line->sb, key, strlen(key));
-	strbuf_putc(&line->sb, ':');
+	put_key(&line->sb, key);
 	strbuf_int(&line->sb, value);
 	mark_field_end(line);
+}
+
+/* Writes all of data to stdout with as few write(2) calls as it takes. */
+static void
+write_out(const char *data, size_t len)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < len) {
+		n = write(STDOUT_FILENO, data + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;	/* Nowhere left to report a logging failure. */
+		off += (size_t)n;
+	}
+}
+
+void
+log_flush(void)
+{
+	if (batch.len == 0)
+		return;
+	write_out(batch.data, batch.len);
+	batch.len = 0;
+}
+
+void
+log_set_batching(bool on)
+{
+	log_flush();
+	batch.on = on;
 }
 
 void
 logline_emit(struct logline *line)
 {
 	struct strbuf *sb = &line->sb;
-	size_t off = 0;
-	ssize_t n;
 
 	/*
 	 * A line that did not fit is cut back to its last whole field and
@@ -146,14 +221,15 @@ logline_emit(struct logline *line)
 		memcpy(sb->data + line->complete_len, TRUNCATED_TAIL, sizeof(TRUNCATED_TAIL) - 1);
 		sb->len = line->complete_len + sizeof(TRUNCATED_TAIL) - 1;
 	}
-	while (off < sb->len) {
-		n = write(STDOUT_FILENO, sb->data + off, sb->len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;	/* Nowhere left to report a logging failure. */
-		off += (size_t)n;
+	if (!batch.on || sb->len > sizeof(batch.data)) {
+		log_flush();	/* keeps the lines in order */
+		write_out(sb->data, sb->len);
+		return;
 	}
+	if (batch.len + sb->len > sizeof(batch.data))
+		log_flush();
+	memcpy(batch.data + batch.len, sb->data, sb->len);
+	batch.len += sb->len;
 }
 
 static void
@@ -202,5 +278,6 @@ fatal(int code, const char *event, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vmsg(LOG_ERROR, event, 0, fmt, ap);
 	va_end(ap);
+	log_flush();
 	exit(code);
 }

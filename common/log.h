@@ -2,7 +2,10 @@
  * log: one JSON object per line on stdout, written with a single write(2).
  *
  * A single write keeps lines from different processes whole (they share the
- * same pipe) and leaves no stdio buffer to be duplicated by fork.  Lines are
+ * same pipe) and leaves no stdio buffer to be duplicated by fork.  A worker
+ * turns batching on: its lines then wait in a PIPE_BUF-sized buffer until the
+ * end of the event-loop turn that made them (log_flush), which saves a
+ * write(2) per request; a flush is still one atomic write of whole lines.  Lines are
  * built in a fixed buffer on the stack so logging never allocates, which keeps
  * it usable inside the worker sandbox and after malloc failures.
  *
@@ -41,6 +44,15 @@ void logline_str(struct logline *line, const char *key, const char *value);
 void logline_strn(struct logline *line, const char *key, const char *value, size_t n);
 void logline_int(struct logline *line, const char *key, long long value);
 void logline_emit(struct logline *line);
+
+/**
+ * With batching on, emitted lines are held (at most PIPE_BUF bytes) until
+ * log_flush(); the caller flushes once per event-loop turn and before exit.
+ * Lines still held when the process crashes are lost.
+ */
+void log_set_batching(bool on);
+/** Writes the held lines, if any. */
+void log_flush(void);
 
 /* Shorthands: an event name plus a printf-style "msg" field. */
 void log_msg(enum log_level level, const char *event, const char *fmt, ...)

@@ -109,6 +109,12 @@ strbuf_puts(struct strbuf *sb, const char *s)
 void
 strbuf_putc(struct strbuf *sb, char c)
 {
+	/* The common case, room to spare, skips the general path. */
+	if (sb->len + 2 <= sb->cap && !sb->failed) {
+		sb->data[sb->len++] = c;
+		sb->data[sb->len] = '\0';
+		return;
+	}
 	strbuf_append(sb, &c, 1);
 }
 
@@ -150,10 +156,27 @@ strbuf_printf(struct strbuf *sb, const char *fmt, ...)
 void
 strbuf_int(struct strbuf *sb, long long v)
 {
+	/* Written by hand: snprintf's format machinery is a visible share of a request. */
 	char digits[24];
-	int n = snprintf(digits, sizeof(digits), "%lld", v);
+	char *end = digits + sizeof(digits), *p = end;
+	unsigned long long magnitude = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
 
-	strbuf_append(sb, digits, (size_t)n);
+	do {
+		*--p = (char)('0' + magnitude % 10);
+		magnitude /= 10;
+	} while (magnitude != 0);
+	if (v < 0)
+		*--p = '-';
+	strbuf_append(sb, p, (size_t)(end - p));
+}
+
+void
+str_copy_truncated(char *dst, size_t cap, const char *src)
+{
+	size_t n = strnlen(src, cap - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
 }
 
 /* Length of the well-formed UTF-8 sequence at s (at most n bytes), or 0. */
@@ -193,6 +216,16 @@ utf8_sequence_length(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* True when the 8 bytes at p are all ASCII (the usual JSON-RPC body). */
+static bool
+ascii8(const unsigned char *p)
+{
+	uint64_t word;
+
+	memcpy(&word, p, sizeof(word));
+	return (word & 0x8080808080808080ULL) == 0;
+}
+
 bool
 utf8_valid(const char *s, size_t n)
 {
@@ -200,6 +233,10 @@ utf8_valid(const char *s, size_t n)
 	size_t i = 0, len;
 
 	while (i < n) {
+		if (n - i >= 8 && ascii8(p + i)) {
+			i += 8;
+			continue;
+		}
 		len = utf8_sequence_length(p + i, n - i);
 		if (len == 0)
 			return false;
@@ -220,8 +257,13 @@ strbuf_json_string(struct strbuf *sb, const char *s, size_t n)
 	while (i < n) {
 		unsigned char c = p[i];
 
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			i++;
+			run++;
+			continue;
+		}
 		len = utf8_sequence_length(p + i, n - i);
-		if (len != 0 && c >= 0x20 && c != '"' && c != '\\') {
+		if (len != 0 && c >= 0x80) {	/* a whole multi-byte character */
 			i += len;
 			run += len;
 			continue;

@@ -47,6 +47,12 @@ void strbuf_int(struct strbuf *sb, long long v);
  */
 void strbuf_json_string(struct strbuf *sb, const char *s, size_t n);
 
+/**
+ * Copies the C string src into dst[cap] (cap >= 1), cutting it to fit; the
+ * result is always NUL-terminated.  For short labels such as a method name.
+ */
+void str_copy_truncated(char *dst, size_t cap, const char *src);
+
 /* Returns true when s[0..n) is well-formed UTF-8 (RFC 3629). */
 bool utf8_valid(const char *s, size_t n);
 

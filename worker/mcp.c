@@ -401,7 +401,7 @@ handle_message(struct envelope *env, const cJSON *msg, bool in_batch, struct str
 	}
 	call.method = method->valuestring;
 	call.params = cJSON_GetObjectItemCaseSensitive(msg, "params");
-	snprintf(env->res->rpc_method, sizeof(env->res->rpc_method), "%s", call.method);
+	str_copy_truncated(env->res->rpc_method, sizeof(env->res->rpc_method), call.method);
 	if (check_era(env, &call, in_batch, id == NULL, &err) < 0) {
 		reply_with_error(env, id, &err, out, reply);
 	} else if (id == NULL) {
@@ -468,7 +468,7 @@ mcp_handle(const struct mcp_request *req, struct mcp_response *res)
 		rpc_fail(&err, 400, RPC_PARSE_ERROR, "Parse error: the body is not valid JSON");
 		reply_with_error(&env, NULL, &err, &out, &reply);
 	} else if (cJSON_IsArray(doc.root)) {
-		snprintf(res->rpc_method, sizeof(res->rpc_method), "batch");
+		str_copy_truncated(res->rpc_method, sizeof(res->rpc_method), "batch");
 		handle_batch(&env, &out, &reply);
 	} else {
 		handle_message(&env, doc.root, false, &out, &reply);

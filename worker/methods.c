@@ -158,7 +158,7 @@ method_tools_call(struct rpc_call *call, struct strbuf *result, struct rpc_error
 
 	if (!cJSON_IsString(name))
 		return rpc_fail(err, 200, RPC_INVALID_PARAMS, "tools/call: params.name must be a string");
-	snprintf(call->tool, call->tool_cap, "%s", name->valuestring);
+	str_copy_truncated(call->tool, call->tool_cap, name->valuestring);
 	if (arguments != NULL && !cJSON_IsObject(arguments))
 		return rpc_fail(err, 200, RPC_INVALID_PARAMS,
 		    "tools/call: params.arguments must be an object");

@@ -12,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -380,6 +383,86 @@ test_fatal_logs_and_exits_with_code(void **state)
 	assert_int_equal((long)field_num(cap->lines[0], "pid"), (long)pid);
 }
 
+/* Nothing reaches the pipe until the flush, then every line at once, in order. */
+static void
+test_batching_holds_lines_until_flush(void **state)
+{
+	struct capture *cap = *state;
+
+	log_set_batching(true);
+	log_msg(LOG_INFO, "first", "one");
+	log_msg(LOG_WARN, "second", "two");
+	drain(cap);
+	assert_int_equal(cap->len, 0);
+	log_flush();
+	log_set_batching(false);
+	parse_lines(cap);
+	assert_int_equal(cap->nlines, 2);
+	assert_string_equal(field_str(cap->lines[0], "event"), "first");
+	assert_string_equal(field_str(cap->lines[1], "event"), "second");
+}
+
+/*
+ * Many lines overflow the batch: each write(2) must carry whole lines and
+ * stay within PIPE_BUF, so a shared pipe never interleaves them.  A
+ * SOCK_SEQPACKET pair keeps the boundary of every write for the check.
+ */
+static void
+test_batching_writes_whole_lines_within_pipe_buf(void **state)
+{
+	struct capture *cap = *state;
+	char chunk[2 * PIPE_BUF];
+	int pair[2], saved = dup(STDOUT_FILENO);
+	size_t writes = 0;
+	ssize_t n;
+
+	assert_true(saved >= 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, pair), 0);
+	assert_true(dup2(pair[1], STDOUT_FILENO) >= 0);
+	log_set_batching(true);
+	for (int i = 0; i < 40; i++)
+		log_msg(LOG_INFO, "line", "number %d with some padding to make it longer %0100d", i, i);
+	log_set_batching(false);
+	assert_true(dup2(saved, STDOUT_FILENO) >= 0);
+	close(saved);
+	close(pair[1]);
+	while ((n = recv(pair[0], chunk, sizeof(chunk), 0)) > 0) {
+		assert_true((size_t)n <= PIPE_BUF);
+		assert_int_equal(chunk[n - 1], '\n');
+		assert_true(cap->len + (size_t)n < sizeof(cap->buf));
+		memcpy(cap->buf + cap->len, chunk, (size_t)n);
+		cap->len += (size_t)n;
+		writes++;
+	}
+	close(pair[0]);
+	parse_lines(cap);
+	assert_int_equal(cap->nlines, 40);
+	assert_true(writes > 1 && writes < 40);	/* batched, yet split at PIPE_BUF */
+	for (size_t i = 0; i < 40; i++)
+		assert_int_equal((long)strtol(field_str(cap->lines[i], "msg") + 7, NULL, 10), (long)i);
+}
+
+/* The cached date part must follow the clock across seconds. */
+static void
+test_time_follows_the_clock(void **state)
+{
+	struct capture *cap = *state;
+	struct timespec before, after;
+
+	clock_gettime(CLOCK_REALTIME, &before);
+	log_msg(LOG_INFO, "a", "x");
+	do
+		clock_gettime(CLOCK_REALTIME, &after);
+	while (after.tv_sec == before.tv_sec);
+	log_msg(LOG_INFO, "b", "y");
+	parse_lines(cap);
+	assert_int_equal(cap->nlines, 2);
+	assert_rfc3339_utc(field_str(cap->lines[0], "time"));
+	assert_rfc3339_utc(field_str(cap->lines[1], "time"));
+	assert_true(strcmp(field_str(cap->lines[0], "time"), field_str(cap->lines[1], "time")) < 0);
+	assert_true(strncmp(field_str(cap->lines[0], "time"), field_str(cap->lines[1], "time"), 19) != 0);
+}
+
 #define LOG_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -399,6 +482,9 @@ main(void)
 		LOG_TEST(test_long_escaped_message_is_truncated_with_marker),
 		LOG_TEST(test_long_value_with_commas_is_truncated_with_marker),
 		LOG_TEST(test_fatal_logs_and_exits_with_code),
+		LOG_TEST(test_batching_holds_lines_until_flush),
+		LOG_TEST(test_batching_writes_whole_lines_within_pipe_buf),
+		LOG_TEST(test_time_follows_the_clock),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

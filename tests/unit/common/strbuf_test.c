@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -414,6 +415,77 @@ test_utf8_rejects_bad_continuation_bytes(void **state)
 	assert_false(utf8_valid("\xc3\xc3", 2));
 }
 
+/* The 8-byte ASCII stride must hand every other byte to the full check. */
+static void
+test_utf8_checks_bytes_after_ascii_runs(void **state)
+{
+	static const char good[] = "0123456789abcdef\xe2\x82\xac" "0123456789";
+	char buf[40];
+
+	(void)state;
+	assert_true(utf8_valid(good, sizeof(good) - 1));
+	for (size_t at = 0; at < 32; at++) {
+		memset(buf, 'a', sizeof(buf));
+		buf[at] = (char)0xff;
+		assert_false(utf8_valid(buf, sizeof(buf)));
+		buf[at] = (char)0xc3;	/* a lead byte whose continuation is ASCII */
+		assert_false(utf8_valid(buf, sizeof(buf)));
+	}
+	/* A truncated sequence as the very last byte after whole words. */
+	memcpy(buf, "abcdefghabcdefgh\xc3", 17);
+	assert_false(utf8_valid(buf, 17));
+}
+
+/* Escapes that follow long plain runs and multi-byte characters. */
+static void
+test_escape_mixes_runs_and_escapes(void **state)
+{
+	static const char in[] = "plain text \"quoted\" \xc3\xa9\\ \x01\xff end";
+	struct strbuf sb;
+
+	(void)state;
+	strbuf_init(&sb);
+	strbuf_json_string(&sb, in, sizeof(in) - 1);
+	assert_string_equal(sb.data, "\"plain text \\\"quoted\\\" \xc3\xa9\\\\ \\u0001\\ufffd end\"");
+	strbuf_free(&sb);
+}
+
+static void
+test_int_writes_every_magnitude(void **state)
+{
+	char expect[64];
+	struct strbuf sb;
+	long long v = 1;
+
+	(void)state;
+	for (int digits = 1; digits <= 18; digits++, v *= 10) {
+		strbuf_init(&sb);
+		strbuf_int(&sb, v - 1);
+		strbuf_putc(&sb, ' ');
+		strbuf_int(&sb, -v);
+		snprintf(expect, sizeof(expect), "%lld %lld", v - 1, -v);
+		assert_string_equal(sb.data, expect);
+		strbuf_free(&sb);
+	}
+}
+
+static void
+test_copy_truncated_cuts_and_terminates(void **state)
+{
+	char dst[6];
+
+	(void)state;
+	memset(dst, 'x', sizeof(dst));
+	str_copy_truncated(dst, sizeof(dst), "tools/call");
+	assert_string_equal(dst, "tools");
+	str_copy_truncated(dst, sizeof(dst), "ping");
+	assert_string_equal(dst, "ping");
+	str_copy_truncated(dst, sizeof(dst), "");
+	assert_string_equal(dst, "");
+	str_copy_truncated(dst, 1, "anything");
+	assert_string_equal(dst, "");
+}
+
 int
 main(void)
 {
@@ -446,6 +518,10 @@ main(void)
 		cmocka_unit_test(test_utf8_rejects_above_max_code_point),
 		cmocka_unit_test(test_utf8_rejects_truncated_sequences),
 		cmocka_unit_test(test_utf8_rejects_bad_continuation_bytes),
+		cmocka_unit_test(test_utf8_checks_bytes_after_ascii_runs),
+		cmocka_unit_test(test_escape_mixes_runs_and_escapes),
+		cmocka_unit_test(test_int_writes_every_magnitude),
+		cmocka_unit_test(test_copy_truncated_cuts_and_terminates),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
