@@ -1,6 +1,7 @@
 #include "worker/auth.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
@@ -15,13 +16,22 @@
 #include "common/log.h"
 #include "worker/jwt.h"
 
-/* Verified tokens remembered per worker (direct-mapped by hash). */
+/*
+ * Verified tokens remembered per worker, direct-mapped.  A slot keeps its own
+ * copy of the token and a hit needs the whole token to match, so the cache
+ * can never vouch for a token it did not verify.  The slot is picked from
+ * the token's tail (the signature, unpredictable without the issuer's key)
+ * through a keyed hash, which costs far less than hashing the whole token.
+ * Memory: one copy (about 1 KiB for Cognito) per distinct verified token.
+ */
 #define TOKEN_CACHE_SLOTS 1024
+#define TOKEN_INDEX_TAIL 32	/* bytes of the token's end that pick its slot */
 
 struct cached_token {
-	unsigned char hash[crypto_generichash_BYTES];
+	char *token;		/* malloc'd copy, NULL = empty */
+	size_t len;
 	int64_t exp;
-	uint64_t generation;	/* 0 = empty */
+	uint64_t generation;
 };
 
 /* The keys of one generation, ready for OpenSSL. */
@@ -37,6 +47,7 @@ static struct keyset_region *auth_region;
 static int auth_refresh_fd = -1;
 static struct key_table table;
 static struct cached_token cache[TOKEN_CACHE_SLOTS];
+static unsigned char cache_index_key[crypto_shorthash_KEYBYTES];
 
 int
 auth_init(const struct config *cfg, int keyset_fd, int refresh_fd)
@@ -46,6 +57,7 @@ auth_init(const struct config *cfg, int keyset_fd, int refresh_fd)
 		return 0;
 	if (sodium_init() < 0)
 		return -1;
+	randombytes_buf(cache_index_key, sizeof(cache_index_key));
 	auth_region = keyset_map(keyset_fd, false);
 	if (auth_region == NULL)
 		return -1;
@@ -94,8 +106,10 @@ rsa_public_key(const struct keyset_key *k)
 static void
 clear_table(void)
 {
-	for (size_t i = 0; i < table.n; i++)
+	for (size_t i = 0; i < table.n; i++) {
+		jwt_key_release(&table.keys[i]);
 		EVP_PKEY_free(table.keys[i].pkey);
+	}
 	table.n = 0;
 }
 
@@ -127,6 +141,10 @@ refresh_keys(void)
 		if (pkey == NULL)
 			continue;
 		table.keys[table.n++] = (struct jwt_key){.kid = k->kid, .alg = "RS256", .pkey = pkey};
+		/* Without a prepared context the key still verifies, only slower. */
+		if (jwt_key_prepare(&table.keys[table.n - 1]) < 0)
+			log_msg(LOG_WARN, "key_prepare_failed", "key %s: no prepared verification "
+			    "context; verifying without one", k->kid);
 	}
 	table.generation = generation;
 }
@@ -142,12 +160,17 @@ auth_prewarm(void)
 	struct keyset_key dummy = {.alg = KEYSET_ALG_RS256, .n_len = 256, .e_len = 3, .e = {1, 0, 1}};
 	unsigned char sig[256] = {0};
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	struct jwt_key key = {0};
 	EVP_PKEY *pkey;
 
 	memset(dummy.n, 0xC5, sizeof(dummy.n[0]) * 256);
 	pkey = rsa_public_key(&dummy);
 	if (md != NULL && pkey != NULL && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pkey) == 1)
 		(void)EVP_DigestVerify(md, sig, sizeof(sig), sig, 1);
+	/* The prepared path fetches SHA-256 and the RSA code once, also before the sandbox. */
+	key.pkey = pkey;
+	if (pkey != NULL && jwt_key_prepare(&key) == 0)
+		jwt_key_release(&key);
 	EVP_MD_CTX_free(md);
 	EVP_PKEY_free(pkey);
 }
@@ -182,31 +205,57 @@ request_refresh(void)
 }
 
 static struct cached_token *
-cache_slot(const unsigned char *hash)
+cache_slot(const char *token, size_t len)
 {
-	uint32_t index;
+	size_t tail = len < TOKEN_INDEX_TAIL ? len : TOKEN_INDEX_TAIL;
+	unsigned char h[crypto_shorthash_BYTES];
+	uint64_t index;
 
-	memcpy(&index, hash, sizeof(index));
+	crypto_shorthash(h, (const unsigned char *)token + len - tail, tail, cache_index_key);
+	memcpy(&index, h, sizeof(index));
 	return &cache[index % TOKEN_CACHE_SLOTS];
 }
 
+/*
+ * Compares in time that depends only on n, so a client cannot learn a
+ * cached token byte by byte from how fast its guesses are refused.
+ */
 static bool
-cache_hit(const unsigned char *hash, int64_t now)
+same_bytes(const char *a, const char *b, size_t n)
 {
-	const struct cached_token *c = cache_slot(hash);
+	uint64_t diff = 0, x, y;
+	size_t i = 0;
 
-	return c->generation == table.generation &&
-	    sodium_memcmp(c->hash, hash, sizeof(c->hash)) == 0 && now < c->exp + auth_cfg->clock_skew;
+	for (; i + sizeof(x) <= n; i += sizeof(x)) {
+		memcpy(&x, a + i, sizeof(x));
+		memcpy(&y, b + i, sizeof(y));
+		diff |= x ^ y;
+	}
+	for (; i < n; i++)
+		diff |= (uint64_t)(unsigned char)(a[i] ^ b[i]);
+	return diff == 0;
 }
 
-static void
-remember(const unsigned char *hash, int64_t exp)
+static bool
+cache_hit(const struct cached_token *c, const char *token, size_t len, int64_t now)
 {
-	struct cached_token *c = cache_slot(hash);
+	return c->token != NULL && c->generation == table.generation && c->len == len &&
+	    same_bytes(c->token, token, len) && now < c->exp + auth_cfg->clock_skew;
+}
 
-	memcpy(c->hash, hash, sizeof(c->hash));
-	c->exp = exp;
-	c->generation = table.generation;
+/* Keeps a copy of a verified token; without memory it just is not cached. */
+static void
+remember(struct cached_token *c, const char *token, size_t len, int64_t exp)
+{
+	char *copy = c->len == len && c->token != NULL ? c->token : realloc(c->token, len);
+
+	if (copy == NULL) {
+		free(c->token);
+		*c = (struct cached_token){0};
+		return;
+	}
+	memcpy(copy, token, len);
+	*c = (struct cached_token){.token = copy, .len = len, .exp = exp, .generation = table.generation};
 }
 
 /* Splits "Bearer <token>"; the scheme is case-insensitive (RFC 7235 §2.1). */
@@ -236,7 +285,7 @@ auth_check(struct header_value authorization, struct auth_verdict *v)
 {
 	struct jwt_policy policy;
 	struct jwt_result result;
-	unsigned char hash[crypto_generichash_BYTES];
+	struct cached_token *slot;
 	int64_t now = (int64_t)time(NULL);
 	const char *token;
 	size_t len;
@@ -250,8 +299,8 @@ auth_check(struct header_value authorization, struct auth_verdict *v)
 		return verdict(v, AUTH_NO_TOKEN, "no bearer token");
 	if (len == 0 || len > JWT_MAX_LEN)
 		return verdict(v, AUTH_BAD_TOKEN, len == 0 ? "empty bearer token" : "token too large");
-	crypto_generichash(hash, sizeof(hash), (const unsigned char *)token, len, NULL, 0);
-	if (cache_hit(hash, now))
+	slot = cache_slot(token, len);
+	if (cache_hit(slot, token, len, now))
 		return verdict(v, AUTH_PASS, "valid (cached)");
 	policy = (struct jwt_policy){
 		.issuer = table.set.issuer, .clients = &auth_cfg->allowed_clients,
@@ -261,7 +310,7 @@ auth_check(struct header_value authorization, struct auth_verdict *v)
 	jwt_verify(token, len, lookup_key, NULL, &policy, now, &result);
 	switch (result.status) {
 	case JWT_VALID:
-		remember(hash, result.exp);
+		remember(slot, token, len, result.exp);
 		return verdict(v, AUTH_PASS, result.reason);
 	case JWT_UNKNOWN_KID:
 		request_refresh();
@@ -272,4 +321,18 @@ auth_check(struct header_value authorization, struct auth_verdict *v)
 		break;
 	}
 	verdict(v, AUTH_BAD_TOKEN, result.reason);
+}
+
+void
+auth_shutdown(void)
+{
+	for (size_t i = 0; i < TOKEN_CACHE_SLOTS; i++) {
+		free(cache[i].token);
+		cache[i] = (struct cached_token){0};
+	}
+	clear_table();
+	table.generation = 0;
+	if (auth_region != NULL)
+		keyset_unmap(auth_region);
+	auth_region = NULL;
 }

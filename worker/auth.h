@@ -41,5 +41,7 @@ bool auth_ready(void);
 const char *auth_issuer(void);
 /** Checks the Authorization header value (base NULL when absent). */
 void auth_check(struct header_value authorization, struct auth_verdict *verdict);
+/** Frees the cached tokens and keys and unmaps the key set. */
+void auth_shutdown(void);
 
 #endif

@@ -5,7 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include <sodium.h>
+#include <openssl/err.h>
+#include <openssl/rsa.h>
 
 #include "common/json.h"
 
@@ -18,6 +19,12 @@
 struct segments {
 	const char *part[3];
 	size_t len[3];
+};
+
+/* The decoded header or payload, parsed. */
+struct segment_json {
+	struct json_doc doc;
+	bool may_hold_nul;	/* see may_hold_nul() */
 };
 
 static int
@@ -45,54 +52,124 @@ split(const char *token, size_t len, struct segments *seg)
 	return memchr(seg->part[2], '.', seg->len[2]) == NULL ? 0 : -1;
 }
 
-/* Strict base64url without padding (RFC 7515 §2); -1 on any other form. */
-static int
-b64url_decode(const char *s, size_t n, unsigned char *out, size_t cap, size_t *outlen)
-{
-	const char *end;
+/*
+ * Each base64url character (RFC 4648 §5) maps to 0x40 | its value; every
+ * other byte maps to 0, so characters are all valid iff the AND of their
+ * entries has 0x40 set.
+ */
+#define B(v) (0x40 | (v))
+static const unsigned char b64url_value[256] = {
+	['A'] = B(0), B(1), B(2), B(3), B(4), B(5), B(6), B(7), B(8), B(9), B(10),
+	B(11), B(12), B(13), B(14), B(15), B(16), B(17), B(18), B(19), B(20), B(21),
+	B(22), B(23), B(24), B(25),
+	['a'] = B(26), B(27), B(28), B(29), B(30), B(31), B(32), B(33), B(34), B(35),
+	B(36), B(37), B(38), B(39), B(40), B(41), B(42), B(43), B(44), B(45), B(46),
+	B(47), B(48), B(49), B(50), B(51),
+	['0'] = B(52), B(53), B(54), B(55), B(56), B(57), B(58), B(59), B(60), B(61),
+	['-'] = B(62),
+	['_'] = B(63),
+};
+#undef B
 
-	if (sodium_base642bin(out, cap, s, n, NULL, outlen, &end,
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 || end != s + n)
+/*
+ * Strict base64url without padding.  A table instead of libsodium's
+ * constant-time decoder: a token is public, so there is no secret whose
+ * timing to hide, and this is several times faster.
+ */
+int
+jwt_b64url_decode(const char *s, size_t n, unsigned char *out, size_t cap, size_t *outlen)
+{
+	const unsigned char *in = (const unsigned char *)s;
+	size_t tail = n % 4, len = n / 4 * 3 + (tail == 0 ? 0 : tail - 1);
+	unsigned a, b, c, d;
+
+	if (tail == 1 || len > cap)
 		return -1;
+	for (; n >= 4; n -= 4, in += 4, out += 3) {
+		a = b64url_value[in[0]], b = b64url_value[in[1]];
+		c = b64url_value[in[2]], d = b64url_value[in[3]];
+		if ((a & b & c & d & 0x40) == 0)
+			return -1;
+		out[0] = (unsigned char)(a << 2 | (b & 0x3f) >> 4);
+		out[1] = (unsigned char)(b << 4 | (c & 0x3f) >> 2);
+		out[2] = (unsigned char)(c << 6 | (d & 0x3f));
+	}
+	if (tail != 0) {
+		/*
+		 * Two characters carry 12 bits for one byte, three carry 18 for
+		 * two.  The 4 or 2 bits left over must be zero (RFC 4648 §3.5):
+		 * otherwise many texts would decode to the same bytes.
+		 */
+		a = b64url_value[in[0]], b = b64url_value[in[1]];
+		c = tail == 3 ? b64url_value[in[2]] : 0x40;
+		if ((a & b & c & 0x40) == 0 || (tail == 2 ? b & 0x0f : c & 0x03) != 0)
+			return -1;
+		out[0] = (unsigned char)(a << 2 | (b & 0x3f) >> 4);
+		if (tail == 3)
+			out[1] = (unsigned char)(b << 4 | (c & 0x3f) >> 2);
+	}
+	*outlen = len;
 	return 0;
+}
+
+/*
+ * True when JSON text may hold U+0000 in a string: only the escape \u0000
+ * can put it there (raw control characters are not JSON).  Most tokens have
+ * none, which spares a search of the source text for every string read.
+ */
+static bool
+may_hold_nul(const unsigned char *json, size_t len)
+{
+	const unsigned char *p = json, *end = json + len;
+
+	for (; (p = memchr(p, '\\', (size_t)(end - p))) != NULL; p++)
+		if (end - p >= 6 && memcmp(p, "\\u0000", 6) == 0)
+			return true;
+	return false;
 }
 
 /* Parses a decoded segment as a JSON object with unique member names. */
 static int
-parse_object(const unsigned char *json, size_t len, struct json_doc *doc)
+parse_object(const unsigned char *json, size_t len, struct segment_json *seg)
 {
 	int members = 0;
 
-	if (json_doc_parse(doc, (const char *)json, len) < 0)
+	if (json_doc_parse(&seg->doc, (const char *)json, len) < 0)
 		return -1;
-	if (!cJSON_IsObject(doc->root))
+	if (!cJSON_IsObject(seg->doc.root))
 		goto bad;
 	/* Duplicate names are ambiguous (RFC 7515 §4, RFC 7519 §4): refuse them. */
-	for (const cJSON *a = doc->root->child; a != NULL; a = a->next) {
+	for (const cJSON *a = seg->doc.root->child; a != NULL; a = a->next) {
 		if (++members > JWT_MAX_MEMBERS)
 			goto bad;
 		for (const cJSON *b = a->next; b != NULL; b = b->next)
-			if (strcmp(a->string, b->string) == 0)
+			if (a->string[0] == b->string[0] && strcmp(a->string, b->string) == 0)
 				goto bad;
 	}
+	seg->may_hold_nul = may_hold_nul(json, len);
 	return 0;
 bad:
-	json_doc_free(doc);
+	json_doc_free(&seg->doc);
 	return -1;
 }
 
 /*
- * A string member, or NULL.  A string holding U+0000 counts as absent: cJSON
- * would cut it at the NUL, so "k1\u0000x" must not pass for "k1".
+ * The text of a string value, or NULL.  A string holding U+0000 counts as
+ * absent: cJSON would cut it at the NUL, so "k1\u0000x" must not pass for
+ * "k1".
  */
 static const char *
-string_member(const struct json_doc *doc, const cJSON *obj, const char *name)
+string_value(const struct segment_json *seg, const cJSON *v)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-
-	if (!cJSON_IsString(v) || json_doc_string_has_nul(doc, v))
+	if (!cJSON_IsString(v) || (seg->may_hold_nul && json_doc_string_has_nul(&seg->doc, v)))
 		return NULL;
 	return v->valuestring;
+}
+
+static const char *
+string_member(const struct segment_json *seg, const char *name)
+{
+	return string_value(seg, cJSON_GetObjectItemCaseSensitive(seg->doc.root, name));
 }
 
 /* Reads the header, picks the key and checks the pinned algorithm. */
@@ -101,21 +178,21 @@ check_header(const struct segments *seg, jwt_key_lookup lookup, void *ctx, struc
 {
 	unsigned char raw[JWT_MAX_HEADER];
 	const struct jwt_key *key = NULL;
-	struct json_doc doc;
+	struct segment_json header;
 	const char *alg, *kid, *typ;
 	size_t n;
 
-	if (b64url_decode(seg->part[0], seg->len[0], raw, sizeof(raw), &n) < 0 ||
-	    parse_object(raw, n, &doc) < 0) {
+	if (jwt_b64url_decode(seg->part[0], seg->len[0], raw, sizeof(raw), &n) < 0 ||
+	    parse_object(raw, n, &header) < 0) {
 		fail(out, JWT_INVALID, "malformed token header");
 		return NULL;
 	}
-	alg = string_member(&doc, doc.root, "alg");
-	kid = string_member(&doc, doc.root, "kid");
-	typ = string_member(&doc, doc.root, "typ");
+	alg = string_member(&header, "alg");
+	kid = string_member(&header, "kid");
+	typ = string_member(&header, "typ");
 	if (alg == NULL || kid == NULL)
 		fail(out, JWT_INVALID, "token header lacks alg or kid");
-	else if (cJSON_GetObjectItemCaseSensitive(doc.root, "crit") != NULL)
+	else if (cJSON_GetObjectItemCaseSensitive(header.doc.root, "crit") != NULL)
 		fail(out, JWT_INVALID, "token header has crit extensions");
 	else if (typ != NULL && strcasecmp(typ, "JWT") != 0 && strcasecmp(typ, "at+jwt") != 0)
 		fail(out, JWT_INVALID, "token type is not JWT");
@@ -125,41 +202,103 @@ check_header(const struct segments *seg, jwt_key_lookup lookup, void *ctx, struc
 		fail(out, JWT_INVALID, "algorithm not allowed for this key");
 		key = NULL;
 	}
-	json_doc_free(&doc);
+	json_doc_free(&header.doc);
 	return key;
+}
+
+/* SHA-256, fetched from the providers once for the whole process. */
+static EVP_MD *sha256;
+
+int
+jwt_key_prepare(struct jwt_key *key)
+{
+	EVP_PKEY_CTX *ctx;
+
+	jwt_key_release(key);
+	if (sha256 == NULL && (sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
+		return -1;
+	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL);
+	if (ctx == NULL || EVP_PKEY_verify_init(ctx) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) <= 0 ||
+	    EVP_PKEY_CTX_set_signature_md(ctx, sha256) <= 0) {
+		EVP_PKEY_CTX_free(ctx);
+		return -1;
+	}
+	key->verify_ctx = ctx;
+	return 0;
+}
+
+void
+jwt_key_release(struct jwt_key *key)
+{
+	EVP_PKEY_CTX_free(key->verify_ctx);
+	key->verify_ctx = NULL;
+}
+
+/*
+ * With a prepared key: hash, then one RSA public operation.  The context
+ * keeps no state between EVP_PKEY_verify calls (the provider's one-shot
+ * verify only reads its key, padding and digest), so one context serves
+ * every token.
+ */
+static bool
+verify_prepared(const struct jwt_key *key, const unsigned char *msg, size_t len,
+    const unsigned char *sig, size_t siglen)
+{
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned int n;
+
+	return EVP_Digest(msg, len, digest, &n, sha256, NULL) == 1 &&
+	    EVP_PKEY_verify(key->verify_ctx, sig, siglen, digest, n) == 1;
+}
+
+/* Without: OpenSSL looks the algorithms up again on every call. */
+static bool
+verify_unprepared(const struct jwt_key *key, const unsigned char *msg, size_t len,
+    const unsigned char *sig, size_t siglen)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	bool ok;
+
+	ok = md != NULL && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key->pkey) == 1 &&
+	    EVP_DigestVerify(md, sig, siglen, msg, len) == 1;
+	EVP_MD_CTX_free(md);
+	return ok;
 }
 
 /* RSA PKCS#1 v1.5 + SHA-256 over "header.payload": the only routine there is. */
 static int
 check_signature(const struct segments *seg, const struct jwt_key *key, struct jwt_result *out)
 {
+	const unsigned char *msg = (const unsigned char *)seg->part[0];
+	size_t len = seg->len[0] + 1 + seg->len[1], n;
 	unsigned char sig[JWT_MAX_SIGNATURE];
-	EVP_MD_CTX *md;
-	size_t n;
-	int ok;
+	bool ok;
 
-	if (b64url_decode(seg->part[2], seg->len[2], sig, sizeof(sig), &n) < 0 ||
+	if (jwt_b64url_decode(seg->part[2], seg->len[2], sig, sizeof(sig), &n) < 0 ||
 	    (int)n != EVP_PKEY_get_size(key->pkey))
 		return fail(out, JWT_INVALID, "malformed signature");
-	md = EVP_MD_CTX_new();
-	if (md == NULL)
-		return fail(out, JWT_INVALID, "out of memory");
-	ok = EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key->pkey) == 1 &&
-	    EVP_DigestVerify(md, sig, n, (const unsigned char *)seg->part[0],
-	    seg->len[0] + 1 + seg->len[1]) == 1;
-	EVP_MD_CTX_free(md);
-	return ok ? 0 : fail(out, JWT_INVALID, "signature verification failed");
+	ok = key->verify_ctx != NULL ? verify_prepared(key, msg, len, sig, n) :
+	    verify_unprepared(key, msg, len, sig, n);
+	if (ok)
+		return 0;
+	/* A forged token must not leave its errors for the next OpenSSL caller. */
+	ERR_clear_error();
+	return fail(out, JWT_INVALID, "signature verification failed");
 }
 
-static bool
+/* A numeric claim: 1 when a finite number, 0 when absent, -1 otherwise. */
+static int
 number_member(const cJSON *obj, const char *name, double *out)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
 
+	if (v == NULL)
+		return 0;
 	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
-		return false;
+		return -1;
 	*out = v->valuedouble;
-	return true;
+	return 1;
 }
 
 /* exp (required), nbf and iat, each with the configured leeway. */
@@ -167,35 +306,40 @@ static int
 check_times(const cJSON *claims, const struct jwt_policy *p, int64_t now, struct jwt_result *out)
 {
 	double exp, nbf, iat;
+	int has;
 
-	if (cJSON_GetObjectItemCaseSensitive(claims, "exp") == NULL || !number_member(claims, "exp", &exp))
+	if (number_member(claims, "exp", &exp) != 1)
 		return fail(out, JWT_INVALID, "token has no valid exp");
 	if ((double)now >= exp + p->skew)
 		return fail(out, JWT_INVALID, "token expired");
-	if (cJSON_GetObjectItemCaseSensitive(claims, "nbf") != NULL &&
-	    (!number_member(claims, "nbf", &nbf) || (double)now + p->skew < nbf))
+	if ((has = number_member(claims, "nbf", &nbf)) < 0 || (has > 0 && (double)now + p->skew < nbf))
 		return fail(out, JWT_INVALID, "token not yet valid");
-	if (cJSON_GetObjectItemCaseSensitive(claims, "iat") != NULL &&
-	    (!number_member(claims, "iat", &iat) || iat > (double)now + p->skew))
+	if ((has = number_member(claims, "iat", &iat)) < 0 || (has > 0 && iat > (double)now + p->skew))
 		return fail(out, JWT_INVALID, "token issued in the future");
 	out->exp = exp > (double)INT64_MAX / 2 ? INT64_MAX / 2 : (int64_t)exp;
 	return 0;
 }
 
+static bool
+string_allowed(const struct segment_json *claims, const cJSON *v, const struct strlist *allowed)
+{
+	const char *s = string_value(claims, v);
+
+	return s != NULL && strlist_contains(allowed, s, strlen(s));
+}
+
 /* aud may be a string or an array of strings; one allowed value suffices. */
 static bool
-audience_allowed(const struct json_doc *doc, const cJSON *claims, const struct strlist *allowed)
+audience_allowed(const struct segment_json *claims, const cJSON *aud, const struct strlist *allowed)
 {
-	const cJSON *aud = cJSON_GetObjectItemCaseSensitive(claims, "aud"), *v;
-	const char *one = string_member(doc, claims, "aud");
+	const cJSON *v;
 
-	if (one != NULL)
-		return strlist_contains(allowed, one, strlen(one));
+	if (cJSON_IsString(aud))
+		return string_allowed(claims, aud, allowed);
 	if (!cJSON_IsArray(aud))
 		return false;
 	cJSON_ArrayForEach(v, aud)
-		if (cJSON_IsString(v) && !json_doc_string_has_nul(doc, v) &&
-		    strlist_contains(allowed, v->valuestring, strlen(v->valuestring)))
+		if (string_allowed(claims, v, allowed))
 			return true;
 	return false;
 }
@@ -206,28 +350,28 @@ audience_allowed(const struct json_doc *doc, const cJSON *claims, const struct s
  * ID tokens pass only where audiences are configured.
  */
 static int
-check_recipient(const struct json_doc *doc, const cJSON *claims, const struct jwt_policy *p,
-    struct jwt_result *out)
+check_recipient(const struct segment_json *claims, const struct jwt_policy *p, struct jwt_result *out)
 {
-	const char *use = string_member(doc, claims, "token_use"), *client;
-	bool has_aud = cJSON_GetObjectItemCaseSensitive(claims, "aud") != NULL;
+	const char *use = string_member(claims, "token_use"), *client;
+	const cJSON *aud = cJSON_GetObjectItemCaseSensitive(claims->doc.root, "aud");
 
 	if (use == NULL)
 		return fail(out, JWT_INVALID, "token has no token_use");
 	if (strcmp(use, "id") == 0) {
 		if (p->audiences->n == 0)
 			return fail(out, JWT_INVALID, "ID tokens are not accepted; send an access token");
-		return audience_allowed(doc, claims, p->audiences) ? 0 :
+		return audience_allowed(claims, aud, p->audiences) ? 0 :
 		    fail(out, JWT_INVALID, "token audience not allowed");
 	}
 	if (strcmp(use, "access") != 0)
 		return fail(out, JWT_INVALID, "token_use is neither access nor id");
 	if (p->clients->n > 0) {
-		client = string_member(doc, claims, "client_id");
+		client = string_member(claims, "client_id");
 		if (client == NULL || !strlist_contains(p->clients, client, strlen(client)))
 			return fail(out, JWT_INVALID, "client not allowed");
 	}
-	if (p->audiences->n > 0 && (has_aud || p->clients->n == 0) && !audience_allowed(doc, claims, p->audiences))
+	if (p->audiences->n > 0 && (aud != NULL || p->clients->n == 0) &&
+	    !audience_allowed(claims, aud, p->audiences))
 		return fail(out, JWT_INVALID, "token audience not allowed");
 	return 0;
 }
@@ -252,25 +396,25 @@ static int
 check_claims(const struct segments *seg, const struct jwt_policy *p, int64_t now, struct jwt_result *out)
 {
 	unsigned char raw[JWT_MAX_PAYLOAD];
-	struct json_doc doc;
+	struct segment_json claims;
 	const char *iss, *scope;
 	size_t n;
 	int rc = -1;
 
-	if (b64url_decode(seg->part[1], seg->len[1], raw, sizeof(raw), &n) < 0 ||
-	    parse_object(raw, n, &doc) < 0)
+	if (jwt_b64url_decode(seg->part[1], seg->len[1], raw, sizeof(raw), &n) < 0 ||
+	    parse_object(raw, n, &claims) < 0)
 		return fail(out, JWT_INVALID, "malformed token payload");
-	iss = string_member(&doc, doc.root, "iss");
-	scope = string_member(&doc, doc.root, "scope");
+	iss = string_member(&claims, "iss");
+	scope = string_member(&claims, "scope");
 	if (iss == NULL || strcmp(iss, p->issuer) != 0)
 		fail(out, JWT_INVALID, "wrong issuer");
-	else if (check_times(doc.root, p, now, out) == 0 && check_recipient(&doc, doc.root, p, out) == 0) {
+	else if (check_times(claims.doc.root, p, now, out) == 0 && check_recipient(&claims, p, out) == 0) {
 		rc = 0;
 		for (size_t i = 0; i < p->scopes->n && rc == 0; i++)
 			if (scope == NULL || !scope_granted(scope, p->scopes->items[i]))
 				rc = fail(out, JWT_INSUFFICIENT_SCOPE, "token lacks a required scope");
 	}
-	json_doc_free(&doc);
+	json_doc_free(&claims.doc);
 	return rc;
 }
 

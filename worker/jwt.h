@@ -1,7 +1,8 @@
 /*
  * jwt: verification of one JWT access token (RFC 7519) against keys the
- * caller supplies.  Pure: no shared state, no clock, no I/O, so it can be
- * unit-tested and fuzzed directly.
+ * caller supplies.  Pure: no clock, no I/O and no shared state but the
+ * SHA-256 implementation it fetches once, so it can be unit-tested and
+ * fuzzed directly.
  *
  * The algorithm is pinned per key: the token's "alg" must equal the key's,
  * and the only verification routine is RSA PKCS#1 v1.5 with SHA-256.  An
@@ -24,8 +25,28 @@
 struct jwt_key {
 	const char *kid;
 	const char *alg;	/* the pinned algorithm name, "RS256" */
-	EVP_PKEY *pkey;
+	EVP_PKEY *pkey;		/* owned by the caller */
+	EVP_PKEY_CTX *verify_ctx;	/* NULL, or made by jwt_key_prepare */
 };
+
+/**
+ * Readies `key` (pkey set, verify_ctx NULL or already prepared) for
+ * jwt_verify once, instead of on every token: binds pkey to a verification
+ * context set for PKCS#1 v1.5 with SHA-256, so that a verification no longer
+ * looks the algorithms up in OpenSSL's providers.  Returns 0, or -1 with
+ * verify_ctx NULL: the key still verifies, only slower.  The first call
+ * fetches SHA-256 from the providers: make it before a sandbox forbids file
+ * access, in case OpenSSL still has to load its configuration.  Not
+ * thread-safe (a worker is one thread).
+ */
+int jwt_key_prepare(struct jwt_key *key);
+
+/**
+ * Frees what jwt_key_prepare made, not pkey; a no-op on an unprepared key.
+ * The context holds its own reference to pkey, so it may come before or
+ * after EVP_PKEY_free(pkey).
+ */
+void jwt_key_release(struct jwt_key *key);
 
 /* Finds the key for a kid, or NULL. */
 typedef const struct jwt_key *(*jwt_key_lookup)(void *ctx, const char *kid, size_t kid_len);
@@ -54,5 +75,14 @@ struct jwt_result {
 /** Verifies `token` at time `now` (unix seconds). */
 void jwt_verify(const char *token, size_t len, jwt_key_lookup lookup, void *ctx,
     const struct jwt_policy *policy, int64_t now, struct jwt_result *out);
+
+/**
+ * Decodes s[0..n) as strict unpadded base64url (RFC 7515 §2) into
+ * out[0..cap): only A-Z a-z 0-9 - _, no padding or whitespace, no length of
+ * 1 mod 4 and no set bits left over in the last character, so each byte
+ * string has exactly one accepted encoding.  Returns 0 and sets *outlen, or
+ * -1.  Exposed for tests.
+ */
+int jwt_b64url_decode(const char *s, size_t n, unsigned char *out, size_t cap, size_t *outlen);
 
 #endif

@@ -148,6 +148,7 @@ run_loop(struct worker *w)
 		int32_t wait = w->draining ? 100 : INT32_MAX;
 
 		h2o_evloop_run(w->ctx.loop, wait);
+		log_flush();	/* this turn's request lines, before waiting again */
 		if (w->draining && monotonic_ms() >= w->drain_deadline) {
 			log_msg(LOG_WARN, "worker_drain_timeout",
 			    "connections still open after %u s; closing them",
@@ -195,7 +196,10 @@ worker_main(const struct child_args *args)
 	if (sandbox_enter(&worker_policy, args->cfg) < 0)
 		return CHILD_EXIT_CONFIG;
 	report_ready(args->ready_fd);
+	log_set_batching(true);
 	run_loop(&w);
+	log_set_batching(false);
+	auth_shutdown();
 	log_msg(LOG_INFO, "worker_stopped", "drained");
 	return 0;
 }

@@ -1,6 +1,8 @@
 /*
- * Unit tests for worker/jwt.c: signature, pinned algorithm, claims.
- * Tokens are signed here with a fresh RSA key through OpenSSL.
+ * Unit tests for worker/jwt.c: the base64url decoder, signature, pinned
+ * algorithm, claims.  Tokens are signed here with a fresh RSA key through
+ * OpenSSL.  The token tests run twice: once with the key as a caller that
+ * never calls jwt_key_prepare leaves it, once prepared.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +12,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
@@ -27,12 +31,14 @@ static struct jwt_key keys[1];
 static struct strlist clients, audiences, scopes, none;
 static struct jwt_policy policy;
 
+/* The key of kid "k1": keys[0], or the one `ctx` points to. */
 static const struct jwt_key *
 lookup(void *ctx, const char *kid, size_t len)
 {
-	(void)ctx;
-	if (strlen(keys[0].kid) == len && memcmp(keys[0].kid, kid, len) == 0)
-		return &keys[0];
+	const struct jwt_key *key = ctx != NULL ? ctx : &keys[0];
+
+	if (strlen(key->kid) == len && memcmp(key->kid, kid, len) == 0)
+		return key;
 	return NULL;
 }
 
@@ -81,12 +87,18 @@ signed_token(const char *payload)
 }
 
 static struct jwt_result
-verify(const char *token)
+verify_with(const char *token, const struct jwt_key *key)
 {
 	struct jwt_result r;
 
-	jwt_verify(token, strlen(token), lookup, NULL, &policy, NOW, &r);
+	jwt_verify(token, strlen(token), lookup, (void *)key, &policy, NOW, &r);
 	return r;
+}
+
+static struct jwt_result
+verify(const char *token)
+{
+	return verify_with(token, NULL);
 }
 
 static void
@@ -122,9 +134,25 @@ setup(void **state)
 }
 
 static int
+setup_sodium(void **state)
+{
+	(void)state;
+	return sodium_init() < 0 ? -1 : 0;
+}
+
+static int
+setup_prepared(void **state)
+{
+	if (setup(state) < 0 || jwt_key_prepare(&keys[0]) < 0)
+		return -1;
+	return keys[0].verify_ctx != NULL ? 0 : -1;
+}
+
+static int
 teardown(void **state)
 {
 	(void)state;
+	jwt_key_release(&keys[0]);
 	EVP_PKEY_free(signing_key);
 	EVP_PKEY_free(other_key);
 	return 0;
@@ -302,22 +330,473 @@ test_duplicate_claims_refused(void **state)
 	expect(signed_token(ACCESS(",\"client_id\":\"c2\"")), JWT_INVALID, "malformed");
 }
 
+/*
+ * An aud value holding U+0000 does not pass for its prefix.  Text that only
+ * looks like the escape, or a NUL in a claim nobody reads, changes nothing.
+ */
+static void
+test_nul_in_audience_refused(void **state)
+{
+	(void)state;
+	policy.audiences = &audiences;
+	expect(signed_token("{\"iss\":\"" ISSUER "\",\"exp\":1800000600,\"token_use\":\"id\",\"aud\":\"aud1\\u0000x\"}"),
+	    JWT_INVALID, "audience");
+	expect(signed_token("{\"iss\":\"" ISSUER "\",\"exp\":1800000600,\"token_use\":\"id\","
+	    "\"aud\":[\"x\",\"aud1\\u0000\"]}"), JWT_INVALID, "audience");
+	policy.audiences = &none;
+	expect(signed_token(ACCESS(",\"note\":\"\\\\u0000\"")), JWT_VALID, NULL);
+	expect(signed_token(ACCESS(",\"note\":\"\\u0000\"")), JWT_VALID, NULL);
+}
+
+static void
+test_claim_types(void **state)
+{
+	(void)state;
+	expect(signed_token("{\"iss\":\"" ISSUER "\",\"exp\":\"1800000600\",\"token_use\":\"access\",\"client_id\":\"c1\"}"),
+	    JWT_INVALID, "exp");
+	expect(signed_token("{\"iss\":\"" ISSUER "\",\"exp\":null,\"token_use\":\"access\",\"client_id\":\"c1\"}"),
+	    JWT_INVALID, "exp");
+	expect(signed_token(ACCESS(",\"nbf\":null")), JWT_INVALID, "not yet valid");
+	expect(signed_token("{\"iss\":\"" ISSUER "\",\"exp\":1800000600,\"iat\":\"then\",\"token_use\":\"access\","
+	    "\"client_id\":\"c1\"}"), JWT_INVALID, "future");
+	/* Names that share a first character are not duplicates. */
+	expect(signed_token(ACCESS(",\"cx\":1,\"c\":2")), JWT_VALID, NULL);
+}
+
+/* Replaces the signature of `token` (in place) with base64url of sig[0..n). */
+static void
+set_signature(char *token, const unsigned char *sig, size_t n)
+{
+	char *dot = strrchr(token, '.');
+
+	b64url(sig, n, dot + 1, 2048);
+}
+
+/*
+ * The signature of an RSA-2048 key is 256 bytes: 342 characters, the last
+ * of which carries 4 unused bits.  Setting them changes the text, not the
+ * decoded bytes, so only the decoder's strictness can refuse the token.
+ */
+static void
+test_noncanonical_signature_refused(void **state)
+{
+	char token[16384], *last;
+	size_t n;
+
+	(void)state;
+	strcpy(token, signed_token(ACCESS("")));
+	n = strlen(strrchr(token, '.') + 1);
+	assert_int_equal(n, 342);
+	expect(token, JWT_VALID, NULL);
+	/* The last character is one of A Q g w (0, 16, 32, 48); the next one
+	 * in the alphabet has the same 2 used bits and a set unused bit. */
+	last = token + strlen(token) - 1;
+	assert_non_null(strchr("AQgw", *last));
+	*last = (char)(*last + 1);
+	expect(token, JWT_INVALID, "malformed signature");
+	/* Padding, as base64 (not base64url) would add it. */
+	strcpy(token, signed_token(ACCESS("")));
+	strcat(token, "==");
+	expect(token, JWT_INVALID, "malformed signature");
+}
+
+/* The signature must be exactly as long as the key's modulus. */
+static void
+test_signature_length(void **state)
+{
+	static const size_t wrong[] = {1, 128, 254, 255, 257, 258, 512};
+	unsigned char sig[512] = {1};
+	char token[16384];
+
+	(void)state;
+	strcpy(token, signed_token(ACCESS("")));
+	for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+		set_signature(token, sig, wrong[i]);
+		expect(token, JWT_INVALID, "malformed signature");
+	}
+	set_signature(token, sig, 256);
+	expect(token, JWT_INVALID, "signature verification failed");
+}
+
+/*
+ * libsodium 1.0.18's decoder took every byte from 0x80 up for '_', so a
+ * token with such a byte where its signature has '_' passed as well.
+ */
+static void
+test_high_bytes_in_signature_refused(void **state)
+{
+	char token[16384], payload[512], *underscore = NULL;
+
+	(void)state;
+	/* A signature holds '_' with probability 1 - (63/64)^342 > 99%. */
+	for (int i = 0; i < 20 && underscore == NULL; i++) {
+		snprintf(payload, sizeof(payload), ACCESS(",\"n\":%d"), i);
+		strcpy(token, signed_token(payload));
+		underscore = strchr(strrchr(token, '.'), '_');
+	}
+	assert_non_null(underscore);
+	expect(token, JWT_VALID, NULL);
+	for (int c = 0x80; c <= 0xff; c++) {
+		*underscore = (char)c;
+		expect(token, JWT_INVALID, "malformed signature");
+	}
+}
+
+/*
+ * One prepared context serves every verification: its state after a good,
+ * a forged or a malformed signature must not change the next verdict.
+ */
+static void
+test_verdicts_do_not_carry_over(void **state)
+{
+	char good[16384], forged[16384], wrong_key[16384], huge[16384], *sig;
+	unsigned char ones[256];
+
+	(void)state;
+	strcpy(good, signed_token(ACCESS("")));
+	strcpy(forged, good);
+	sig = strrchr(forged, '.') + 10;	/* inside a full group: other bytes */
+	*sig = *sig == 'A' ? 'B' : 'A';
+	strcpy(wrong_key, make_token("{\"alg\":\"RS256\",\"kid\":\"k1\"}", ACCESS(""), other_key, NULL, 0));
+	/* A "signature" larger than the modulus: OpenSSL fails before padding. */
+	memset(ones, 0xff, sizeof(ones));
+	strcpy(huge, good);
+	set_signature(huge, ones, sizeof(ones));
+	for (int i = 0; i < 50; i++) {
+		expect(good, JWT_VALID, NULL);
+		expect(good, JWT_VALID, NULL);
+		expect(forged, JWT_INVALID, "signature verification failed");
+		expect(good, JWT_VALID, NULL);
+		expect(wrong_key, JWT_INVALID, "signature verification failed");
+		expect(wrong_key, JWT_INVALID, "signature verification failed");
+		expect(good, JWT_VALID, NULL);
+		expect(huge, JWT_INVALID, "signature verification failed");
+	}
+	expect(good, JWT_VALID, NULL);
+}
+
+/* A refused signature leaves no error behind in OpenSSL's queue. */
+static void
+test_refusal_clears_openssl_errors(void **state)
+{
+	(void)state;
+	ERR_clear_error();
+	expect(make_token("{\"alg\":\"RS256\",\"kid\":\"k1\"}", ACCESS(""), other_key, NULL, 0),
+	    JWT_INVALID, "signature");
+	assert_int_equal(ERR_peek_error(), 0);
+}
+
+/*
+ * A prepared key verifies with its context: a context made for another key
+ * (of the same size) refuses what pkey alone would accept, and accepts what
+ * that other key signed.
+ */
+static void
+test_prepared_context_is_used(void **state)
+{
+	struct jwt_key swapped = {.kid = "k1", .alg = "RS256", .pkey = other_key};
+	char mine[16384], theirs[16384];
+
+	(void)state;
+	strcpy(mine, signed_token(ACCESS("")));
+	strcpy(theirs, make_token("{\"alg\":\"RS256\",\"kid\":\"k1\"}", ACCESS(""), other_key, NULL, 0));
+	assert_int_equal(jwt_key_prepare(&swapped), 0);
+	swapped.pkey = signing_key;
+	assert_int_equal(verify_with(mine, &swapped).status, JWT_INVALID);
+	assert_int_equal(verify_with(theirs, &swapped).status, JWT_VALID);
+	/* Released, the key falls back to pkey. */
+	jwt_key_release(&swapped);
+	assert_null(swapped.verify_ctx);
+	assert_int_equal(verify_with(mine, &swapped).status, JWT_VALID);
+	assert_int_equal(verify_with(theirs, &swapped).status, JWT_INVALID);
+}
+
+/* A context that is not ready to verify (a caller's bug) fails closed. */
+static void
+test_unready_context_fails_closed(void **state)
+{
+	struct jwt_key key = {.kid = "k1", .alg = "RS256", .pkey = signing_key};
+
+	(void)state;
+	key.verify_ctx = EVP_PKEY_CTX_new_from_pkey(NULL, signing_key, NULL);
+	assert_non_null(key.verify_ctx);
+	assert_int_equal(verify_with(signed_token(ACCESS("")), &key).status, JWT_INVALID);
+	assert_int_equal(EVP_PKEY_sign_init(key.verify_ctx), 1);
+	assert_int_equal(verify_with(signed_token(ACCESS("")), &key).status, JWT_INVALID);
+	jwt_key_release(&key);
+	ERR_clear_error();
+}
+
+static void
+test_prepare_and_release(void **state)
+{
+	struct jwt_key key = {.kid = "k1", .alg = "RS256", .pkey = signing_key};
+	EVP_PKEY *ec = EVP_EC_gen("P-256");
+
+	(void)state;
+	jwt_key_release(&key);	/* unprepared: nothing to free */
+	assert_null(key.verify_ctx);
+	assert_int_equal(jwt_key_prepare(&key), 0);
+	assert_non_null(key.verify_ctx);
+	/* Again: the first context is freed (ASan would report the leak). */
+	assert_int_equal(jwt_key_prepare(&key), 0);
+	assert_non_null(key.verify_ctx);
+	assert_int_equal(verify_with(signed_token(ACCESS("")), &key).status, JWT_VALID);
+	jwt_key_release(&key);
+	assert_null(key.verify_ctx);
+	jwt_key_release(&key);
+	assert_null(key.verify_ctx);
+	/* Not an RSA key: no context, the caller keeps the slow path. */
+	assert_non_null(ec);
+	key.pkey = ec;
+	assert_int_equal(jwt_key_prepare(&key), -1);
+	assert_null(key.verify_ctx);
+	ERR_clear_error();
+	EVP_PKEY_free(ec);
+}
+
+/* The previous decoder, libsodium's, as the reference for the new one. */
+static int
+sodium_decode(const char *s, size_t n, unsigned char *out, size_t cap, size_t *outlen)
+{
+	const char *end;
+
+	if (sodium_base642bin(out, cap, s, n, NULL, outlen, &end,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 || end != s + n)
+		return -1;
+	return 0;
+}
+
+/* Decodes s and returns the decoded text (static), or NULL when refused. */
+static const char *
+decode(const char *s, size_t cap)
+{
+	static unsigned char out[256];
+	size_t n = 12345;
+
+	assert_true(cap < sizeof(out));
+	memset(out, 0xAA, sizeof(out));
+	if (jwt_b64url_decode(s, strlen(s), out, cap, &n) < 0) {
+		/* Nothing written past the capacity, no length reported. */
+		for (size_t i = cap; i < sizeof(out); i++)
+			assert_int_equal(out[i], 0xAA);
+		assert_int_equal(n, 12345);
+		return NULL;
+	}
+	assert_true(n <= cap);
+	assert_int_equal(out[n], 0xAA);
+	out[n] = '\0';
+	return (const char *)out;
+}
+
+static void
+test_b64url_known_values(void **state)
+{
+	(void)state;
+	/* RFC 4648 §10, unpadded. */
+	assert_string_equal(decode("", 0), "");
+	assert_string_equal(decode("Zg", 8), "f");
+	assert_string_equal(decode("Zm8", 8), "fo");
+	assert_string_equal(decode("Zm9v", 8), "foo");
+	assert_string_equal(decode("Zm9vYg", 8), "foob");
+	assert_string_equal(decode("Zm9vYmE", 8), "fooba");
+	assert_string_equal(decode("Zm9vYmFy", 8), "foobar");
+	/* The two characters that differ from base64: 62 and 63. */
+	assert_string_equal(decode("-_-_", 8), "\xfb\xff\xbf");
+	assert_string_equal(decode("__8", 8), "\xff\xff");
+	assert_string_equal(decode("-w", 8), "\xfb");
+}
+
+static void
+test_b64url_lengths(void **state)
+{
+	unsigned char out[16];
+	size_t n;
+
+	(void)state;
+	/* A length of 1 mod 4 leaves 6 bits: never a whole byte. */
+	assert_null(decode("Z", 8));
+	assert_null(decode("Zm9vY", 8));
+	assert_null(decode("Zm9vYmFyZ", 16));
+	assert_null(decode("A", 8));
+	assert_null(decode("AAAAA", 8));
+	/* Also when what follows the counted characters would complete them. */
+	assert_int_equal(jwt_b64url_decode("QQ", 1, out, sizeof(out), &n), -1);
+	assert_int_equal(jwt_b64url_decode("Zm9vYQ", 5, out, sizeof(out), &n), -1);
+	assert_int_equal(jwt_b64url_decode("Zm9vYQ", 6, out, sizeof(out), &n), 0);
+	assert_int_equal(n, 4);
+	/* And the counted characters alone decide, whatever follows them. */
+	assert_int_equal(jwt_b64url_decode("Zm9v=", 4, out, sizeof(out), &n), 0);
+	assert_memory_equal(out, "foo", 3);
+	assert_int_equal(n, 3);
+}
+
+static void
+test_b64url_character_classes(void **state)
+{
+	static const char *bad[] = {
+		"Zm9=", "Zg==", "Zm8=",		/* padding */
+		"Zm9v\n", " Zm9v", "Zm 9v", "Zm9v\t", "Zm9\r",	/* whitespace */
+		"Zm+v", "Zm/v", "+w", "/w",	/* base64, not base64url */
+		"Zm.v", "Zm9v*", "Zm%v", "Zm9v~", "Zm9v@", "Zm9v[", "Zm9v`", "Zm9v{",
+		"\xc3\xa9Zm", "Zm9v\x80\x80", "Zm9v\xff\xff",	/* bytes past ASCII */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (decode(bad[i], 16) != NULL)
+			fail_msg("accepted \"%s\"", bad[i]);
+}
+
+/* A NUL byte is outside the alphabet too, wherever it sits. */
+static void
+test_b64url_nul_byte(void **state)
+{
+	unsigned char out[8];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(jwt_b64url_decode("Zm9v", 4, out, sizeof(out), &n), 0);
+	for (size_t i = 0; i < 4; i++) {
+		char s[5] = "Zm9v";
+
+		s[i] = '\0';
+		assert_int_equal(jwt_b64url_decode(s, 4, out, sizeof(out), &n), -1);
+	}
+	assert_int_equal(jwt_b64url_decode("Zg\0", 3, out, sizeof(out), &n), -1);
+}
+
+/* The bits of the last character that fall past the last byte must be zero. */
+static void
+test_b64url_trailing_bits(void **state)
+{
+	static const char alphabet[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+	(void)state;
+	assert_non_null(decode("Zg", 8));
+	assert_null(decode("Zh", 8));		/* "f" with bit 0 of 4 spare set */
+	assert_null(decode("Zv", 8));
+	assert_non_null(decode("Zm8", 8));
+	assert_null(decode("Zm9", 8));		/* "fo" with a spare bit set */
+	assert_null(decode("Zm_", 8));
+	for (int v = 0; v < 64; v++) {
+		char two[3] = {'Q', alphabet[v], '\0'}, three[4] = {'Q', 'Q', alphabet[v], '\0'};
+
+		assert_int_equal(decode(two, 8) != NULL, v % 16 == 0);
+		assert_int_equal(decode(three, 8) != NULL, v % 4 == 0);
+	}
+}
+
+static void
+test_b64url_capacity(void **state)
+{
+	(void)state;
+	assert_null(decode("Zm9vYmFy", 5));
+	assert_string_equal(decode("Zm9vYmFy", 6), "foobar");
+	assert_null(decode("Zm9vYmE", 4));
+	assert_string_equal(decode("Zm9vYmE", 5), "fooba");
+	assert_null(decode("Zm9vYg", 3));
+	assert_string_equal(decode("Zm9vYg", 4), "foob");
+	assert_null(decode("Zg", 0));
+	assert_string_equal(decode("", 0), "");
+}
+
+/*
+ * Every byte in every position of a full group and of both partial
+ * groups, then random strings: the verdict and the bytes must match the
+ * previous decoder's, except that it took any byte past ASCII for '_'.
+ */
+static void
+test_b64url_matches_sodium(void **state)
+{
+	static const char pool[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/= .\n";
+	const char *bases[] = {"QUJD", "QUJDQQ", "QUJDQUI"};
+	unsigned char mine[64], theirs[64];
+	size_t n1, n2;
+	char s[32];
+	int rc;
+
+	(void)state;
+	for (size_t b = 0; b < 3; b++) {
+		size_t len = strlen(bases[b]);
+
+		for (size_t pos = 0; pos < len; pos++)
+			for (int c = 0; c < 256; c++) {
+				memcpy(s, bases[b], len);
+				s[pos] = (char)c;
+				rc = jwt_b64url_decode(s, len, mine, sizeof(mine), &n1);
+				if (c >= 0x80) {
+					assert_int_equal(rc, -1);
+					continue;
+				}
+				assert_int_equal(rc, sodium_decode(s, len, theirs, sizeof(theirs), &n2));
+				if (rc == 0) {
+					assert_int_equal(n1, n2);
+					assert_memory_equal(mine, theirs, n1);
+				}
+			}
+	}
+	for (int i = 0; i < 200000; i++) {
+		size_t len = randombytes_uniform(24), cap = randombytes_uniform(20);
+
+		for (size_t k = 0; k < len; k++)
+			s[k] = pool[randombytes_uniform(i % 2 ? 64 : sizeof(pool) - 1)];
+		rc = jwt_b64url_decode(s, len, mine, cap, &n1);
+
+		assert_int_equal(rc, sodium_decode(s, len, theirs, cap, &n2));
+		if (rc == 0) {
+			assert_int_equal(n1, n2);
+			assert_memory_equal(mine, theirs, n1);
+		}
+	}
+}
+
+/* Every test of a token, run with the key unprepared and prepared. */
+#define TOKEN_TESTS \
+	cmocka_unit_test(test_valid_access_token), \
+	cmocka_unit_test(test_alg_none_and_hs256_with_public_pem_are_refused), \
+	cmocka_unit_test(test_signature_must_match), \
+	cmocka_unit_test(test_unknown_kid), \
+	cmocka_unit_test(test_header_rules), \
+	cmocka_unit_test(test_malformed_shapes), \
+	cmocka_unit_test(test_times_with_skew), \
+	cmocka_unit_test(test_issuer_and_recipient), \
+	cmocka_unit_test(test_required_scopes), \
+	cmocka_unit_test(test_duplicate_claims_refused), \
+	cmocka_unit_test(test_nul_in_strings_refused), \
+	cmocka_unit_test(test_nul_in_audience_refused), \
+	cmocka_unit_test(test_claim_types), \
+	cmocka_unit_test(test_noncanonical_signature_refused), \
+	cmocka_unit_test(test_high_bytes_in_signature_refused), \
+	cmocka_unit_test(test_signature_length), \
+	cmocka_unit_test(test_verdicts_do_not_carry_over), \
+	cmocka_unit_test(test_refusal_clears_openssl_errors)
+
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid_access_token),
-		cmocka_unit_test(test_alg_none_and_hs256_with_public_pem_are_refused),
-		cmocka_unit_test(test_signature_must_match),
-		cmocka_unit_test(test_unknown_kid),
-		cmocka_unit_test(test_header_rules),
-		cmocka_unit_test(test_malformed_shapes),
-		cmocka_unit_test(test_times_with_skew),
-		cmocka_unit_test(test_issuer_and_recipient),
-		cmocka_unit_test(test_required_scopes),
-		cmocka_unit_test(test_duplicate_claims_refused),
-		cmocka_unit_test(test_nul_in_strings_refused),
+	const struct CMUnitTest unprepared[] = {TOKEN_TESTS};
+	const struct CMUnitTest prepared[] = {
+		TOKEN_TESTS,
+		cmocka_unit_test(test_prepared_context_is_used),
+		cmocka_unit_test(test_unready_context_fails_closed),
+		cmocka_unit_test(test_prepare_and_release),
 	};
+	const struct CMUnitTest decoder[] = {
+		cmocka_unit_test(test_b64url_known_values),
+		cmocka_unit_test(test_b64url_lengths),
+		cmocka_unit_test(test_b64url_character_classes),
+		cmocka_unit_test(test_b64url_nul_byte),
+		cmocka_unit_test(test_b64url_trailing_bits),
+		cmocka_unit_test(test_b64url_capacity),
+		cmocka_unit_test(test_b64url_matches_sodium),
+	};
+	int failed = 0;
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	failed += cmocka_run_group_tests_name("unprepared key", unprepared, setup, teardown);
+	failed += cmocka_run_group_tests_name("prepared key", prepared, setup_prepared, teardown);
+	failed += cmocka_run_group_tests_name("base64url", decoder, setup_sodium, NULL);
+	return failed;
 }
