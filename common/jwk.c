@@ -15,8 +15,8 @@
 #include <string.h>
 
 #include <cJSON.h>
-#include <sodium.h>
 
+#include "common/base64.h"
 #include "common/json.h"
 
 /* Largest document accepted; a real JWKS with a few keys is ~2 KiB. */
@@ -179,6 +179,13 @@ check_kind(struct jwk_ctx *c)
 	return check_optional(c, "use", "sig") && check_optional(c, "alg", "RS256") && check_key_ops(c);
 }
 
+/* Length of the unpadded base64url text of `bytes` bytes. */
+static size_t
+b64url_len(size_t bytes)
+{
+	return bytes / 3 * 4 + (bytes % 3 == 0 ? 0 : bytes % 3 + 1);
+}
+
 /*
  * Decodes base64url member `name` (no padding, canonical) into out[0..max)
  * with leading zero bytes removed; *len gets the remaining length.
@@ -188,19 +195,20 @@ decode_member(struct jwk_ctx *c, const char *name, uint8_t *out, size_t max, siz
 {
 	uint8_t buf[KEYSET_MODULUS_MAX + JWK_LEADING_ZEROS_MAX];
 	const cJSON *v = member(c->obj, name);
-	const char *end;
 	size_t b64len, binlen, skip = 0;
 
 	if (v == NULL)
 		return reject(c, "no %s", name);
 	if (!cJSON_IsString(v) || v->valuestring == NULL)
 		return reject(c, "%s is not a string", name);
+	/* cJSON ends the text at an escaped NUL, which would hide what follows it. */
+	if (json_doc_string_has_nul(c->doc, v))
+		return reject(c, "%s is not unpadded base64url", name);
 	b64len = strlen(v->valuestring);
-	if (b64len > sodium_base64_ENCODED_LEN(max + JWK_LEADING_ZEROS_MAX, sodium_base64_VARIANT_URLSAFE_NO_PADDING) - 1)
+	/* Longer than the unpadded text of max bytes and the tolerated zeros. */
+	if (b64len > b64url_len(max + JWK_LEADING_ZEROS_MAX))
 		return reject(c, "%s is longer than %zu bytes", name, max);
-	/* With an end pointer libsodium stops quietly at a bad character. */
-	if (sodium_base642bin(buf, sizeof(buf), v->valuestring, b64len, NULL, &binlen, &end,
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 || end != v->valuestring + b64len)
+	if (base64url_decode(v->valuestring, b64len, buf, sizeof(buf), &binlen) < 0)
 		return reject(c, "%s is not unpadded base64url", name);
 	while (skip < binlen && buf[skip] == 0)
 		skip++;

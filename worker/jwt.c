@@ -8,6 +8,7 @@
 #include <openssl/err.h>
 #include <openssl/rsa.h>
 
+#include "common/base64.h"
 #include "common/json.h"
 
 #define JWT_MAX_HEADER 1024	/* decoded bytes */
@@ -50,66 +51,6 @@ split(const char *token, size_t len, struct segments *seg)
 		start = dot + 1;
 	}
 	return memchr(seg->part[2], '.', seg->len[2]) == NULL ? 0 : -1;
-}
-
-/*
- * Each base64url character (RFC 4648 §5) maps to 0x40 | its value; every
- * other byte maps to 0, so characters are all valid iff the AND of their
- * entries has 0x40 set.
- */
-#define B(v) (0x40 | (v))
-static const unsigned char b64url_value[256] = {
-	['A'] = B(0), B(1), B(2), B(3), B(4), B(5), B(6), B(7), B(8), B(9), B(10),
-	B(11), B(12), B(13), B(14), B(15), B(16), B(17), B(18), B(19), B(20), B(21),
-	B(22), B(23), B(24), B(25),
-	['a'] = B(26), B(27), B(28), B(29), B(30), B(31), B(32), B(33), B(34), B(35),
-	B(36), B(37), B(38), B(39), B(40), B(41), B(42), B(43), B(44), B(45), B(46),
-	B(47), B(48), B(49), B(50), B(51),
-	['0'] = B(52), B(53), B(54), B(55), B(56), B(57), B(58), B(59), B(60), B(61),
-	['-'] = B(62),
-	['_'] = B(63),
-};
-#undef B
-
-/*
- * Strict base64url without padding.  A table instead of libsodium's
- * constant-time decoder: a token is public, so there is no secret whose
- * timing to hide, and this is several times faster.
- */
-int
-jwt_b64url_decode(const char *s, size_t n, unsigned char *out, size_t cap, size_t *outlen)
-{
-	const unsigned char *in = (const unsigned char *)s;
-	size_t tail = n % 4, len = n / 4 * 3 + (tail == 0 ? 0 : tail - 1);
-	unsigned a, b, c, d;
-
-	if (tail == 1 || len > cap)
-		return -1;
-	for (; n >= 4; n -= 4, in += 4, out += 3) {
-		a = b64url_value[in[0]], b = b64url_value[in[1]];
-		c = b64url_value[in[2]], d = b64url_value[in[3]];
-		if ((a & b & c & d & 0x40) == 0)
-			return -1;
-		out[0] = (unsigned char)(a << 2 | (b & 0x3f) >> 4);
-		out[1] = (unsigned char)(b << 4 | (c & 0x3f) >> 2);
-		out[2] = (unsigned char)(c << 6 | (d & 0x3f));
-	}
-	if (tail != 0) {
-		/*
-		 * Two characters carry 12 bits for one byte, three carry 18 for
-		 * two.  The 4 or 2 bits left over must be zero (RFC 4648 §3.5):
-		 * otherwise many texts would decode to the same bytes.
-		 */
-		a = b64url_value[in[0]], b = b64url_value[in[1]];
-		c = tail == 3 ? b64url_value[in[2]] : 0x40;
-		if ((a & b & c & 0x40) == 0 || (tail == 2 ? b & 0x0f : c & 0x03) != 0)
-			return -1;
-		out[0] = (unsigned char)(a << 2 | (b & 0x3f) >> 4);
-		if (tail == 3)
-			out[1] = (unsigned char)(b << 4 | (c & 0x3f) >> 2);
-	}
-	*outlen = len;
-	return 0;
 }
 
 /*
@@ -182,7 +123,7 @@ check_header(const struct segments *seg, jwt_key_lookup lookup, void *ctx, struc
 	const char *alg, *kid, *typ;
 	size_t n;
 
-	if (jwt_b64url_decode(seg->part[0], seg->len[0], raw, sizeof(raw), &n) < 0 ||
+	if (base64url_decode(seg->part[0], seg->len[0], raw, sizeof(raw), &n) < 0 ||
 	    parse_object(raw, n, &header) < 0) {
 		fail(out, JWT_INVALID, "malformed token header");
 		return NULL;
@@ -275,7 +216,7 @@ check_signature(const struct segments *seg, const struct jwt_key *key, struct jw
 	unsigned char sig[JWT_MAX_SIGNATURE];
 	bool ok;
 
-	if (jwt_b64url_decode(seg->part[2], seg->len[2], sig, sizeof(sig), &n) < 0 ||
+	if (base64url_decode(seg->part[2], seg->len[2], sig, sizeof(sig), &n) < 0 ||
 	    (int)n != EVP_PKEY_get_size(key->pkey))
 		return fail(out, JWT_INVALID, "malformed signature");
 	ok = key->verify_ctx != NULL ? verify_prepared(key, msg, len, sig, n) :
@@ -401,7 +342,7 @@ check_claims(const struct segments *seg, const struct jwt_policy *p, int64_t now
 	size_t n;
 	int rc = -1;
 
-	if (jwt_b64url_decode(seg->part[1], seg->len[1], raw, sizeof(raw), &n) < 0 ||
+	if (base64url_decode(seg->part[1], seg->len[1], raw, sizeof(raw), &n) < 0 ||
 	    parse_object(raw, n, &claims) < 0)
 		return fail(out, JWT_INVALID, "malformed token payload");
 	iss = string_member(&claims, "iss");

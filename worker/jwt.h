@@ -76,13 +76,4 @@ struct jwt_result {
 void jwt_verify(const char *token, size_t len, jwt_key_lookup lookup, void *ctx,
     const struct jwt_policy *policy, int64_t now, struct jwt_result *out);
 
-/**
- * Decodes s[0..n) as strict unpadded base64url (RFC 7515 §2) into
- * out[0..cap): only A-Z a-z 0-9 - _, no padding or whitespace, no length of
- * 1 mod 4 and no set bits left over in the last character, so each byte
- * string has exactly one accepted encoding.  Returns 0 and sets *outlen, or
- * -1.  Exposed for tests.
- */
-int jwt_b64url_decode(const char *s, size_t n, unsigned char *out, size_t cap, size_t *outlen);
-
 #endif

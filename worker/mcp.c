@@ -10,8 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
+#include "common/base64.h"
 #include "worker/rpc.h"
 
 #define META_PROTOCOL_VERSION "io.modelcontextprotocol/protocolVersion"
@@ -34,8 +33,6 @@ struct envelope {
 int
 mcp_init(void)
 {
-	if (sodium_init() < 0)
-		return -1;
 	return methods_init();
 }
 
@@ -162,16 +159,15 @@ header_match(struct header_value raw, const char *expected)
 	struct header_value h = header_trimmed(raw);
 	unsigned char decoded[1024];
 	size_t decoded_len;
-	const char *end;
 
 	if (h.base == NULL)
 		return HEADER_ABSENT;
 	if (h.len < plen + slen || memcmp(h.base, prefix, plen) != 0 ||
 	    memcmp(h.base + h.len - slen, suffix, slen) != 0)
 		return header_equals(h, expected) ? HEADER_EQUAL : HEADER_DIFFERENT;
-	if (sodium_base642bin(decoded, sizeof(decoded), h.base + plen, h.len - plen - slen, NULL,
-	    &decoded_len, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
-	    end != h.base + h.len - slen || !utf8_valid((const char *)decoded, decoded_len))
+	/* Canonical only; a value that decodes past the buffer is refused too. */
+	if (base64_decode_padded(h.base + plen, h.len - plen - slen, decoded, sizeof(decoded),
+	    &decoded_len) < 0 || !utf8_valid((const char *)decoded, decoded_len))
 		return HEADER_BAD_ENCODING;
 	return decoded_len == strlen(expected) && memcmp(decoded, expected, decoded_len) == 0 ?
 	    HEADER_EQUAL : HEADER_DIFFERENT;

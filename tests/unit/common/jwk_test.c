@@ -343,6 +343,45 @@ test_base64url_rules(void **state)
 	assert_skipped(JWKS("{\"kty\":\"RSA\",\"kid\":\"k\",\"n\":[],\"e\":\"AQAB\"}"), "k", "n is not a string");
 }
 
+/*
+ * libsodium 1.0.18's decoder took every byte from 0x80 up for '_': a key
+ * with é (two such bytes) where its text has "__" would pass as that key.
+ */
+static void
+test_base64url_high_bytes(void **state)
+{
+	uint8_t n[300];
+	size_t len;
+	char b64[500], doc[1000], *under;
+
+	(void)state;
+	/* Bytes 3..5 all ones: characters 4..7 are "____". */
+	decode(N2048, n, sizeof(n), &len);
+	memset(n + 3, 0xff, 3);
+	encode(n, len, b64, sizeof(b64));
+	under = strstr(b64, "____");
+	assert_ptr_equal(under, b64 + 4);
+	(void)snprintf(doc, sizeof(doc), JWKS(RSA_KEY("k", "%s", "")), b64);
+	assert_int_equal(parse(doc), 1);
+	/* As a raw UTF-8 é, and as the escape \u00e9 that decodes to it. */
+	(void)snprintf(doc, sizeof(doc), JWKS(RSA_KEY("k", "%.4s\xc3\xa9__%s", "")), b64, under + 4);
+	assert_skipped(doc, "k", "n is not unpadded base64url");
+	(void)snprintf(doc, sizeof(doc), JWKS(RSA_KEY("k", "%.4s\\u00e9__%s", "")), b64, under + 4);
+	assert_skipped(doc, "k", "n is not unpadded base64url");
+
+	/* The same in e: "_____w" is 2^32 - 1. */
+#define WITH_E(e) JWKS("{\"kty\":\"RSA\",\"kid\":\"k\",\"n\":\"" N2048 "\",\"e\":\"" e "\"}")
+	assert_int_equal(parse(WITH_E("_____w")), 1);
+	assert_skipped(WITH_E("\\u00e9\\u00e9_w"), "k", "e is not unpadded base64url");
+	assert_skipped(WITH_E("\xc3\xa9\xc3\xa9_w"), "k", "e is not unpadded base64url");
+	/* And set bits left over in e's last character: 3 is "Aw", not "Ax". */
+	assert_skipped(WITH_E("Ax"), "k", "e is not unpadded base64url");
+	/* An escaped NUL must not cut the text short: "AQAB\u0000zz" is not "AQAB". */
+	assert_int_equal(parse(WITH_E("AQAB")), 1);
+	assert_skipped(WITH_E("AQAB\\u0000zz"), "k", "e is not unpadded base64url");
+#undef WITH_E
+}
+
 static void
 test_exponent_rules(void **state)
 {
@@ -550,6 +589,7 @@ main(void)
 		cmocka_unit_test(test_kid_rules),
 		cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_base64url_rules),
+		cmocka_unit_test(test_base64url_high_bytes),
 		cmocka_unit_test(test_exponent_rules),
 		cmocka_unit_test(test_seventeen_keys_keep_sixteen),
 		cmocka_unit_test(test_non_object_elements_skipped),

@@ -1,8 +1,9 @@
 /*
- * Unit tests for worker/jwt.c: the base64url decoder, signature, pinned
- * algorithm, claims.  Tokens are signed here with a fresh RSA key through
- * OpenSSL.  The token tests run twice: once with the key as a caller that
- * never calls jwt_key_prepare leaves it, once prepared.
+ * Unit tests for worker/jwt.c: signature, pinned algorithm, claims, and
+ * that the strict base64url decoder is the one in use (the decoder itself:
+ * tests/unit/common/base64_test.c).  Tokens are signed here with a fresh
+ * RSA key through OpenSSL.  The token tests run twice: once with the key as
+ * a caller that never calls jwt_key_prepare leaves it, once prepared.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -131,13 +132,6 @@ setup(void **state)
 	policy = (struct jwt_policy){.issuer = ISSUER, .clients = &clients, .audiences = &none,
 	    .scopes = &none, .skew = 60};
 	return signing_key != NULL && other_key != NULL ? 0 : -1;
-}
-
-static int
-setup_sodium(void **state)
-{
-	(void)state;
-	return sodium_init() < 0 ? -1 : 0;
 }
 
 static int
@@ -555,204 +549,6 @@ test_prepare_and_release(void **state)
 	EVP_PKEY_free(ec);
 }
 
-/* The previous decoder, libsodium's, as the reference for the new one. */
-static int
-sodium_decode(const char *s, size_t n, unsigned char *out, size_t cap, size_t *outlen)
-{
-	const char *end;
-
-	if (sodium_base642bin(out, cap, s, n, NULL, outlen, &end,
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 || end != s + n)
-		return -1;
-	return 0;
-}
-
-/* Decodes s and returns the decoded text (static), or NULL when refused. */
-static const char *
-decode(const char *s, size_t cap)
-{
-	static unsigned char out[256];
-	size_t n = 12345;
-
-	assert_true(cap < sizeof(out));
-	memset(out, 0xAA, sizeof(out));
-	if (jwt_b64url_decode(s, strlen(s), out, cap, &n) < 0) {
-		/* Nothing written past the capacity, no length reported. */
-		for (size_t i = cap; i < sizeof(out); i++)
-			assert_int_equal(out[i], 0xAA);
-		assert_int_equal(n, 12345);
-		return NULL;
-	}
-	assert_true(n <= cap);
-	assert_int_equal(out[n], 0xAA);
-	out[n] = '\0';
-	return (const char *)out;
-}
-
-static void
-test_b64url_known_values(void **state)
-{
-	(void)state;
-	/* RFC 4648 §10, unpadded. */
-	assert_string_equal(decode("", 0), "");
-	assert_string_equal(decode("Zg", 8), "f");
-	assert_string_equal(decode("Zm8", 8), "fo");
-	assert_string_equal(decode("Zm9v", 8), "foo");
-	assert_string_equal(decode("Zm9vYg", 8), "foob");
-	assert_string_equal(decode("Zm9vYmE", 8), "fooba");
-	assert_string_equal(decode("Zm9vYmFy", 8), "foobar");
-	/* The two characters that differ from base64: 62 and 63. */
-	assert_string_equal(decode("-_-_", 8), "\xfb\xff\xbf");
-	assert_string_equal(decode("__8", 8), "\xff\xff");
-	assert_string_equal(decode("-w", 8), "\xfb");
-}
-
-static void
-test_b64url_lengths(void **state)
-{
-	unsigned char out[16];
-	size_t n;
-
-	(void)state;
-	/* A length of 1 mod 4 leaves 6 bits: never a whole byte. */
-	assert_null(decode("Z", 8));
-	assert_null(decode("Zm9vY", 8));
-	assert_null(decode("Zm9vYmFyZ", 16));
-	assert_null(decode("A", 8));
-	assert_null(decode("AAAAA", 8));
-	/* Also when what follows the counted characters would complete them. */
-	assert_int_equal(jwt_b64url_decode("QQ", 1, out, sizeof(out), &n), -1);
-	assert_int_equal(jwt_b64url_decode("Zm9vYQ", 5, out, sizeof(out), &n), -1);
-	assert_int_equal(jwt_b64url_decode("Zm9vYQ", 6, out, sizeof(out), &n), 0);
-	assert_int_equal(n, 4);
-	/* And the counted characters alone decide, whatever follows them. */
-	assert_int_equal(jwt_b64url_decode("Zm9v=", 4, out, sizeof(out), &n), 0);
-	assert_memory_equal(out, "foo", 3);
-	assert_int_equal(n, 3);
-}
-
-static void
-test_b64url_character_classes(void **state)
-{
-	static const char *bad[] = {
-		"Zm9=", "Zg==", "Zm8=",		/* padding */
-		"Zm9v\n", " Zm9v", "Zm 9v", "Zm9v\t", "Zm9\r",	/* whitespace */
-		"Zm+v", "Zm/v", "+w", "/w",	/* base64, not base64url */
-		"Zm.v", "Zm9v*", "Zm%v", "Zm9v~", "Zm9v@", "Zm9v[", "Zm9v`", "Zm9v{",
-		"\xc3\xa9Zm", "Zm9v\x80\x80", "Zm9v\xff\xff",	/* bytes past ASCII */
-	};
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (decode(bad[i], 16) != NULL)
-			fail_msg("accepted \"%s\"", bad[i]);
-}
-
-/* A NUL byte is outside the alphabet too, wherever it sits. */
-static void
-test_b64url_nul_byte(void **state)
-{
-	unsigned char out[8];
-	size_t n;
-
-	(void)state;
-	assert_int_equal(jwt_b64url_decode("Zm9v", 4, out, sizeof(out), &n), 0);
-	for (size_t i = 0; i < 4; i++) {
-		char s[5] = "Zm9v";
-
-		s[i] = '\0';
-		assert_int_equal(jwt_b64url_decode(s, 4, out, sizeof(out), &n), -1);
-	}
-	assert_int_equal(jwt_b64url_decode("Zg\0", 3, out, sizeof(out), &n), -1);
-}
-
-/* The bits of the last character that fall past the last byte must be zero. */
-static void
-test_b64url_trailing_bits(void **state)
-{
-	static const char alphabet[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-	(void)state;
-	assert_non_null(decode("Zg", 8));
-	assert_null(decode("Zh", 8));		/* "f" with bit 0 of 4 spare set */
-	assert_null(decode("Zv", 8));
-	assert_non_null(decode("Zm8", 8));
-	assert_null(decode("Zm9", 8));		/* "fo" with a spare bit set */
-	assert_null(decode("Zm_", 8));
-	for (int v = 0; v < 64; v++) {
-		char two[3] = {'Q', alphabet[v], '\0'}, three[4] = {'Q', 'Q', alphabet[v], '\0'};
-
-		assert_int_equal(decode(two, 8) != NULL, v % 16 == 0);
-		assert_int_equal(decode(three, 8) != NULL, v % 4 == 0);
-	}
-}
-
-static void
-test_b64url_capacity(void **state)
-{
-	(void)state;
-	assert_null(decode("Zm9vYmFy", 5));
-	assert_string_equal(decode("Zm9vYmFy", 6), "foobar");
-	assert_null(decode("Zm9vYmE", 4));
-	assert_string_equal(decode("Zm9vYmE", 5), "fooba");
-	assert_null(decode("Zm9vYg", 3));
-	assert_string_equal(decode("Zm9vYg", 4), "foob");
-	assert_null(decode("Zg", 0));
-	assert_string_equal(decode("", 0), "");
-}
-
-/*
- * Every byte in every position of a full group and of both partial
- * groups, then random strings: the verdict and the bytes must match the
- * previous decoder's, except that it took any byte past ASCII for '_'.
- */
-static void
-test_b64url_matches_sodium(void **state)
-{
-	static const char pool[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/= .\n";
-	const char *bases[] = {"QUJD", "QUJDQQ", "QUJDQUI"};
-	unsigned char mine[64], theirs[64];
-	size_t n1, n2;
-	char s[32];
-	int rc;
-
-	(void)state;
-	for (size_t b = 0; b < 3; b++) {
-		size_t len = strlen(bases[b]);
-
-		for (size_t pos = 0; pos < len; pos++)
-			for (int c = 0; c < 256; c++) {
-				memcpy(s, bases[b], len);
-				s[pos] = (char)c;
-				rc = jwt_b64url_decode(s, len, mine, sizeof(mine), &n1);
-				if (c >= 0x80) {
-					assert_int_equal(rc, -1);
-					continue;
-				}
-				assert_int_equal(rc, sodium_decode(s, len, theirs, sizeof(theirs), &n2));
-				if (rc == 0) {
-					assert_int_equal(n1, n2);
-					assert_memory_equal(mine, theirs, n1);
-				}
-			}
-	}
-	for (int i = 0; i < 200000; i++) {
-		size_t len = randombytes_uniform(24), cap = randombytes_uniform(20);
-
-		for (size_t k = 0; k < len; k++)
-			s[k] = pool[randombytes_uniform(i % 2 ? 64 : sizeof(pool) - 1)];
-		rc = jwt_b64url_decode(s, len, mine, cap, &n1);
-
-		assert_int_equal(rc, sodium_decode(s, len, theirs, cap, &n2));
-		if (rc == 0) {
-			assert_int_equal(n1, n2);
-			assert_memory_equal(mine, theirs, n1);
-		}
-	}
-}
-
 /* Every test of a token, run with the key unprepared and prepared. */
 #define TOKEN_TESTS \
 	cmocka_unit_test(test_valid_access_token), \
@@ -784,19 +580,9 @@ main(void)
 		cmocka_unit_test(test_unready_context_fails_closed),
 		cmocka_unit_test(test_prepare_and_release),
 	};
-	const struct CMUnitTest decoder[] = {
-		cmocka_unit_test(test_b64url_known_values),
-		cmocka_unit_test(test_b64url_lengths),
-		cmocka_unit_test(test_b64url_character_classes),
-		cmocka_unit_test(test_b64url_nul_byte),
-		cmocka_unit_test(test_b64url_trailing_bits),
-		cmocka_unit_test(test_b64url_capacity),
-		cmocka_unit_test(test_b64url_matches_sodium),
-	};
 	int failed = 0;
 
 	failed += cmocka_run_group_tests_name("unprepared key", unprepared, setup, teardown);
 	failed += cmocka_run_group_tests_name("prepared key", prepared, setup_prepared, teardown);
-	failed += cmocka_run_group_tests_name("base64url", decoder, setup_sodium, NULL);
 	return failed;
 }

@@ -1139,6 +1139,103 @@ test_modern_name_header_bad_base64(void **state)
 	assert_modern_refused(state, body, MODERN, "tools/call", "=?base64?/w==?=", 400, -32020);
 }
 
+#define ADD_CALL "\"name\":\"add_numbers\",\"arguments\":{\"a\":1,\"b\":2},"
+#define QQQ_CALL "\"name\":\"???\",\"arguments\":{},"
+
+/*
+ * Asserts that a tools/call with params `extra` and these Mcp-Method and
+ * Mcp-Name values is refused, and that the message says why: `why` is
+ * "invalid Base64" for a badly encoded value, "does not match" for another.
+ */
+static void
+assert_header_refused(void **state, const char *extra, const char *method, const char *name,
+    const char *why)
+{
+	struct exchange *ex = *state;
+	const char *body = modern_body(state, "1", "tools/call", extra), *message;
+
+	assert_modern_refused(state, body, MODERN, method, name, 400, -32020);
+	message = member(member(ex->json, "error"), "message")->valuestring;
+	if (strstr(message, why) == NULL)
+		fail_msg("Mcp-Method \"%s\", Mcp-Name \"%s\": \"%s\" does not say \"%s\"", method, name,
+		    message, why);
+}
+
+/*
+ * Only canonical padded base64 decodes.  libsodium 1.0.18, which decoded
+ * these values before, took every byte from 0x80 up for '/'.
+ */
+static void
+test_modern_base64_header_is_strict(void **state)
+{
+	char name[32];
+	const cJSON *msg;
+
+	/* base64("???") is "Pz8/": the headers match, then the tool is unknown. */
+	msg = modern(state, "tools/call", QQQ_CALL, "=?base64?Pz8/?=");
+	assert_int_equal(status(state), 200);
+	assert_error(msg, -32602);
+	for (int c = 0x80; c <= 0xff; c++) {
+		snprintf(name, sizeof(name), "=?base64?Pz8%c?=", c);
+		assert_header_refused(state, QQQ_CALL, "tools/call", name, "invalid Base64");
+	}
+	/* base64url is another alphabet. */
+	assert_header_refused(state, QQQ_CALL, "tools/call", "=?base64?Pz8_?=", "invalid Base64");
+
+	/* base64("add_numbers") is "YWRkX251bWJlcnM=". */
+	assert_header_refused(state, ADD_CALL, "tools/call", "=?base64?YWRkX251bWJlcn\x80=?=",
+	    "invalid Base64");
+	assert_header_refused(state, ADD_CALL, "tools/call", "=?base64?\xc3\xa9RkX251bWJlcnM=?=",
+	    "invalid Base64");
+	/* Set bits left over in the last character: decodes to the same bytes. */
+	assert_header_refused(state, ADD_CALL, "tools/call", "=?base64?YWRkX251bWJlcnN=?=",
+	    "invalid Base64");
+	assert_header_refused(state, ADD_CALL, "tools/call", "=?base64?YWRkX251bWJlcnP=?=",
+	    "invalid Base64");
+	/* Padding missing, doubled, or in the middle. */
+	assert_header_refused(state, ADD_CALL, "tools/call", "=?base64?YWRkX251bWJlcnM?=",
+	    "invalid Base64");
+	assert_header_refused(state, ADD_CALL, "tools/call", "=?base64?YWRkX251bWJlcnM==?=",
+	    "invalid Base64");
+	assert_header_refused(state, ADD_CALL, "tools/call", "=?base64?YWR=kX251bWJlcnM?=",
+	    "invalid Base64");
+	/* Well-formed, another name. */
+	assert_header_refused(state, ADD_CALL, "tools/call", "=?base64?Z3JlZXRfdXNlcg==?=",
+	    "does not match");
+	/* Well-formed base64 of the byte 0xff: not UTF-8. */
+	assert_header_refused(state, ADD_CALL, "tools/call", "=?base64?/w==?=", "invalid Base64");
+
+	/* Mcp-Method too: base64("tools/call") is "dG9vbHMvY2FsbA==". */
+	msg = post(state, modern_body(state, "1", "tools/call", ADD_CALL), MODERN,
+	    "=?base64?dG9vbHMvY2FsbA==?=", "add_numbers");
+	assert_int_equal(status(state), 200);
+	assert_string_equal(content_text(assert_result(msg)), "3");
+	assert_header_refused(state, ADD_CALL, "=?base64?dG9vbHMvY2FsbB==?=", "add_numbers",
+	    "invalid Base64");
+	assert_header_refused(state, ADD_CALL, "=?base64?dG9vbHMvY2FsbA?=", "add_numbers",
+	    "invalid Base64");
+	assert_header_refused(state, ADD_CALL, "=?base64?dG9vbHMvY2Fsb\xff==?=", "add_numbers",
+	    "invalid Base64");
+}
+
+/* A value that decodes to more than 1024 bytes is refused before comparing. */
+static void
+test_modern_base64_header_length_limit(void **state)
+{
+	static char name[1500];
+	char *p = name;
+
+	/* 1024 bytes "aaa...": decodes, does not match. */
+	p += sprintf(p, "=?base64?");
+	for (int i = 0; i < 341; i++)
+		p += sprintf(p, "YWFh");
+	strcpy(p, "YQ==?=");
+	assert_header_refused(state, ADD_CALL, "tools/call", name, "does not match");
+	/* 1025 bytes: too long for the buffer. */
+	strcpy(p, "YWE=?=");
+	assert_header_refused(state, ADD_CALL, "tools/call", name, "invalid Base64");
+}
+
 static void
 assert_unsupported_version(void **state, const char *claim_json, const char *header,
     const char *requested)
@@ -1266,6 +1363,8 @@ main(void)
 		MCP_TEST(test_modern_name_header_base64_form),
 		MCP_TEST(test_modern_name_header_base64_non_ascii),
 		MCP_TEST(test_modern_name_header_bad_base64),
+		MCP_TEST(test_modern_base64_header_is_strict),
+		MCP_TEST(test_modern_base64_header_length_limit),
 		MCP_TEST(test_modern_unsupported_claimed_version),
 		MCP_TEST(test_modern_claim_must_be_a_string),
 		MCP_TEST(test_modern_missing_client_capabilities),
