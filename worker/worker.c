@@ -11,6 +11,7 @@
 
 #include <h2o.h>
 
+#include "common/json_arena.h"
 #include "common/log.h"
 #include "worker/auth.h"
 #include "worker/http.h"
@@ -174,6 +175,8 @@ worker_main(const struct child_args *args)
 	static struct worker w;
 
 	w = (struct worker){.cfg = args->cfg};
+	/* A request's JSON tree lives only while the request is handled. */
+	json_arena_install();
 	/* Read the zone file now; h2o's Date cache would do it on the first request. */
 	tzset();
 	if (auth_init(args->cfg, args->keyset_fd, args->refresh_fd) < 0) {

@@ -32,6 +32,7 @@
 #include <strings.h>
 
 #include "common/json.h"
+#include "common/json_arena.h"
 #include "common/strbuf.h"
 #include "worker/mcp.h"
 #include "worker/oauth.h"
@@ -70,6 +71,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	static char origin_inspector[] = "http://localhost:6274";
 
 	(void)argc, (void)argv;
+	/* As in the worker: request trees come from the arena. */
+	json_arena_install();
 	if (mcp_init() < 0)
 		abort();
 	cfg_listed.allowed_origins[0] = origin_app;
@@ -189,5 +192,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(body);
 	for (int i = 0; i < H_COUNT; i++)
 		free((void *)h[i].base);
+	/* Every tree of the request was freed, so the next one starts on a rewound arena. */
+	if (json_arena_live() != 0)
+		abort();
 	return 0;
 }
