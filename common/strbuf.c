@@ -86,7 +86,7 @@ strbuf_reserve(struct strbuf *sb, size_t extra)
 }
 
 void
-strbuf_append(struct strbuf *sb, const char *s, size_t n)
+strbuf_append_slow(struct strbuf *sb, const char *s, size_t n)
 {
 	if (!strbuf_reserve(sb, n)) {
 		if (!sb->fixed || sb->failed)
@@ -98,24 +98,6 @@ strbuf_append(struct strbuf *sb, const char *s, size_t n)
 	memcpy(sb->data + sb->len, s, n);
 	sb->len += n;
 	sb->data[sb->len] = '\0';
-}
-
-void
-strbuf_puts(struct strbuf *sb, const char *s)
-{
-	strbuf_append(sb, s, strlen(s));
-}
-
-void
-strbuf_putc(struct strbuf *sb, char c)
-{
-	/* The common case, room to spare, skips the general path. */
-	if (sb->len + 2 <= sb->cap && !sb->failed) {
-		sb->data[sb->len++] = c;
-		sb->data[sb->len] = '\0';
-		return;
-	}
-	strbuf_append(sb, &c, 1);
 }
 
 void

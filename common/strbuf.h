@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct strbuf {
 	char *data;
@@ -33,9 +34,37 @@ char *strbuf_detach(struct strbuf *sb, size_t *len);
 /** True when nothing was lost: no truncation and no allocation failure. */
 bool strbuf_ok(const struct strbuf *sb);
 
-void strbuf_append(struct strbuf *sb, const char *s, size_t n);
-void strbuf_puts(struct strbuf *sb, const char *s);
-void strbuf_putc(struct strbuf *sb, char c);
+/** strbuf_append when the bytes may not fit: grows, truncates or fails. */
+void strbuf_append_slow(struct strbuf *sb, const char *s, size_t n);
+
+/*
+ * Appending is inline with its common case, room to spare, first: JSON
+ * output is made of many short pieces, and strbuf_puts of a literal then
+ * needs no strlen at run time.
+ */
+static inline void
+strbuf_append(struct strbuf *sb, const char *s, size_t n)
+{
+	if (n < sb->cap - sb->len && !sb->failed) {
+		memcpy(sb->data + sb->len, s, n);
+		sb->len += n;
+		sb->data[sb->len] = '\0';
+		return;
+	}
+	strbuf_append_slow(sb, s, n);
+}
+
+static inline void
+strbuf_puts(struct strbuf *sb, const char *s)
+{
+	strbuf_append(sb, s, strlen(s));
+}
+
+static inline void
+strbuf_putc(struct strbuf *sb, char c)
+{
+	strbuf_append(sb, &c, 1);
+}
 void strbuf_printf(struct strbuf *sb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void strbuf_int(struct strbuf *sb, long long v);
