@@ -1183,27 +1183,25 @@ test_modern_base64_header_is_strict(void **state)
 	assert_header_refused(state, QQQ_CALL, "tools/call", "=?base64?Pz8_?=", "invalid Base64");
 
 	/* base64("add_numbers") is "YWRkX251bWJlcnM=". */
-	assert_header_refused(state, ADD_CALL, "tools/call", "=?base64?YWRkX251bWJlcn\x80=?=",
-	    "invalid Base64");
-	assert_header_refused(state, ADD_CALL, "tools/call", "=?base64?\xc3\xa9RkX251bWJlcnM=?=",
-	    "invalid Base64");
-	/* Set bits left over in the last character: decodes to the same bytes. */
-	assert_header_refused(state, ADD_CALL, "tools/call", "=?base64?YWRkX251bWJlcnN=?=",
-	    "invalid Base64");
-	assert_header_refused(state, ADD_CALL, "tools/call", "=?base64?YWRkX251bWJlcnP=?=",
-	    "invalid Base64");
-	/* Padding missing, doubled, or in the middle. */
-	assert_header_refused(state, ADD_CALL, "tools/call", "=?base64?YWRkX251bWJlcnM?=",
-	    "invalid Base64");
-	assert_header_refused(state, ADD_CALL, "tools/call", "=?base64?YWRkX251bWJlcnM==?=",
-	    "invalid Base64");
-	assert_header_refused(state, ADD_CALL, "tools/call", "=?base64?YWR=kX251bWJlcnM?=",
-	    "invalid Base64");
-	/* Well-formed, another name. */
-	assert_header_refused(state, ADD_CALL, "tools/call", "=?base64?Z3JlZXRfdXNlcg==?=",
-	    "does not match");
-	/* Well-formed base64 of the byte 0xff: not UTF-8. */
-	assert_header_refused(state, ADD_CALL, "tools/call", "=?base64?/w==?=", "invalid Base64");
+	static const struct {
+		const char *header, *reason;
+	} refused[] = {
+		{"=?base64?YWRkX251bWJlcn\x80=?=", "invalid Base64"},
+		{"=?base64?\xc3\xa9RkX251bWJlcnM=?=", "invalid Base64"},
+		/* Set bits left over in the last character: decodes to the same bytes. */
+		{"=?base64?YWRkX251bWJlcnN=?=", "invalid Base64"},
+		{"=?base64?YWRkX251bWJlcnP=?=", "invalid Base64"},
+		/* Padding missing, doubled, or in the middle. */
+		{"=?base64?YWRkX251bWJlcnM?=", "invalid Base64"},
+		{"=?base64?YWRkX251bWJlcnM==?=", "invalid Base64"},
+		{"=?base64?YWR=kX251bWJlcnM?=", "invalid Base64"},
+		/* Well-formed, another name. */
+		{"=?base64?Z3JlZXRfdXNlcg==?=", "does not match"},
+		/* Well-formed base64 of the byte 0xff: not UTF-8. */
+		{"=?base64?/w==?=", "invalid Base64"},
+	};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		assert_header_refused(state, ADD_CALL, "tools/call", refused[i].header, refused[i].reason);
 
 	/* Mcp-Method too: base64("tools/call") is "dG9vbHMvY2FsbA==". */
 	msg = post(state, modern_body(state, "1", "tools/call", ADD_CALL), MODERN,
