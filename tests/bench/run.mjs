@@ -661,7 +661,8 @@ function report(started, results, syscalls, ctx) {
 
   const m = S.get('mcpd'), peer = S.get('peer'), ceil = S.get('ceiling');
   const checks = [];
-  const check = (name, ok, value) => checks.push({ name, ok, value });
+  // A functional check (errors, wrong answers) fails the run always; speed targets only with --strict.
+  const check = (name, ok, value, { functional = false } = {}) => checks.push({ name, ok, value, functional });
   if (m) {
     if (peer) check('mcpd req/s >= 10x the peer\'s (verified token)', m.rps >= 10 * peer.rps, `${fmt(m.rps / peer.rps, 1)}x`);
     if (ceil) check('mcpd req/s >= 70% of the ceiling\'s', m.rps >= 0.7 * ceil.rps, `${fmt((100 * m.rps) / ceil.rps, 1)}%`);
@@ -676,7 +677,8 @@ function report(started, results, syscalls, ctx) {
     const died = mcpdIds.some((id) => S.get(id).died);
     const wrong = mcpdIds.some((id) => S.get(id).wrongAnswers);
     check('no non-2xx, no errors, only right answers from mcpd under load', bad === 0 && !died && !wrong,
-      `${bad} non-2xx or errors${died ? ', a server died' : ''}${wrong ? ', wrong or odd-sized answers' : ', every response the right size'}`);
+      `${bad} non-2xx or errors${died ? ', a server died' : ''}${wrong ? ', wrong or odd-sized answers' : ', every response the right size'}`,
+      { functional: true });
   }
   if (checks.length) {
     p.push('');
@@ -721,6 +723,10 @@ function report(started, results, syscalls, ctx) {
   console.log(p.join('\n'));
   const missed = checks.filter((c) => !c.ok).length;
   if (missed && opt.strict) process.exitCode = 1;
+  if (checks.some((c) => c.functional && !c.ok)) {
+    console.error('ops/bench: mcpd failed requests or answered wrongly under load (see the table)');
+    process.exitCode = 1;
+  }
 }
 
 function totalRetries(S) {
