@@ -24,6 +24,9 @@ static struct {
 	char data[PIPE_BUF];
 } batch;
 
+/* Any line fits in an empty batch, so a held line is never split. */
+_Static_assert(LOGLINE_MAX <= PIPE_BUF, "a log line must fit in one atomic pipe write");
+
 /* The time text up to the seconds, remade only when the second changes. */
 static struct {
 	time_t second;
@@ -221,8 +224,7 @@ logline_emit(struct logline *line)
 		memcpy(sb->data + line->complete_len, TRUNCATED_TAIL, sizeof(TRUNCATED_TAIL) - 1);
 		sb->len = line->complete_len + sizeof(TRUNCATED_TAIL) - 1;
 	}
-	if (!batch.on || sb->len > sizeof(batch.data)) {
-		log_flush();	/* keeps the lines in order */
+	if (!batch.on) {
 		write_out(sb->data, sb->len);
 		return;
 	}

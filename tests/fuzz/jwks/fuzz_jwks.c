@@ -15,13 +15,7 @@
 #include "supervisor/fetcher.c"
 
 #include "worker/auth.h"
-
-#define FUZZ_CHECK(cond) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-		abort(); \
-	} \
-} while (0)
+#include "tests/fuzz/fuzz_check.h"
 
 #define DEFAULT_ISSUER "https://issuer.example"
 

@@ -31,13 +31,7 @@
 #include <sodium.h>
 
 #include "worker/jwt.h"
-
-#define FUZZ_CHECK(cond) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-		abort(); \
-	} \
-} while (0)
+#include "tests/fuzz/fuzz_check.h"
 
 #define NOW 1800000000LL
 #define ISSUER "https://issuer.example"

@@ -37,14 +37,7 @@
 #include "worker/mcp.h"
 #include "worker/oauth.h"
 #include "worker/transport.h"
-
-/* A broken promise of the code under test: report it as a crash. */
-#define FUZZ_CHECK(cond) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-		abort(); \
-	} \
-} while (0)
+#include "tests/fuzz/fuzz_check.h"
 
 enum { H_ACCEPT, H_CONTENT_TYPE, H_VERSION, H_METHOD, H_NAME, H_ORIGIN, H_HOST, H_COUNT };
 
