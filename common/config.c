@@ -324,6 +324,12 @@ parse_jwks_refresh_max(struct config *cfg, const char *value)
 }
 
 static int
+parse_public_ping(struct config *cfg, const char *value)
+{
+	return parse_switch(&cfg->public_ping, value);
+}
+
+static int
 parse_sandbox(struct config *cfg, const char *value)
 {
 	if (strcmp(value, "strict") == 0)
@@ -387,6 +393,8 @@ static const struct option_row options[] = {
 	    "a user name such as nobody", parse_user},
 	{false, "resource-url", "MCPD_RESOURCE_URL", "URL", "public URL of /mcp for OAuth metadata (default: from the Host header)",
 	    "an http(s) URL such as https://mcp.example.com/mcp", parse_resource_url},
+	{false, "public-ping", "MCPD_PUBLIC_PING", "on|off", "answer a lone JSON-RPC ping without a token, for health probes (default on)",
+	    "on or off (also true/false, 1/0, yes/no)", parse_public_ping},
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -409,6 +417,7 @@ set_defaults(struct config *cfg)
 	cfg->jwks_refresh_max = 3600;
 	cfg->sandbox = SANDBOX_STRICT;
 	strcpy(cfg->user, "nobody");
+	cfg->public_ping = true;
 }
 
 static int

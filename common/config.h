@@ -60,6 +60,7 @@ struct config {
 	unsigned jwks_refresh_min;	/* seconds: floor of the refresh interval and of refetches */
 	unsigned jwks_refresh_max;	/* seconds: ceiling of the refresh interval */
 	char resource_url[CONFIG_URL_MAX]; /* canonical URL of /mcp, for RFC 9728; "" = from Host */
+	bool public_ping;		/* a lone JSON-RPC ping needs no token (liveness probes) */
 	enum sandbox_mode sandbox;
 	char user[64];			/* children run as this user when started as root */
 	uid_t run_uid;			/* resolved from user by config_resolve_user */

@@ -292,11 +292,12 @@ auth_check(struct header_value authorization, struct auth_verdict *v)
 
 	if (auth_region == NULL)
 		return verdict(v, AUTH_PASS, "authentication off");
+	/* No credentials is a 401 whether or not keys are loaded yet. */
+	if (!bearer_token(authorization, &token, &len))
+		return verdict(v, AUTH_NO_TOKEN, "no bearer token");
 	refresh_keys();
 	if (table.generation == 0)
 		return verdict(v, AUTH_NOT_READY, "signing keys not loaded yet");
-	if (!bearer_token(authorization, &token, &len))
-		return verdict(v, AUTH_NO_TOKEN, "no bearer token");
 	if (len == 0 || len > JWT_MAX_LEN)
 		return verdict(v, AUTH_BAD_TOKEN, len == 0 ? "empty bearer token" : "token too large");
 	slot = cache_slot(token, len);

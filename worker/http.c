@@ -62,6 +62,7 @@ reason_phrase(int status)
 #define NOTE_RPC_METHOD "mcpd.rpc_method"
 #define NOTE_TOOL "mcpd.tool"
 #define NOTE_AUTH "mcpd.auth_error"
+#define NOTE_PUBLIC "mcpd.auth"
 
 static void
 note_set(h2o_req_t *req, const char *key, const char *value)
@@ -111,6 +112,7 @@ on_log_access(h2o_logger_t *self, h2o_req_t *req)
 	log_note(&line, req, NOTE_RPC_METHOD, "rpc_method");
 	log_note(&line, req, NOTE_TOOL, "tool");
 	log_note(&line, req, NOTE_AUTH, "auth_error");
+	log_note(&line, req, NOTE_PUBLIC, "auth");
 	logline_int(&line, "duration_us", us);
 	log_header(&line, req, "mcp-session-id", "session_id");
 	log_header(&line, req, "x-amzn-bedrock-agentcore-runtime-session-id", "runtime_session_id");
@@ -171,6 +173,13 @@ path_is(h2o_req_t *req, const char *path)
 	return h2o_memis(req->path_normalized.base, req->path_normalized.len, path, strlen(path));
 }
 
+/* The MCP endpoint, with or without the trailing slash health probes use. */
+static bool
+path_is_mcp(h2o_req_t *req)
+{
+	return path_is(req, "/mcp") || path_is(req, "/mcp/");
+}
+
 static int
 on_req_not_found(h2o_handler_t *self, h2o_req_t *req)
 {
@@ -224,38 +233,6 @@ respond_sse(h2o_req_t *req, int status, const char *json, size_t len)
 }
 
 static void
-handle_mcp_post(h2o_req_t *req)
-{
-	struct mcp_request in = {
-		.body = req->entity.base ? req->entity.base : "",
-		.body_len = req->entity.base ? req->entity.len : 0,
-		.protocol_version = header_by_name(req, "mcp-protocol-version"),
-		.method = header_by_name(req, "mcp-method"),
-		.name = header_by_name(req, "mcp-name"),
-	};
-	struct mcp_response out;
-	enum reply_format format;
-
-	/* 406 belongs to the 2025 wire only, so mcp_handle decides it. */
-	in.accepts_json_and_sse = transport_negotiate(header(req, H2O_TOKEN_ACCEPT), &format);
-	if (!transport_is_json(header(req, H2O_TOKEN_CONTENT_TYPE))) {
-		respond_rpc_error(req, 415, -32000,
-		    "Unsupported Media Type: Content-Type must be application/json");
-		return;
-	}
-	mcp_handle(&in, &out);
-	note_set(req, NOTE_RPC_METHOD, out.rpc_method);
-	note_set(req, NOTE_TOOL, out.tool);
-	if (out.body == NULL)
-		respond(req, out.status, NULL, "", 0);
-	else if (format == REPLY_SSE && out.status == 200)
-		respond_sse(req, out.status, out.body, out.body_len);
-	else
-		respond(req, out.status, "application/json", out.body, out.body_len);
-	mcp_response_free(&out);
-}
-
-static void
 resource_urls(h2o_req_t *req, char *resource, char *metadata, size_t cap)
 {
 	oauth_resource_url(http_cfg, (struct header_value){req->authority.base, req->authority.len},
@@ -298,6 +275,16 @@ respond_not_ready(h2o_req_t *req)
 	respond(req, 503, "application/json", body, sizeof(body) - 1);
 }
 
+/* A request without credentials that only a token could make acceptable. */
+static void
+refuse_without_credentials(h2o_req_t *req)
+{
+	struct auth_verdict v = {AUTH_NO_TOKEN, "no bearer token"};
+
+	note_set(req, NOTE_AUTH, v.reason);
+	respond_unauthorized(req, &v);
+}
+
 /* Returns true when the request may proceed; otherwise it was answered. */
 static bool
 authorize(h2o_req_t *req)
@@ -315,7 +302,67 @@ authorize(h2o_req_t *req)
 	return false;
 }
 
-/* RFC 9728 metadata, at the root and at the /mcp-suffixed path; no token needed. */
+/* Answers a POST to /mcp; `anonymous`: no credentials, only a ping may pass. */
+static void
+handle_mcp_post(h2o_req_t *req, bool anonymous)
+{
+	struct mcp_request in = {
+		.body = req->entity.base ? req->entity.base : "",
+		.body_len = req->entity.base ? req->entity.len : 0,
+		.protocol_version = header_by_name(req, "mcp-protocol-version"),
+		.method = header_by_name(req, "mcp-method"),
+		.name = header_by_name(req, "mcp-name"),
+		.liveness_ping = anonymous,
+		.lone_ping_only = anonymous && auth_enabled(),
+	};
+	struct mcp_response out;
+	enum reply_format format;
+
+	/* 406 belongs to the 2025 wire only, so mcp_handle decides it. */
+	in.accepts_json_and_sse = transport_negotiate(header(req, H2O_TOKEN_ACCEPT), &format);
+	if (!transport_is_json(header(req, H2O_TOKEN_CONTENT_TYPE))) {
+		if (in.lone_ping_only)
+			refuse_without_credentials(req);
+		else
+			respond_rpc_error(req, 415, -32000,
+			    "Unsupported Media Type: Content-Type must be application/json");
+		return;
+	}
+	mcp_handle(&in, &out);
+	if (out.needs_credentials) {
+		refuse_without_credentials(req);
+		return;
+	}
+	note_set(req, NOTE_RPC_METHOD, out.rpc_method);
+	note_set(req, NOTE_TOOL, out.tool);
+	/* The format stays negotiated: JSON unless Accept prefers SSE. */
+	if (out.public_ping)
+		note_set(req, NOTE_PUBLIC, "public_ping");
+	if (out.body == NULL)
+		respond(req, out.status, NULL, "", 0);
+	else if (format == REPLY_SSE && out.status == 200)
+		respond_sse(req, out.status, out.body, out.body_len);
+	else
+		respond(req, out.status, "application/json", out.body, out.body_len);
+	mcp_response_free(&out);
+}
+
+/*
+ * The paths of the RFC 9728 document: the root, the /mcp-suffixed one, and
+ * the one the resource's own URL gives (e.g. .../mcp/ for a --resource-url
+ * ending in a slash), which is what challenges point to.
+ */
+static bool
+is_metadata_path(h2o_req_t *req, const char *metadata_url)
+{
+	const char *authority = strstr(metadata_url, "://");
+	const char *path = authority != NULL ? strchr(authority + 3, '/') : NULL;
+
+	return path_is(req, OAUTH_WELL_KNOWN) || path_is(req, OAUTH_WELL_KNOWN "/mcp") ||
+	    (path != NULL && path_is(req, path));
+}
+
+/* RFC 9728 metadata; no token needed. */
 static int
 on_req_resource_metadata(h2o_handler_t *self, h2o_req_t *req)
 {
@@ -325,13 +372,15 @@ on_req_resource_metadata(h2o_handler_t *self, h2o_req_t *req)
 
 	if (headers_too_large(req))
 		return 0;
-	if (!auth_enabled() || (!path_is(req, OAUTH_WELL_KNOWN) && !path_is(req, OAUTH_WELL_KNOWN "/mcp")))
+	if (!auth_enabled())
+		return on_req_not_found(self, req);
+	resource_urls(req, resource, metadata, sizeof(metadata));
+	if (!is_metadata_path(req, metadata))
 		return on_req_not_found(self, req);
 	if (issuer == NULL) {
 		respond_not_ready(req);
 		return 0;
 	}
-	resource_urls(req, resource, metadata, sizeof(metadata));
 	strbuf_init(&doc);
 	oauth_metadata_document(&doc, resource, issuer, &http_cfg->required_scopes);
 	if (strbuf_ok(&doc))
@@ -345,18 +394,23 @@ on_req_resource_metadata(h2o_handler_t *self, h2o_req_t *req)
 static int
 on_req_mcp(h2o_handler_t *self, h2o_req_t *req)
 {
+	bool post = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST"));
+	/* A POST without any Authorization header may be a liveness ping. */
+	bool anonymous = post && http_cfg->public_ping && header(req, H2O_TOKEN_AUTHORIZATION).base == NULL;
+
 	if (headers_too_large(req))
 		return 0;
-	if (!path_is(req, "/mcp"))
+	if (!path_is_mcp(req))
 		return on_req_not_found(self, req);
 	if (!transport_origin_allowed(http_cfg, header_by_name(req, "origin"))) {
 		respond_rpc_error(req, 403, -32000, "Forbidden: Origin not allowed");
 		return 0;
 	}
-	if (!authorize(req))
+	/* An anonymous POST is judged once its body is read: a ping or a 401. */
+	if (!(anonymous && auth_enabled()) && !authorize(req))
 		return 0;
-	if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST"))) {
-		handle_mcp_post(req);
+	if (post) {
+		handle_mcp_post(req, anonymous);
 		return 0;
 	}
 	/* Stateless: no server-initiated stream to GET, no session to DELETE. */

@@ -348,7 +348,8 @@ envelope_problem(const cJSON *msg, bool id_ok)
 		return "Invalid Request: method must be a string";
 	if (id != NULL && !id_ok)
 		return "Invalid Request: id must be a string or an integer";
-	if (params != NULL && !cJSON_IsObject(params))
+	/* Real senders write "params": null for none; JSON-RPC lets it be left out. */
+	if (params != NULL && !cJSON_IsNull(params) && !cJSON_IsObject(params))
 		return "Invalid Request: params must be an object";
 	return NULL;
 }
@@ -397,6 +398,8 @@ handle_message(struct envelope *env, const cJSON *msg, bool in_batch, struct str
 	}
 	call.method = method->valuestring;
 	call.params = cJSON_GetObjectItemCaseSensitive(msg, "params");
+	if (cJSON_IsNull(call.params))
+		call.params = NULL;
 	str_copy_truncated(env->res->rpc_method, sizeof(env->res->rpc_method), call.method);
 	if (check_era(env, &call, in_batch, id == NULL, &err) < 0) {
 		reply_with_error(env, id, &err, out, reply);
@@ -448,17 +451,47 @@ handle_batch(struct envelope *env, struct strbuf *out, struct reply *reply)
 	*reply = (struct reply){.status = any ? 200 : 202, .has_body = any};
 }
 
+/*
+ * True when the body is one JSON-RPC request (an id, not a batch or a
+ * notification) whose method is exactly "ping", U+0000 and all.
+ */
+static bool
+is_lone_ping(const struct json_doc *doc)
+{
+	const cJSON *method = cJSON_GetObjectItemCaseSensitive(doc->root, "method");
+
+	return cJSON_IsObject(doc->root) && cJSON_IsString(method) &&
+	    strcmp(method->valuestring, "ping") == 0 && !json_doc_string_has_nul(doc, method) &&
+	    id_valid(doc, cJSON_GetObjectItemCaseSensitive(doc->root, "id"));
+}
+
 void
 mcp_handle(const struct mcp_request *req, struct mcp_response *res)
 {
 	struct json_doc doc;
-	struct envelope env = {.req = req, .doc = &doc, .res = res};
+	struct mcp_request as_served = *req;
+	struct envelope env = {.req = &as_served, .doc = &doc, .res = res};
 	struct reply reply = {0};
 	struct strbuf out;
 
 	memset(res, 0, sizeof(*res));
+	/* Without credentials, nothing larger than a ping is even parsed. */
+	if (req->lone_ping_only && req->body_len > MCP_PING_MAX_BODY) {
+		res->needs_credentials = true;
+		return;
+	}
+	if (json_doc_parse(&doc, req->body, req->body_len) == 0 && req->liveness_ping &&
+	    is_lone_ping(&doc)) {
+		/* The probe's own rules: whatever Accept says, the answer is JSON. */
+		as_served.accepts_json_and_sse = true;
+		res->public_ping = true;
+	} else if (req->lone_ping_only) {
+		json_doc_free(&doc);
+		res->needs_credentials = true;
+		return;
+	}
 	strbuf_init(&out);
-	if (json_doc_parse(&doc, req->body, req->body_len) < 0) {
+	if (doc.root == NULL) {
 		struct rpc_error err = {0};
 
 		rpc_fail(&err, 400, RPC_PARSE_ERROR, "Parse error: the body is not valid JSON");

@@ -19,16 +19,29 @@ struct mcp_request {
 	struct header_value method;		/* Mcp-Method */
 	struct header_value name;		/* Mcp-Name */
 	bool accepts_json_and_sse;		/* Accept lists both (2025 wire: else 406) */
+	/*
+	 * A lone ping request is a liveness probe: answered whatever Accept
+	 * says, as JSON.  Health checkers (AgentCore's among them) send
+	 * `Accept: application/json` and no token.
+	 */
+	bool liveness_ping;
+	/* The caller has no credentials: nothing but a lone ping is served. */
+	bool lone_ping_only;
 };
 
 struct mcp_response {
 	int status;		/* HTTP status */
 	char *body;		/* JSON, malloc'd; NULL when there is no body (202) */
 	size_t body_len;
+	bool public_ping;	/* answered as a liveness ping: JSON, no token needed */
+	bool needs_credentials;	/* lone_ping_only and it was not one: nothing answered */
 	/* For the request log; empty when unknown. */
 	char rpc_method[48];
 	char tool[48];
 };
+
+/* The largest body that may be a liveness ping: larger is never parsed without a token. */
+#define MCP_PING_MAX_BODY 4096
 
 /** Builds the answers that never change (tool lists); call before serving. */
 int mcp_init(void);

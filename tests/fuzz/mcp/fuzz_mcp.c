@@ -141,6 +141,30 @@ check_response(const struct mcp_response *res, enum reply_format format)
 		    memchr(res->body, '\r', res->body_len) == NULL);
 }
 
+/*
+ * The same request from a caller without credentials: either a lone ping,
+ * answered, or nothing at all (worker/http.c then answers 401).
+ */
+static void
+check_anonymous(struct mcp_request req, enum reply_format format)
+{
+	struct mcp_response res;
+
+	req.liveness_ping = req.lone_ping_only = true;
+	mcp_handle(&req, &res);
+	if (res.needs_credentials) {
+		FUZZ_CHECK(!res.public_ping && res.body == NULL && res.status == 0);
+		FUZZ_CHECK(res.rpc_method[0] == '\0' && res.tool[0] == '\0');
+		return;
+	}
+	FUZZ_CHECK(res.public_ping && req.body_len <= MCP_PING_MAX_BODY);
+	/* An envelope refused before its method is read leaves the name empty. */
+	FUZZ_CHECK((strcmp(res.rpc_method, "ping") == 0 || res.rpc_method[0] == '\0') &&
+	    res.tool[0] == '\0');
+	check_response(&res, format);
+	mcp_response_free(&res);
+}
+
 /* worker/http.c's resource_urls and the RFC 9728 document, from Host. */
 static void
 check_resource_urls(struct header_value host)
@@ -179,8 +203,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	};
 	req.accepts_json_and_sse = transport_negotiate(h[H_ACCEPT], &format);
 	mcp_handle(&req, &res);
+	FUZZ_CHECK(!res.public_ping && !res.needs_credentials);
 	check_response(&res, format);
 	mcp_response_free(&res);
+	check_anonymous(req, format);
 
 	free(body);
 	for (int i = 0; i < H_COUNT; i++)

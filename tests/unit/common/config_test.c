@@ -549,6 +549,29 @@ test_sandbox_and_user(void **state)
 }
 
 static void
+test_public_ping(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(LOAD_NO_ARGS(&cfg, err), 0);
+	assert_true(cfg.public_ping);
+	config_free(&cfg);
+	assert_int_equal(LOAD(&cfg, err, "--public-ping", "off"), 0);
+	assert_false(cfg.public_ping);
+	config_free(&cfg);
+	setenv("MCPD_PUBLIC_PING", "false", 1);
+	assert_int_equal(LOAD_NO_ARGS(&cfg, err), 0);
+	assert_false(cfg.public_ping);
+	config_free(&cfg);
+	assert_int_equal(LOAD(&cfg, err, "--public-ping=on"), 0);
+	assert_true(cfg.public_ping);
+	config_free(&cfg);
+	unsetenv("MCPD_PUBLIC_PING");
+	assert_flag_rejected("--public-ping", "sometimes", "on or off");
+}
+
+static void
 assert_max_body(const char *value, size_t expected)
 {
 	struct config cfg;
@@ -731,6 +754,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_discovery_url_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auth_lists_and_bounds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sandbox_and_user, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_public_ping, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_body_suffixes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_body_bounds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_body_bad_forms, setup, teardown),

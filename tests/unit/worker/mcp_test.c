@@ -29,6 +29,8 @@ struct exchange {
 	struct mcp_response res;
 	cJSON *json;		/* the parsed body, NULL when there is none */
 	bool refuse_accept;	/* Accept lacks application/json or text/event-stream */
+	bool liveness;		/* mcp_request.liveness_ping */
+	bool ping_only;		/* mcp_request.lone_ping_only */
 	char body[8192];	/* request bodies built by the helpers */
 };
 
@@ -82,6 +84,7 @@ post(void **state, const char *body, const char *version, const char *method, co
 		.body = body, .body_len = strlen(body),
 		.protocol_version = hv(version), .method = hv(method), .name = hv(name),
 		.accepts_json_and_sse = !ex->refuse_accept,
+		.liveness_ping = ex->liveness, .lone_ping_only = ex->ping_only,
 	};
 
 	exchange_clear(ex);
@@ -1296,6 +1299,202 @@ test_modern_error_echoes_string_id(void **state)
 	assert_id_string(msg, "req-1");
 }
 
+/* ------------------------------------------------------------------ */
+/* "params": null reads as absent params                               */
+
+/* A request body with params given as `params` (NULL: left out). */
+static const char *
+request_with_params(char *buf, size_t cap, const char *method, const char *params)
+{
+	snprintf(buf, cap, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"%s\"%s%s}", method,
+	    params ? ",\"params\":" : "", params ? params : "");
+	return buf;
+}
+
+/* Answers `body` and returns a copy of the status and raw response. */
+static char *
+answer_of(void **state, const char *body, const char *version, const char *method, int *http)
+{
+	post(state, body, version, method, NULL);
+	*http = status(state);
+	return strdup(raw(state) ? raw(state) : "");
+}
+
+static void
+test_params_null_is_absent_params_in_both_eras(void **state)
+{
+	static const char *const methods[] = {
+		"initialize", "ping", "tools/list", "tools/call", "prompts/list", "resources/list",
+		"resources/templates/list", "prompts/get", "resources/read", "server/discover", "no/such",
+	};
+	static const char *const versions[] = {NULL, "2025-03-26", "2025-06-18", "2025-11-25", MODERN};
+	char absent_body[256], null_body[256];
+
+	for (size_t m = 0; m < sizeof(methods) / sizeof(methods[0]); m++) {
+		for (size_t v = 0; v < sizeof(versions) / sizeof(versions[0]); v++) {
+			int absent_status, null_status;
+			char *absent = answer_of(state, request_with_params(absent_body, sizeof(absent_body),
+			    methods[m], NULL), versions[v], methods[m], &absent_status);
+			char *null = answer_of(state, request_with_params(null_body, sizeof(null_body),
+			    methods[m], "null"), versions[v], methods[m], &null_status);
+
+			if (absent_status != null_status || strcmp(absent, null) != 0)
+				fail_msg("%s at %s: params absent gave %d %s, params null %d %s", methods[m],
+				    versions[v] ? versions[v] : "(no header)", absent_status, absent,
+				    null_status, null);
+			free(absent);
+			free(null);
+		}
+	}
+}
+
+static void
+test_params_null_ping_is_answered(void **state)
+{
+	legacy(state, "{\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"params\":null,\"id\":4}", NULL);
+	assert_int_equal(status(state), 200);
+	assert_string_equal(raw(state), "{\"jsonrpc\":\"2.0\",\"id\":4,\"result\":{}}");
+}
+
+static void
+test_params_null_inside_a_batch(void **state)
+{
+	const cJSON *msg = legacy(state, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":null},"
+	    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\",\"params\":null}]", "2025-03-26");
+
+	assert_int_equal(status(state), 200);
+	assert_int_equal(cJSON_GetArraySize(msg), 2);
+	assert_result(cJSON_GetArrayItem(msg, 0));
+	assert_int_equal(cJSON_GetArraySize(member(assert_result(cJSON_GetArrayItem(msg, 1)), "tools")), 3);
+	/* Batches keep their per-version rule. */
+	legacy(state, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":null}]", "2025-06-18");
+	assert_int_equal(status(state), 400);
+}
+
+static void
+test_params_of_other_types_are_still_refused(void **state)
+{
+	static const char *const bad[] = {"[]", "1", "\"x\"", "true"};
+	char body[256];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_error(legacy(state, request_with_params(body, sizeof(body), "ping", bad[i]), NULL),
+		    -32600);
+		assert_int_equal(status(state), 400);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* The liveness ping (health probes without a token)                   */
+
+static const char probe_body[] = "{\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"params\":null,\"id\":4}";
+
+static void
+test_liveness_ping_is_answered_whatever_accept_says(void **state)
+{
+	struct exchange *ex = *state;
+
+	ex->liveness = ex->ping_only = ex->refuse_accept = true;
+	legacy(state, probe_body, NULL);
+	assert_int_equal(status(state), 200);
+	assert_true(ex->res.public_ping);
+	assert_false(ex->res.needs_credentials);
+	assert_string_equal(raw(state), "{\"jsonrpc\":\"2.0\",\"id\":4,\"result\":{}}");
+	legacy(state, "{\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"id\":\"s\"}", "2025-11-25");
+	assert_int_equal(status(state), 200);
+	assert_id_string(ex->json, "s");
+	assert_true(ex->res.public_ping);
+}
+
+/* What a caller without credentials gets nothing for: no body, no status. */
+static void
+assert_needs_credentials(void **state, const char *body, const char *why)
+{
+	struct exchange *ex = *state;
+
+	post(state, body, NULL, NULL, NULL);
+	if (!ex->res.needs_credentials)
+		fail_msg("%s was served without credentials: %d %s", why, ex->res.status,
+		    raw(state) ? raw(state) : "");
+	assert_false(ex->res.public_ping);
+	assert_no_body(state, 0);
+	assert_string_equal(ex->res.rpc_method, "");
+}
+
+static void
+test_without_credentials_only_a_lone_ping_is_served(void **state)
+{
+	struct exchange *ex = *state;
+	char big[MCP_PING_MAX_BODY + 64];
+	int n;
+
+	ex->liveness = ex->ping_only = true;
+	assert_needs_credentials(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}", "tools/list");
+	assert_needs_credentials(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
+	    "\"params\":{\"name\":\"add_numbers\",\"arguments\":{\"a\":1,\"b\":2}}}", "tools/call");
+	assert_needs_credentials(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\","
+	    "\"params\":{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},"
+	    "\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}", "initialize");
+	assert_needs_credentials(state, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}]", "a batch of a ping");
+	assert_needs_credentials(state, "{\"jsonrpc\":\"2.0\",\"method\":\"ping\"}", "a ping notification");
+	assert_needs_credentials(state, "{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"ping\"}", "a ping with id null");
+	assert_needs_credentials(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\\u0000x\"}", "ping\\u0000x");
+	assert_needs_credentials(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"pinG\"}", "pinG");
+	assert_needs_credentials(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":", "a body that is not JSON");
+	assert_needs_credentials(state, "", "an empty body");
+	n = snprintf(big, sizeof(big), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":{\"pad\":\"%0*d\"}}",
+	    MCP_PING_MAX_BODY, 0);
+	assert_true(n > MCP_PING_MAX_BODY && (size_t)n < sizeof(big));
+	assert_needs_credentials(state, big, "a ping larger than MCP_PING_MAX_BODY");
+}
+
+static void
+test_liveness_ping_keeps_the_envelope_rules(void **state)
+{
+	struct exchange *ex = *state;
+	const cJSON *msg;
+
+	ex->liveness = ex->ping_only = true;
+	msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\",\"params\":[]}", NULL);
+	assert_int_equal(status(state), 400);
+	assert_error(msg, -32600);
+	assert_id_int(msg, 3);
+	/* 2026-07-28 has no ping: a modern one is answered as a removed method. */
+	msg = modern(state, "ping", "", NULL);
+	assert_int_equal(status(state), 404);
+	assert_error(msg, -32601);
+}
+
+static void
+test_liveness_without_ping_only_serves_everything(void **state)
+{
+	struct exchange *ex = *state;
+	const cJSON *msg;
+
+	ex->liveness = true;
+	ex->refuse_accept = true;
+	msg = legacy(state, tools_list_body, "2025-11-25");
+	assert_int_equal(status(state), 406);
+	assert_error(msg, -32000);
+	assert_false(ex->res.public_ping);
+	assert_false(ex->res.needs_credentials);
+	ex->refuse_accept = false;
+	legacy(state, tools_list_body, "2025-11-25");
+	assert_int_equal(status(state), 200);
+	assert_false(ex->res.public_ping);
+}
+
+static void
+test_ping_without_liveness_keeps_the_accept_rule(void **state)
+{
+	struct exchange *ex = *state;
+
+	ex->refuse_accept = true;
+	legacy(state, probe_body, NULL);
+	assert_int_equal(status(state), 406);
+	assert_false(ex->res.public_ping);
+}
+
 #define MCP_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -1367,6 +1566,15 @@ main(void)
 		MCP_TEST(test_modern_claim_must_be_a_string),
 		MCP_TEST(test_modern_missing_client_capabilities),
 		MCP_TEST(test_modern_error_echoes_string_id),
+		MCP_TEST(test_params_null_is_absent_params_in_both_eras),
+		MCP_TEST(test_params_null_ping_is_answered),
+		MCP_TEST(test_params_null_inside_a_batch),
+		MCP_TEST(test_params_of_other_types_are_still_refused),
+		MCP_TEST(test_liveness_ping_is_answered_whatever_accept_says),
+		MCP_TEST(test_without_credentials_only_a_lone_ping_is_served),
+		MCP_TEST(test_liveness_ping_keeps_the_envelope_rules),
+		MCP_TEST(test_liveness_without_ping_only_serves_everything),
+		MCP_TEST(test_ping_without_liveness_keeps_the_accept_rule),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);
