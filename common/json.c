@@ -392,3 +392,49 @@ json_number_text_to_int64(const char *s, size_t n, int64_t *out)
 		*out = mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)mag;
 	return JSON_INT_OK;
 }
+
+/*
+ * Skips the string token that starts at t[i] (a quote); returns the index
+ * after its closing quote and whether it holds an escaped U+0000.  The text
+ * passed the strict syntax check, so every string is closed.
+ */
+static size_t
+skip_string(const char *t, size_t len, size_t i, bool *has_nul)
+{
+	*has_nul = false;
+	for (i++; i < len && t[i] != '"'; i++) {
+		if (t[i] != '\\')
+			continue;
+		if (i + 5 < len && t[i + 1] == 'u' && memcmp(t + i + 2, "0000", 4) == 0)
+			*has_nul = true;
+		i++;	/* the escaped character, e.g. the second \ of \\ */
+	}
+	return i + 1;
+}
+
+bool
+json_doc_member_name_has_nul(const struct json_doc *doc)
+{
+	const char *t = doc->text;
+	size_t len = doc->len, i = 0;
+
+	/* No backslash, no escape: the common case costs one memchr. */
+	if (memchr(t, '\\', len) == NULL)
+		return false;
+	while (i < len) {
+		bool has_nul;
+
+		if (t[i] != '"') {
+			i++;
+			continue;
+		}
+		i = skip_string(t, len, i, &has_nul);
+		if (!has_nul)
+			continue;
+		while (i < len && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r'))
+			i++;
+		if (i < len && t[i] == ':')
+			return true;	/* a member name, not a value */
+	}
+	return false;
+}

@@ -50,6 +50,12 @@ enum json_int_result json_doc_int64(const struct json_doc *doc, const cJSON *ite
  */
 bool json_doc_string_has_nul(const struct json_doc *doc, const cJSON *item);
 
+/**
+ * True when a member name anywhere in `doc` holds U+0000.  cJSON cuts such a
+ * name short, so "method\u0000x" would be found as "method".
+ */
+bool json_doc_member_name_has_nul(const struct json_doc *doc);
+
 /** Converts a JSON number's text exactly (exposed for tests). */
 enum json_int_result json_number_text_to_int64(const char *s, size_t n, int64_t *out);
 

@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "worker/auth.h"
+#include "worker/framing.h"
 #include "worker/mcp.h"
 #include "worker/oauth.h"
 #include "worker/transport.h"
@@ -63,6 +64,7 @@ reason_phrase(int status)
 #define NOTE_TOOL "mcpd.tool"
 #define NOTE_AUTH "mcpd.auth_error"
 #define NOTE_PUBLIC "mcpd.auth"
+#define NOTE_REFUSED "mcpd.refused"
 
 static void
 note_set(h2o_req_t *req, const char *key, const char *value)
@@ -113,10 +115,69 @@ on_log_access(h2o_logger_t *self, h2o_req_t *req)
 	log_note(&line, req, NOTE_TOOL, "tool");
 	log_note(&line, req, NOTE_AUTH, "auth_error");
 	log_note(&line, req, NOTE_PUBLIC, "auth");
+	log_note(&line, req, NOTE_REFUSED, "refused");
 	logline_int(&line, "duration_us", us);
 	log_header(&line, req, "mcp-session-id", "session_id");
 	log_header(&line, req, "x-amzn-bedrock-agentcore-runtime-session-id", "runtime_session_id");
 	logline_emit(&line);
+}
+
+/*
+ * The /mcp request headers that carry one value each.  A second copy is
+ * refused, never resolved by taking the first: a proxy that took the last
+ * would then check one token or origin while mcpd served another.
+ */
+enum mcp_header {
+	MH_AUTHORIZATION, MH_ORIGIN, MH_CONTENT_TYPE, MH_PROTOCOL_VERSION, MH_METHOD, MH_NAME, MH_COUNT,
+};
+
+static const char *const mcp_header_names[MH_COUNT] = {
+	"Authorization", "Origin", "Content-Type", "MCP-Protocol-Version", "Mcp-Method", "Mcp-Name",
+};
+
+struct mcp_headers {
+	struct header_value v[MH_COUNT];
+	int repeated;		/* the first header given twice, or -1 */
+};
+
+/* Which of them `h` is, or -1; h2o keeps header names in lower case. */
+static int
+mcp_header_of(const h2o_header_t *h)
+{
+	/* Origin is no token in h2o 2.2.5; the MCP ones are ours. */
+	static const char *const lowercase[] = {
+		[MH_ORIGIN] = "origin", [MH_PROTOCOL_VERSION] = "mcp-protocol-version",
+		[MH_METHOD] = "mcp-method", [MH_NAME] = "mcp-name",
+	};
+
+	if (h2o_iovec_is_token(h->name)) {
+		if (h->name == &H2O_TOKEN_AUTHORIZATION->buf)
+			return MH_AUTHORIZATION;
+		return h->name == &H2O_TOKEN_CONTENT_TYPE->buf ? MH_CONTENT_TYPE : -1;
+	}
+	for (int i = MH_ORIGIN; i < MH_COUNT; i++)
+		if (lowercase[i] != NULL &&
+		    h2o_memis(h->name->base, h->name->len, lowercase[i], strlen(lowercase[i])))
+			return i;
+	return -1;
+}
+
+
+/* One pass over the request's headers. */
+static void
+collect_mcp_headers(h2o_req_t *req, struct mcp_headers *hs)
+{
+	*hs = (struct mcp_headers){.repeated = -1};
+	for (size_t i = 0; i < req->headers.size; i++) {
+		const h2o_header_t *h = &req->headers.entries[i];
+		int which = mcp_header_of(h);
+
+		if (which < 0)
+			continue;
+		if (hs->v[which].base != NULL && hs->repeated < 0)
+			hs->repeated = which;
+		hs->v[which] = (struct header_value){h->value.base, h->value.len};
+	}
 }
 
 /* Sends a complete response; the body is copied into the request's pool. */
@@ -167,6 +228,43 @@ headers_too_large(h2o_req_t *req)
 	return true;
 }
 
+/* A 400 that ends the connection: what follows cannot be trusted as a request. */
+static void
+respond_bad_request_and_close(h2o_req_t *req, const char *reason)
+{
+	char body[160];
+	int n = snprintf(body, sizeof(body), "{\"error\":\"bad request\",\"error_description\":\"%s\"}",
+	    reason);
+
+	note_set(req, NOTE_REFUSED, reason);
+	req->http1_is_persistent = 0;
+	respond(req, 400, "application/json", body, (size_t)n);
+}
+
+/* RFC 9112 framing, checked on the raw head before anything else. */
+static bool
+framing_refused(h2o_req_t *req)
+{
+	const char *head, *problem;
+	size_t len;
+
+	if (!framing_raw_head(req, &head, &len))
+		problem = "request head not found";
+	else
+		problem = framing_head_problem(head, len, req->version >= 0x101);
+	if (problem == NULL)
+		return false;
+	respond_bad_request_and_close(req, problem);
+	return true;
+}
+
+/* Checks every route makes first; true when the request was answered. */
+static bool
+refused_before_routing(h2o_req_t *req)
+{
+	return headers_too_large(req) || framing_refused(req);
+}
+
 static bool
 path_is(h2o_req_t *req, const char *path)
 {
@@ -181,13 +279,10 @@ path_is_mcp(h2o_req_t *req)
 }
 
 static int
-on_req_not_found(h2o_handler_t *self, h2o_req_t *req)
+respond_not_found(h2o_req_t *req)
 {
 	static const char body[] = "{\"error\":\"not found\"}";
 
-	(void)self;
-	if (headers_too_large(req))
-		return 0;
 	respond(req, 404, "application/json", body, sizeof(body) - 1);
 	return 0;
 }
@@ -198,10 +293,11 @@ on_req_ping(h2o_handler_t *self, h2o_req_t *req)
 	char body[96];
 	int n;
 
-	if (headers_too_large(req))
+	(void)self;
+	if (refused_before_routing(req))
 		return 0;
 	if (!path_is(req, "/ping"))
-		return on_req_not_found(self, req);
+		return respond_not_found(req);
 	if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) &&
 	    !h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"))) {
 		h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, H2O_STRLIT("GET, HEAD"));
@@ -287,11 +383,11 @@ refuse_without_credentials(h2o_req_t *req)
 
 /* Returns true when the request may proceed; otherwise it was answered. */
 static bool
-authorize(h2o_req_t *req)
+authorize(h2o_req_t *req, struct header_value authorization)
 {
 	struct auth_verdict v;
 
-	auth_check(header(req, H2O_TOKEN_AUTHORIZATION), &v);
+	auth_check(authorization, &v);
 	if (v.status == AUTH_PASS)
 		return true;
 	note_set(req, NOTE_AUTH, v.reason);
@@ -304,14 +400,14 @@ authorize(h2o_req_t *req)
 
 /* Answers a POST to /mcp; `anonymous`: no credentials, only a ping may pass. */
 static void
-handle_mcp_post(h2o_req_t *req, bool anonymous)
+handle_mcp_post(h2o_req_t *req, const struct mcp_headers *hs, bool anonymous)
 {
 	struct mcp_request in = {
 		.body = req->entity.base ? req->entity.base : "",
 		.body_len = req->entity.base ? req->entity.len : 0,
-		.protocol_version = header_by_name(req, "mcp-protocol-version"),
-		.method = header_by_name(req, "mcp-method"),
-		.name = header_by_name(req, "mcp-name"),
+		.protocol_version = hs->v[MH_PROTOCOL_VERSION],
+		.method = hs->v[MH_METHOD],
+		.name = hs->v[MH_NAME],
 		.liveness_ping = anonymous,
 		.lone_ping_only = anonymous && auth_enabled(),
 	};
@@ -320,7 +416,7 @@ handle_mcp_post(h2o_req_t *req, bool anonymous)
 
 	/* 406 belongs to the 2025 wire only, so mcp_handle decides it. */
 	in.accepts_json_and_sse = transport_negotiate(header(req, H2O_TOKEN_ACCEPT), &format);
-	if (!transport_is_json(header(req, H2O_TOKEN_CONTENT_TYPE))) {
+	if (!transport_is_json(hs->v[MH_CONTENT_TYPE])) {
 		if (in.lone_ping_only)
 			refuse_without_credentials(req);
 		else
@@ -370,13 +466,14 @@ on_req_resource_metadata(h2o_handler_t *self, h2o_req_t *req)
 	const char *issuer = auth_issuer();
 	struct strbuf doc;
 
-	if (headers_too_large(req))
+	(void)self;
+	if (refused_before_routing(req))
 		return 0;
 	if (!auth_enabled())
-		return on_req_not_found(self, req);
+		return respond_not_found(req);
 	resource_urls(req, resource, metadata, sizeof(metadata));
 	if (!is_metadata_path(req, metadata))
-		return on_req_not_found(self, req);
+		return respond_not_found(req);
 	if (issuer == NULL) {
 		respond_not_ready(req);
 		return 0;
@@ -391,32 +488,89 @@ on_req_resource_metadata(h2o_handler_t *self, h2o_req_t *req)
 	return 0;
 }
 
+/* Answers a request that repeats a one-value header. */
+static void
+refuse_repeated_header(h2o_req_t *req, enum mcp_header which)
+{
+	char message[96];
+
+	snprintf(message, sizeof(message), "more than one %s header", mcp_header_names[which]);
+	note_set(req, NOTE_REFUSED, message);
+	if (which == MH_AUTHORIZATION && auth_enabled()) {
+		struct auth_verdict v = {AUTH_BAD_TOKEN, "more than one Authorization header"};
+
+		respond_unauthorized(req, &v);
+	} else if (which == MH_ORIGIN) {
+		respond_rpc_error(req, 403, -32000, "Forbidden: more than one Origin header");
+	} else {
+		snprintf(message, sizeof(message), "Bad Request: more than one %s header",
+		    mcp_header_names[which]);
+		respond_rpc_error(req, 400, -32000, message);
+	}
+}
+
 static int
 on_req_mcp(h2o_handler_t *self, h2o_req_t *req)
 {
 	bool post = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST"));
-	/* A POST without any Authorization header may be a liveness ping. */
-	bool anonymous = post && http_cfg->public_ping && header(req, H2O_TOKEN_AUTHORIZATION).base == NULL;
+	struct mcp_headers hs;
+	bool anonymous;
 
-	if (headers_too_large(req))
+	(void)self;
+	if (refused_before_routing(req))
 		return 0;
 	if (!path_is_mcp(req))
-		return on_req_not_found(self, req);
-	if (!transport_origin_allowed(http_cfg, header_by_name(req, "origin"))) {
+		return respond_not_found(req);
+	collect_mcp_headers(req, &hs);
+	if (hs.repeated >= 0) {
+		refuse_repeated_header(req, hs.repeated);
+		return 0;
+	}
+	if (!transport_origin_allowed(http_cfg, hs.v[MH_ORIGIN])) {
 		respond_rpc_error(req, 403, -32000, "Forbidden: Origin not allowed");
 		return 0;
 	}
+	/* A POST without any Authorization header may be a liveness ping. */
+	anonymous = post && http_cfg->public_ping && hs.v[MH_AUTHORIZATION].base == NULL;
 	/* An anonymous POST is judged once its body is read: a ping or a 401. */
-	if (!(anonymous && auth_enabled()) && !authorize(req))
+	if (!(anonymous && auth_enabled()) && !authorize(req, hs.v[MH_AUTHORIZATION]))
 		return 0;
 	if (post) {
-		handle_mcp_post(req, anonymous);
+		handle_mcp_post(req, &hs, anonymous);
 		return 0;
 	}
 	/* Stateless: no server-initiated stream to GET, no session to DELETE. */
 	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, H2O_STRLIT("POST"));
 	respond_rpc_error(req, 405, -32000, "Method Not Allowed: this server is stateless; use POST");
 	return 0;
+}
+
+/*
+ * Everything no other path matched, which includes every absolute-form
+ * target ("POST http://host:port/mcp HTTP/1.1"): h2o 2.2.5 routes those as a
+ * path, but a server MUST accept them (RFC 9112 §3.2.2).  The target's
+ * authority replaces Host, and the request is routed by the target's path.
+ */
+static int
+on_req_other(h2o_handler_t *self, h2o_req_t *req)
+{
+	h2o_iovec_t authority, path;
+
+	if (refused_before_routing(req))
+		return 0;
+	if (!framing_absolute_target(req->path, &authority, &path))
+		return respond_not_found(req);
+	req->authority = authority;
+	req->path_normalized = h2o_url_normalize_path(&req->pool, path.base, path.len, &req->query_at,
+	    &req->norm_indexes);
+	if (path_is_mcp(req))
+		return on_req_mcp(self, req);
+	if (path_is(req, "/ping"))
+		return on_req_ping(self, req);
+	if (req->path_normalized.len >= strlen(OAUTH_WELL_KNOWN) &&
+	    memcmp(req->path_normalized.base, OAUTH_WELL_KNOWN, strlen(OAUTH_WELL_KNOWN)) == 0)
+		return on_req_resource_metadata(self, req);
+	return respond_not_found(req);
 }
 
 #ifdef MCPD_TEST_HOOKS
@@ -466,7 +620,7 @@ http_configure(h2o_globalconf_t *g, const struct config *cfg)
 #ifdef MCPD_TEST_HOOKS
 	register_path(host, "/__test/forbidden-syscall", on_req_forbidden_syscall);
 #endif
-	register_path(host, "/", on_req_not_found);
+	register_path(host, "/", on_req_other);
 	/* Requests h2o refuses before routing (413 and the like) are logged here. */
 	h2o_create_logger(&host->fallback_path, sizeof(h2o_logger_t))->log_access = on_log_access;
 	return 0;

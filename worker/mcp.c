@@ -100,7 +100,7 @@ static void
 answer_request(struct envelope *env, struct rpc_call *call, const cJSON *id,
     struct strbuf *out, struct reply *reply)
 {
-	rpc_method_fn fn = methods_find(call->method, call->modern);
+	rpc_method_fn fn = call->method_has_nul ? NULL : methods_find(call->method, call->modern);
 	struct rpc_error err = {0};
 	struct strbuf result;
 	size_t mark = out->len;
@@ -222,19 +222,31 @@ header_problem(enum header_match m, const char *header, const char *body_field,
 	    "Bad Request: the %s header does not match %s", header, body_field);
 }
 
+/*
+ * Compares a header with a body string by its whole length: a body value
+ * holding U+0000 (which cJSON cuts short) equals no header value.
+ */
+static enum header_match
+header_match_body(struct header_value raw, const char *value, bool has_nul)
+{
+	enum header_match m = header_match(raw, value);
+
+	return has_nul && m == HEADER_EQUAL ? HEADER_DIFFERENT : m;
+}
+
 /* Mcp-Method on every request, Mcp-Name where the body names a target. */
 static int
-check_standard_headers(struct envelope *env, const char *method, const cJSON *params,
-    struct rpc_error *err)
+check_standard_headers(struct envelope *env, const struct rpc_call *call, struct rpc_error *err)
 {
-	const cJSON *target = named_target(method, params);
+	const cJSON *target = named_target(call->method, call->params);
 
-	if (header_problem(header_match(env->req->method, method), "Mcp-Method", "the method", err) < 0)
+	if (header_problem(header_match_body(env->req->method, call->method, call->method_has_nul),
+	    "Mcp-Method", "the method", err) < 0)
 		return -1;
 	if (!cJSON_IsString(target))
 		return 0;	/* the method's own parameter check reports it */
-	return header_problem(header_match(env->req->name, target->valuestring), "Mcp-Name",
-	    "the request's name or uri", err);
+	return header_problem(header_match_body(env->req->name, target->valuestring,
+	    json_doc_string_has_nul(env->doc, target)), "Mcp-Name", "the request's name or uri", err);
 }
 
 /*
@@ -243,8 +255,8 @@ check_standard_headers(struct envelope *env, const char *method, const cJSON *pa
  * Notifications skip the standard headers.  Returns 0 or -1 with err.
  */
 static int
-check_modern(struct envelope *env, const cJSON *meta, const char *method,
-    const cJSON *params, bool is_notification, struct rpc_error *err)
+check_modern(struct envelope *env, const cJSON *meta, const struct rpc_call *call,
+    bool is_notification, struct rpc_error *err)
 {
 	const cJSON *claim = cJSON_GetObjectItemCaseSensitive(meta, META_PROTOCOL_VERSION);
 	const cJSON *caps = cJSON_GetObjectItemCaseSensitive(meta, META_CLIENT_CAPABILITIES);
@@ -268,7 +280,7 @@ check_modern(struct envelope *env, const cJSON *meta, const char *method,
 		    "Bad Request: missing MCP-Protocol-Version header");
 	if (is_notification)
 		return 0;
-	return check_standard_headers(env, method, params, err);
+	return check_standard_headers(env, call, err);
 }
 
 /* The 2025 transports require clients to accept both reply formats. */
@@ -334,13 +346,17 @@ envelope_problem(const cJSON *msg, bool id_ok)
 	const cJSON *jsonrpc = cJSON_GetObjectItemCaseSensitive(msg, "jsonrpc");
 	const cJSON *method = cJSON_GetObjectItemCaseSensitive(msg, "method");
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
-	const cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
 
 	if (!cJSON_IsObject(msg) || !cJSON_IsString(jsonrpc) || strcmp(jsonrpc->valuestring, "2.0") != 0)
 		return "Invalid Request: not a JSON-RPC 2.0 message";
 	if (method == NULL) {
-		if (id_ok && (cJSON_GetObjectItemCaseSensitive(msg, "result") != NULL ||
-		    cJSON_GetObjectItemCaseSensitive(msg, "error") != NULL))
+		bool result = cJSON_GetObjectItemCaseSensitive(msg, "result") != NULL;
+		bool error = cJSON_GetObjectItemCaseSensitive(msg, "error") != NULL;
+
+		/* A response has exactly one of them (JSON-RPC 2.0 §5). */
+		if (result && error)
+			return "Invalid Request: a response cannot have both result and error";
+		if (id_ok && (result || error))
 			return NULL;
 		return "Invalid Request: no method";
 	}
@@ -348,9 +364,6 @@ envelope_problem(const cJSON *msg, bool id_ok)
 		return "Invalid Request: method must be a string";
 	if (id != NULL && !id_ok)
 		return "Invalid Request: id must be a string or an integer";
-	/* Real senders write "params": null for none; JSON-RPC lets it be left out. */
-	if (params != NULL && !cJSON_IsNull(params) && !cJSON_IsObject(params))
-		return "Invalid Request: params must be an object";
 	return NULL;
 }
 
@@ -368,7 +381,7 @@ check_era(struct envelope *env, struct rpc_call *call, bool in_batch, bool is_no
 	if (in_batch)
 		return rpc_fail(err, 400, RPC_INVALID_REQUEST,
 		    "Invalid Request: 2026-07-28 messages cannot be batched");
-	return check_modern(env, meta, call->method, call->params, is_notification, err);
+	return check_modern(env, meta, call, is_notification, err);
 }
 
 /* Answers one JSON-RPC message (a request, notification or response). */
@@ -397,11 +410,18 @@ handle_message(struct envelope *env, const cJSON *msg, bool in_batch, struct str
 		return;
 	}
 	call.method = method->valuestring;
+	/* cJSON ends the name at a U+0000: no method has one, so it matches none. */
+	call.method_has_nul = json_doc_string_has_nul(env->doc, method);
 	call.params = cJSON_GetObjectItemCaseSensitive(msg, "params");
+	/* Real senders write "params": null for none; JSON-RPC lets it be left out. */
 	if (cJSON_IsNull(call.params))
 		call.params = NULL;
 	str_copy_truncated(env->res->rpc_method, sizeof(env->res->rpc_method), call.method);
-	if (check_era(env, &call, in_batch, id == NULL, &err) < 0) {
+	if (call.params != NULL && !cJSON_IsObject(call.params)) {
+		/* A well-formed request whose params are not by-name (MCP uses only those). */
+		rpc_fail(&err, 400, RPC_INVALID_PARAMS, "Invalid params: params must be an object");
+		reply_with_error(env, id, &err, out, reply);
+	} else if (check_era(env, &call, in_batch, id == NULL, &err) < 0) {
 		reply_with_error(env, id, &err, out, reply);
 	} else if (id == NULL) {
 		*reply = (struct reply){.status = 202};	/* a notification */
@@ -473,6 +493,7 @@ mcp_handle(const struct mcp_request *req, struct mcp_response *res)
 	struct envelope env = {.req = &as_served, .doc = &doc, .res = res};
 	struct reply reply = {0};
 	struct strbuf out;
+	bool parsed, names_ok;
 
 	memset(res, 0, sizeof(*res));
 	/* Without credentials, nothing larger than a ping is even parsed. */
@@ -480,8 +501,9 @@ mcp_handle(const struct mcp_request *req, struct mcp_response *res)
 		res->needs_credentials = true;
 		return;
 	}
-	if (json_doc_parse(&doc, req->body, req->body_len) == 0 && req->liveness_ping &&
-	    is_lone_ping(&doc)) {
+	parsed = json_doc_parse(&doc, req->body, req->body_len) == 0;
+	names_ok = parsed && !json_doc_member_name_has_nul(&doc);
+	if (names_ok && req->liveness_ping && is_lone_ping(&doc)) {
 		/* The probe's own rules: whatever Accept says, the answer is JSON. */
 		as_served.accepts_json_and_sse = true;
 		res->public_ping = true;
@@ -491,10 +513,14 @@ mcp_handle(const struct mcp_request *req, struct mcp_response *res)
 		return;
 	}
 	strbuf_init(&out);
-	if (doc.root == NULL) {
+	if (!parsed || !names_ok) {
 		struct rpc_error err = {0};
 
-		rpc_fail(&err, 400, RPC_PARSE_ERROR, "Parse error: the body is not valid JSON");
+		if (!parsed)
+			rpc_fail(&err, 400, RPC_PARSE_ERROR, "Parse error: the body is not valid JSON");
+		else
+			rpc_fail(&err, 400, RPC_INVALID_REQUEST,
+			    "Invalid Request: a member name holds U+0000");
 		reply_with_error(&env, NULL, &err, &out, &reply);
 	} else if (cJSON_IsArray(doc.root)) {
 		str_copy_truncated(res->rpc_method, sizeof(res->rpc_method), "batch");

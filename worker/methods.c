@@ -162,7 +162,9 @@ method_tools_call(struct rpc_call *call, struct strbuf *result, struct rpc_error
 	if (arguments != NULL && !cJSON_IsObject(arguments))
 		return rpc_fail(err, 200, RPC_INVALID_PARAMS,
 		    "tools/call: params.arguments must be an object");
-	tool = tools_find(name->valuestring, strlen(name->valuestring));
+	/* A name holding U+0000 (cut short by cJSON) names no tool. */
+	tool = json_doc_string_has_nul(call->doc, name) ? NULL :
+	    tools_find(name->valuestring, strlen(name->valuestring));
 	if (tool == NULL)
 		return rpc_fail(err, 200, RPC_INVALID_PARAMS, "Unknown tool: %.100s", name->valuestring);
 	if (tools_call(tool, call->doc, arguments, &out) < 0)

@@ -52,6 +52,7 @@ struct rpc_call {
 	const struct json_doc *doc;
 	const cJSON *params;	/* object or NULL */
 	const char *method;
+	bool method_has_nul;	/* the name held U+0000: it is no method of ours */
 	enum proto version;	/* shapes the result */
 	bool modern;		/* 2026-07-28 wire: resultType, _meta, ... */
 	char *tool;		/* out: tool name for the log (caller's buffer) */

@@ -18,40 +18,51 @@ trim(const char **s, size_t *n)
 		(*n)--;
 }
 
-/* host part of an origin "scheme://host[:port]", brackets kept for IPv6. */
+/* An optional ":port" after an origin's host: 1 to 5 digits, up to 65535. */
 static bool
-origin_host(const char *o, size_t n, const char **host, size_t *hostlen)
+port_suffix_ok(const char *p, size_t n)
 {
-	const char *sep = memchr(o, ':', n), *end;
+	unsigned long port = 0;
 
-	/* ":" "//" and at least one host byte. */
-	if (sep == NULL || (size_t)(o + n - sep) < 4 || sep[1] != '/' || sep[2] != '/')
-		return false;
-	*host = sep + 3;
-	end = o + n;
-	if (**host == '[') {
-		const char *close = memchr(*host, ']', (size_t)(end - *host));
-
-		if (close == NULL)
-			return false;
-		*hostlen = (size_t)(close - *host) + 1;
+	if (n == 0)
 		return true;
+	if (p[0] != ':' || n < 2 || n > 6)
+		return false;
+	for (size_t i = 1; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+		port = port * 10 + (unsigned long)(p[i] - '0');
 	}
-	sep = memchr(*host, ':', (size_t)(end - *host));
-	*hostlen = (size_t)((sep ? sep : end) - *host);
-	return *hostlen > 0;
+	return port <= 65535;
 }
 
+/*
+ * True only for "http" or "https", "://", a host that is exactly localhost,
+ * 127.0.0.1 or [::1], an optional port and nothing else: a prefix match
+ * would let "http://localhost.evil.example" or "http://[::1].evil.example"
+ * pass the DNS-rebinding check.
+ */
 static bool
 is_loopback_origin(const char *o, size_t n)
 {
-	const char *host;
-	size_t len;
+	static const char *const hosts[] = {"localhost", "127.0.0.1", "[::1]"};
+	size_t skip;
 
-	if (!origin_host(o, n, &host, &len))
+	if (n > 7 && strncasecmp(o, "http://", 7) == 0)
+		skip = 7;
+	else if (n > 8 && strncasecmp(o, "https://", 8) == 0)
+		skip = 8;
+	else
 		return false;
-	return span_equals_ci(host, len, "localhost") || span_equals_ci(host, len, "127.0.0.1") ||
-	    span_equals_ci(host, len, "[::1]");
+	o += skip;
+	n -= skip;
+	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+		size_t len = strlen(hosts[i]);
+
+		if (n >= len && strncasecmp(o, hosts[i], len) == 0 && port_suffix_ok(o + len, n - len))
+			return true;
+	}
+	return false;
 }
 
 bool

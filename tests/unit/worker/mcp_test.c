@@ -592,8 +592,6 @@ test_invalid_request_echoes_readable_id(void **state)
 	assert_id_string(((struct exchange *)*state)->json, "abc");
 	assert_invalid_request(state, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":5}");
 	assert_id_int(((struct exchange *)*state)->json, 6);
-	assert_invalid_request(state, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"ping\",\"params\":[]}");
-	assert_id_int(((struct exchange *)*state)->json, 7);
 	assert_invalid_request(state, "{\"jsonrpc\":\"2.0\",\"id\":8}");
 	assert_id_int(((struct exchange *)*state)->json, 8);
 	assert_invalid_request(state, "{\"jsonrpc\":2.0,\"id\":9,\"method\":\"ping\"}");
@@ -1372,16 +1370,114 @@ test_params_null_inside_a_batch(void **state)
 }
 
 static void
-test_params_of_other_types_are_still_refused(void **state)
+assert_batch_elements_get_invalid_params(void **state)
 {
-	static const char *const bad[] = {"[]", "1", "\"x\"", "true"};
+	const cJSON *msg = legacy(state, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":[]},"
+	    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}]", NULL);
+
+	assert_int_equal(cJSON_GetArraySize(msg), 2);
+	assert_error(cJSON_GetArrayItem(msg, 0), -32602);
+	assert_result(cJSON_GetArrayItem(msg, 1));
+}
+
+/* A request is well-formed whatever its params: params that are no object are invalid params. */
+static void
+test_params_of_other_types_are_invalid_params(void **state)
+{
+	static const char *const bad[] = {"[]", "[1,2]", "1", "\"x\"", "true", "false"};
+	static const char *const methods[] = {"ping", "tools/list", "tools/call", "initialize"};
 	char body[256];
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_error(legacy(state, request_with_params(body, sizeof(body), "ping", bad[i]), NULL),
-		    -32600);
+	for (size_t m = 0; m < sizeof(methods) / sizeof(methods[0]); m++) {
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			const cJSON *msg = legacy(state, request_with_params(body, sizeof(body), methods[m],
+			    bad[i]), NULL);
+
+			assert_error(msg, -32602);
+			assert_id_int(msg, 7);
+			assert_int_equal(status(state), 400);
+		}
+	}
+	/* Inside a batch, each element gets its own error. */
+	assert_batch_elements_get_invalid_params(state);
+}
+
+/* ------------------------------------------------------------------ */
+/* Names compared by their whole length                                */
+
+static void
+test_method_holding_nul_is_unknown(void **state)
+{
+	const cJSON *msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\\u0000x\"}",
+	    "2025-11-25");
+
+	assert_error(msg, -32601);
+	assert_int_equal(status(state), 200);
+	msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\\u0000\"}", NULL);
+	assert_error(msg, -32601);
+}
+
+static void
+test_tool_name_holding_nul_is_unknown(void **state)
+{
+	const cJSON *msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
+	    "\"params\":{\"name\":\"add_numbers\\u0000x\",\"arguments\":{\"a\":1,\"b\":2}}}", "2025-11-25");
+
+	assert_error(msg, -32602);
+	assert_true(strstr(member(member(msg, "error"), "message")->valuestring, "Unknown tool") != NULL);
+}
+
+static void
+test_modern_headers_do_not_match_a_name_cut_at_nul(void **state)
+{
+	const cJSON *msg;
+	const char *body;
+
+	/* The body's method holds U+0000: the Mcp-Method header names another. */
+	body = modern_body(state, "1", "tools/call\\u0000x",
+	    "\"name\":\"add_numbers\",\"arguments\":{\"a\":1,\"b\":2},");
+	msg = post(state, body, MODERN, "tools/call", "add_numbers");
+	assert_int_equal(status(state), 400);
+	assert_error(msg, -32020);
+	/* The same for the tool name and Mcp-Name. */
+	body = modern_body(state, "1", "tools/call",
+	    "\"name\":\"add_numbers\\u0000x\",\"arguments\":{\"a\":1,\"b\":2},");
+	msg = post(state, body, MODERN, "tools/call", "add_numbers");
+	assert_int_equal(status(state), 400);
+	assert_error(msg, -32020);
+}
+
+static void
+test_member_name_holding_nul_is_invalid_request(void **state)
+{
+	static const char *const bodies[] = {
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\\u0000x\":\"tools/list\"}",
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"add_numbers\","
+		    "\"arguments\":{\"a\\u0000x\":1,\"b\":2}}}",
+		"[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":{\"\\u0000\":1}}]",
+	};
+
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		const cJSON *msg = legacy(state, bodies[i], NULL);
+
+		assert_error(msg, -32600);
+		assert_id_null(msg);
 		assert_int_equal(status(state), 400);
 	}
+	/* U+0000 in a value, or an escaped backslash before "u0000", is no such name. */
+	assert_result(legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\","
+	    "\"params\":{\"_meta\":{\"x\\\\u0000\":\"\\u0000\"}}}", NULL));
+}
+
+static void
+test_response_with_result_and_error_is_invalid(void **state)
+{
+	const cJSON *msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{},"
+	    "\"error\":{\"code\":1,\"message\":\"x\"}}", NULL);
+
+	assert_int_equal(status(state), 400);
+	assert_error(msg, -32600);
+	assert_id_int(msg, 3);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1457,7 +1553,7 @@ test_liveness_ping_keeps_the_envelope_rules(void **state)
 	ex->liveness = ex->ping_only = true;
 	msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\",\"params\":[]}", NULL);
 	assert_int_equal(status(state), 400);
-	assert_error(msg, -32600);
+	assert_error(msg, -32602);
 	assert_id_int(msg, 3);
 	/* 2026-07-28 has no ping: a modern one is answered as a removed method. */
 	msg = modern(state, "ping", "", NULL);
@@ -1569,7 +1665,12 @@ main(void)
 		MCP_TEST(test_params_null_is_absent_params_in_both_eras),
 		MCP_TEST(test_params_null_ping_is_answered),
 		MCP_TEST(test_params_null_inside_a_batch),
-		MCP_TEST(test_params_of_other_types_are_still_refused),
+		MCP_TEST(test_params_of_other_types_are_invalid_params),
+		MCP_TEST(test_method_holding_nul_is_unknown),
+		MCP_TEST(test_tool_name_holding_nul_is_unknown),
+		MCP_TEST(test_modern_headers_do_not_match_a_name_cut_at_nul),
+		MCP_TEST(test_member_name_holding_nul_is_invalid_request),
+		MCP_TEST(test_response_with_result_and_error_is_invalid),
 		MCP_TEST(test_liveness_ping_is_answered_whatever_accept_says),
 		MCP_TEST(test_without_credentials_only_a_lone_ping_is_served),
 		MCP_TEST(test_liveness_ping_keeps_the_envelope_rules),

@@ -112,6 +112,21 @@ test_origin_default_refuses_others(void **state)
 	assert_origin(&cfg, "localhost:3000", false);
 	assert_origin(&cfg, "http://", false);
 	assert_origin(&cfg, "http://[::1", false);
+	/* The host must be the whole authority: nothing after it but a port. */
+	assert_origin(&cfg, "http://localhost:1.evil.example", false);
+	assert_origin(&cfg, "http://[::1].evil.example", false);
+	assert_origin(&cfg, "http://127.0.0.1:8000/path", false);
+	assert_origin(&cfg, "http://localhost/", false);
+	assert_origin(&cfg, "http://localhost:", false);
+	assert_origin(&cfg, "http://localhost:65536", false);
+	assert_origin(&cfg, "http://localhost:123456", false);
+	assert_origin(&cfg, "http://localhost:80a", false);
+	assert_origin(&cfg, "http://user@localhost", false);
+	/* Only http and https are web origins here. */
+	assert_origin(&cfg, "foo://localhost", false);
+	assert_origin(&cfg, "ws://localhost", false);
+	assert_origin(&cfg, "file://localhost", false);
+	assert_origin(&cfg, "HTTPS://LocalHost:65535", true);
 }
 
 static void

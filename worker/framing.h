@@ -1,0 +1,43 @@
+/*
+ * framing: the RFC 9112 message-framing rules h2o 2.2.5 does not enforce.
+ *
+ * h2o's HTTP/1 parser takes the first of two Content-Length headers, lets
+ * Transfer-Encoding override Content-Length, keeps the last of two Host
+ * headers and accepts HTTP/1.1 without Host.  Behind a proxy that frames the
+ * same bytes differently, each of those lets a client smuggle a second
+ * request.  The worker checks the raw request head before any MCP work and
+ * answers 400 with the connection closed, so no leftover byte is ever read
+ * as a request.
+ */
+#ifndef MCPD_WORKER_FRAMING_H
+#define MCPD_WORKER_FRAMING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <h2o.h>
+
+/**
+ * Checks a raw request head (request line and header lines, up to and
+ * including the blank line or the end of `len`).  Returns NULL when its
+ * framing is sound, else a short reason for the log and the 400 body.
+ * `http11`: the request is HTTP/1.1, which must carry exactly one Host.
+ */
+const char *framing_head_problem(const char *head, size_t len, bool http11);
+
+/**
+ * The raw head of the request being answered, as the client sent it, from
+ * h2o's input buffer.  Returns false when it cannot be found, which the
+ * caller must treat as a refusal: the checks above cannot be skipped.
+ */
+bool framing_raw_head(h2o_req_t *req, const char **head, size_t *len);
+
+/**
+ * Splits an absolute-form request target ("http://host:port/path?q",
+ * RFC 9112 §3.2.2) into its authority and its path (with the query; "/" when
+ * the URL has none).  Returns false when the target is not absolute-form
+ * with an http or https scheme and a non-empty authority.
+ */
+bool framing_absolute_target(h2o_iovec_t target, h2o_iovec_t *authority, h2o_iovec_t *path);
+
+#endif
