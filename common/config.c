@@ -87,11 +87,13 @@ parse_workers(struct config *cfg, const char *value)
 	return 0;
 }
 
+/* A size in bytes, with an optional K/KiB, M/MiB or G/GiB suffix, within [min, max]. */
 static int
-parse_max_body(struct config *cfg, const char *value)
+parse_size(const char *value, unsigned long long min, unsigned long long max, size_t *out)
 {
 	static const struct { const char *suffix; unsigned long long mult; } units[] = {
-		{"", 1}, {"K", 1024}, {"KiB", 1024}, {"M", 1024 * 1024}, {"MiB", 1024 * 1024},
+		{"", 1}, {"K", 1ULL << 10}, {"KiB", 1ULL << 10}, {"M", 1ULL << 20}, {"MiB", 1ULL << 20},
+		{"G", 1ULL << 30}, {"GiB", 1ULL << 30},
 	};
 	char digits[32];
 	size_t n = strspn(value, "0123456789");
@@ -107,13 +109,25 @@ parse_max_body(struct config *cfg, const char *value)
 		if (strcmp(value + n, units[i].suffix) != 0)
 			continue;
 		v *= units[i].mult;
-		/* Bodies are buffered whole; h2o spills >= 32 MiB buffers to /tmp. */
-		if (v < 1024 || v > 16ULL * 1024 * 1024)
+		if (v < min || v > max)
 			return -1;
-		cfg->max_body = (size_t)v;
+		*out = (size_t)v;
 		return 0;
 	}
 	return -1;
+}
+
+static int
+parse_max_body(struct config *cfg, const char *value)
+{
+	/* Bodies are buffered whole; h2o spills >= 32 MiB buffers to /tmp. */
+	return parse_size(value, 1024, 16ULL << 20, &cfg->max_body);
+}
+
+static int
+parse_max_pending_output(struct config *cfg, const char *value)
+{
+	return parse_size(value, 1ULL << 20, 64ULL << 30, &cfg->max_pending_output);
 }
 
 static int
@@ -358,7 +372,9 @@ static const struct option_row options[] = {
 	{false, "workers", "MCPD_WORKERS", "N", "worker processes, 1..256 (default: online CPUs)",
 	    "an integer 1..256", parse_workers},
 	{false, "max-body", "MCPD_MAX_BODY", "SIZE", "largest request body; bigger ones get 413 (default 1MiB)",
-	    "a size of 1 KiB..16 MiB in bytes, or with a K/KiB or M/MiB suffix", parse_max_body},
+	    "a size of 1 KiB..16 MiB in bytes, or with a K/KiB, M/MiB or G/GiB suffix", parse_max_body},
+	{false, "max-pending-output", "MCPD_MAX_PENDING_OUTPUT", "SIZE", "large answers a worker holds for slow readers before it refuses large requests with 503 (default 64MiB)",
+	    "a size of 1 MiB..64 GiB in bytes, or with a K/KiB, M/MiB or G/GiB suffix", parse_max_pending_output},
 	{false, "shutdown-timeout", "MCPD_SHUTDOWN_TIMEOUT", "SECS", "how long SIGTERM waits for in-flight requests (default 10)",
 	    "whole seconds 0..3600", parse_shutdown_timeout},
 	{false, "idle-timeout", "MCPD_IDLE_TIMEOUT", "SECS", "close connections idle or stalled this long (default 10)",
@@ -408,6 +424,7 @@ set_defaults(struct config *cfg)
 	cfg->port = 8000;
 	cfg->workers = cpus < 1 ? 1 : cpus > CONFIG_MAX_WORKERS ? CONFIG_MAX_WORKERS : (int)cpus;
 	cfg->max_body = 1024 * 1024;
+	cfg->max_pending_output = 64 * 1024 * 1024;
 	cfg->shutdown_timeout = 10;
 	cfg->idle_timeout = 10;
 	cfg->log_level = LOG_INFO;

@@ -43,6 +43,7 @@ struct config {
 	uint16_t port;
 	int workers;
 	size_t max_body;		/* bytes */
+	size_t max_pending_output;	/* bytes of large answers a worker holds for slow readers */
 	unsigned shutdown_timeout;	/* seconds */
 	unsigned idle_timeout;		/* seconds */
 	enum log_level log_level;

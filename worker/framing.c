@@ -111,16 +111,26 @@ head_length(const char *p, size_t len)
 	return 0;
 }
 
+h2o_socket_t *
+framing_socket(h2o_req_t *req)
+{
+	const struct h2o_http1_conn_prefix *conn = (const void *)req->conn;
+
+	if (conn->sock == NULL || conn->sock->data != (void *)req->conn)
+		return NULL;
+	return conn->sock;
+}
+
 bool
 framing_raw_head(h2o_req_t *req, const char **head, size_t *len)
 {
-	const struct h2o_http1_conn_prefix *conn = (const void *)req->conn;
+	h2o_socket_t *sock = framing_socket(req);
 	h2o_buffer_t *in;
 
-	if (conn->sock == NULL || conn->sock->data != (void *)req->conn || conn->sock->input == NULL)
+	if (sock == NULL || sock->input == NULL)
 		return false;
 	/* h2o consumes a request's bytes only once it has been answered. */
-	in = conn->sock->input;
+	in = sock->input;
 	*head = in->bytes;
 	*len = head_length(in->bytes, in->size);
 	return *len > req->input.method.len &&

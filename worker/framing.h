@@ -33,6 +33,12 @@ const char *framing_head_problem(const char *head, size_t len, bool http11);
 bool framing_raw_head(h2o_req_t *req, const char **head, size_t *len);
 
 /**
+ * The socket of the request's HTTP/1 connection (h2o 2.2.5 keeps it in a
+ * private structure; this is the one place that reads it), or NULL.
+ */
+h2o_socket_t *framing_socket(h2o_req_t *req);
+
+/**
  * Splits an absolute-form request target ("http://host:port/path?q",
  * RFC 9112 §3.2.2) into its authority and its path (with the query; "/" when
  * the URL has none).  Returns false when the target is not absolute-form

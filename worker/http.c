@@ -10,6 +10,7 @@
 #include "worker/framing.h"
 #include "worker/mcp.h"
 #include "worker/oauth.h"
+#include "worker/outflow.h"
 #include "worker/transport.h"
 
 static const struct config *http_cfg;
@@ -193,6 +194,7 @@ respond(h2o_req_t *req, int status, const char *content_type, const char *body, 
 	if (content_type != NULL)
 		h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
 		    content_type, strlen(content_type));
+	outflow_track(req, framing_socket(req), len);
 	h2o_send_inline(req, body, len);
 }
 
@@ -488,6 +490,16 @@ on_req_resource_metadata(h2o_handler_t *self, h2o_req_t *req)
 	return 0;
 }
 
+/* The worker holds too many answers its clients have not read yet. */
+static void
+respond_busy(h2o_req_t *req)
+{
+	note_set(req, NOTE_REFUSED, "too many answers waiting for slow clients");
+	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT("1"));
+	respond_rpc_error(req, 503, -32000,
+	    "Service Unavailable: too many answers are waiting for slow clients; retry later");
+}
+
 /* Answers a request that repeats a one-value header. */
 static void
 refuse_repeated_header(h2o_req_t *req, enum mcp_header which)
@@ -532,6 +544,11 @@ on_req_mcp(h2o_handler_t *self, h2o_req_t *req)
 	}
 	/* A POST without any Authorization header may be a liveness ping. */
 	anonymous = post && http_cfg->public_ping && hs.v[MH_AUTHORIZATION].base == NULL;
+	/* Answers clients have not read fill the worker: large requests wait. */
+	if (post && outflow_refuses(req->entity.len)) {
+		respond_busy(req);
+		return 0;
+	}
 	/* An anonymous POST is judged once its body is read: a ping or a 401. */
 	if (!(anonymous && auth_enabled()) && !authorize(req, hs.v[MH_AUTHORIZATION]))
 		return 0;

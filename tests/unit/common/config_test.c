@@ -611,6 +611,26 @@ test_max_body_bounds(void **state)
 }
 
 static void
+test_max_pending_output(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(LOAD_NO_ARGS(&cfg, err), 0);
+	assert_int_equal(cfg.max_pending_output, 64 * 1024 * 1024);
+	config_free(&cfg);
+	assert_int_equal(LOAD(&cfg, err, "--max-pending-output", "2G"), 0);
+	assert_int_equal(cfg.max_pending_output, 2ULL << 30);
+	config_free(&cfg);
+	assert_int_equal(LOAD(&cfg, err, "--max-pending-output", "1MiB"), 0);
+	assert_int_equal(cfg.max_pending_output, 1 << 20);
+	config_free(&cfg);
+	assert_flag_rejected("--max-pending-output", "1023K", "1 MiB..64 GiB");
+	assert_flag_rejected("--max-pending-output", "65G", "1 MiB..64 GiB");
+	assert_flag_rejected("--max-pending-output", "lots", "1 MiB..64 GiB");
+}
+
+static void
 test_max_body_bad_forms(void **state)
 {
 	(void)state;
@@ -755,6 +775,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_auth_lists_and_bounds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sandbox_and_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_public_ping, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_max_pending_output, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_body_suffixes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_body_bounds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_body_bad_forms, setup, teardown),
