@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "worker/h2o_private.h"
+
 /* Header lines of a head that decide how its body is framed, counted. */
 struct framing_counts {
 	unsigned content_length;
@@ -60,6 +62,15 @@ count_headers(const char *head, size_t len, struct framing_counts *c)
 	}
 }
 
+bool
+framing_head_chunked(const char *head, size_t len)
+{
+	struct framing_counts c = {0};
+
+	count_headers(head, len, &c);
+	return c.transfer_encoding > 0;
+}
+
 const char *
 framing_head_problem(const char *head, size_t len, bool http11)
 {
@@ -78,22 +89,6 @@ framing_head_problem(const char *head, size_t len, bool http11)
 		return "no Host header (HTTP/1.1 requires one)";
 	return NULL;
 }
-
-/*
- * h2o 2.2.5 keeps its HTTP/1 connection structure private (lib/http1.c);
- * its first two members are the public h2o_conn_t and the socket.  The
- * build refuses any other h2o version, and at run time the socket must point
- * back at the connection (h2o_http1_accept sets sock->data = conn), or the
- * head is reported missing and the request refused.
- */
-#if H2O_VERSION_MAJOR != 2 || H2O_VERSION_MINOR != 2
-#error "framing_raw_head relies on h2o 2.2's HTTP/1 connection layout (lib/http1.c)"
-#endif
-
-struct h2o_http1_conn_prefix {
-	h2o_conn_t super;
-	h2o_socket_t *sock;
-};
 
 /* Length of the head at `p`: up to and including its blank line, or 0. */
 static size_t
@@ -114,8 +109,9 @@ head_length(const char *p, size_t len)
 h2o_socket_t *
 framing_socket(h2o_req_t *req)
 {
-	const struct h2o_http1_conn_prefix *conn = (const void *)req->conn;
+	const struct h2o_private_http1_conn *conn = (const void *)req->conn;
 
+	/* A socket that does not point back at its connection: not the layout we know. */
 	if (conn->sock == NULL || conn->sock->data != (void *)req->conn)
 		return NULL;
 	return conn->sock;

@@ -25,6 +25,9 @@
  */
 const char *framing_head_problem(const char *head, size_t len, bool http11);
 
+/** True when the head has a Transfer-Encoding header: h2o then reads the body as chunked. */
+bool framing_head_chunked(const char *head, size_t len);
+
 /**
  * The raw head of the request being answered, as the client sent it, from
  * h2o's input buffer.  Returns false when it cannot be found, which the
@@ -34,7 +37,7 @@ bool framing_raw_head(h2o_req_t *req, const char **head, size_t *len);
 
 /**
  * The socket of the request's HTTP/1 connection (h2o 2.2.5 keeps it in a
- * private structure; this is the one place that reads it), or NULL.
+ * private structure, see worker/h2o_private.h), or NULL.
  */
 h2o_socket_t *framing_socket(h2o_req_t *req);
 

@@ -14,6 +14,7 @@
 #include "common/json_arena.h"
 #include "common/log.h"
 #include "worker/auth.h"
+#include "worker/chunked_limit.h"
 #include "worker/http.h"
 #include "worker/outflow.h"
 #include "worker/seccomp.h"
@@ -191,6 +192,7 @@ worker_main(const struct child_args *args)
 	/* The event loop and context are made after fork: an epoll fd must not be shared. */
 	h2o_context_init(&w.ctx, h2o_evloop_create(), &w.globalconf);
 	outflow_init(w.ctx.loop, args->cfg->max_pending_output, args->cfg->idle_timeout);
+	chunked_limit_init(&w.ctx, args->cfg->max_body);
 	w.accept_ctx = (h2o_accept_ctx_t){.ctx = &w.ctx, .hosts = w.globalconf.hosts};
 	if (watch_signals(&w) < 0 || start_serving(&w, args->listen_fd) < 0) {
 		log_errno("worker_setup_failed", "cannot start the event loop");

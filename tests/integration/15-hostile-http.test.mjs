@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startMcpd, waitUntil } from '../lib/mcpd.mjs';
-import { connect, readUntilClose, ACCEPT_BOTH } from '../lib/http.mjs';
+import { connect, readResponse, readUntilClose, ACCEPT_BOTH } from '../lib/http.mjs';
 import { startIssuer } from '../lib/oidc.mjs';
 import { CLIENT_ID, mint } from '../lib/tokens.mjs';
 
@@ -94,6 +94,25 @@ test('sound framing keeps serving pipelined requests on one connection', async (
   const last = head('GET /ping HTTP/1.1', 'Host: x', 'Connection: close');
   const { raw, responses } = await exchange(one + chunked + one + last);
   assert.deepEqual(responses.map((r) => r.status), [200, 200, 200, 200], raw);
+});
+
+test('a chunked body that declares more than --max-body is answered 413 at once, before it is sent', async () => {
+  const cases = [
+    ['one chunk of 2 MiB, 100 bytes of it sent', `200000\r\n${'x'.repeat(100)}`],
+    ['3000 + 3000 bytes: the second size passes 4096', `bb8\r\n${'x'.repeat(3000)}\r\nbb8\r\n`],
+    ['a size line still arriving', 'fffffff'],
+  ];
+  for (const [what, partial] of cases) {
+    const sock = await connect(server.port);
+    sock.write(head('POST /mcp HTTP/1.1', 'Host: x', ...mcpHeaders, 'Transfer-Encoding: chunked') + partial);
+    // The client sends nothing more and waits: the answer must come anyway.
+    const res = await readResponse(sock, 5000);
+    assert.equal(res.status, 413, `${what}: ${res.head}`);
+    assert.match(res.head, /^connection: close$/im, what);
+    await readUntilClose(sock, 10000);
+  }
+  await waitUntil(() => server.logs.some((l) => l.event === 'request' && l.status === 413 && l.declared_bytes === 0x200000),
+    5000, 'the refusal in the request log, with the declared size');
 });
 
 test('the absolute-form target is served like its path (RFC 9112 §3.2.2)', async () => {
