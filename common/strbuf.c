@@ -101,38 +101,38 @@ strbuf_append_slow(struct strbuf *sb, const char *s, size_t n)
 }
 
 void
-strbuf_printf(struct strbuf *sb, const char *fmt, ...)
+strbuf_vprintf(struct strbuf *sb, const char *fmt, va_list ap)
 {
 	char small[256];
-	va_list ap;
+	va_list again;
 	int n;
 
-	va_start(ap, fmt);
+	va_copy(again, ap);
 	n = vsnprintf(small, sizeof(small), fmt, ap);
-	va_end(ap);
 	if (n < 0) {
 		sb->failed = true;
-		return;
-	}
-	if ((size_t)n < sizeof(small)) {
+	} else if ((size_t)n < sizeof(small)) {
 		strbuf_append(sb, small, (size_t)n);
-		return;
-	}
-	if (!strbuf_reserve(sb, (size_t)n)) {
-		if (!sb->fixed || sb->failed)
-			return;
+	} else if (strbuf_reserve(sb, (size_t)n)) {
+		vsnprintf(sb->data + sb->len, (size_t)n + 1, fmt, again);
+		sb->len += (size_t)n;
+	} else if (sb->fixed && !sb->failed) {
 		/* Fixed storage: keep what fits and remember the loss. */
-		va_start(ap, fmt);
-		vsnprintf(sb->data + sb->len, sb->cap - sb->len, fmt, ap);
-		va_end(ap);
+		vsnprintf(sb->data + sb->len, sb->cap - sb->len, fmt, again);
 		sb->len = sb->cap - 1;
 		sb->truncated = true;
-		return;
 	}
+	va_end(again);
+}
+
+void
+strbuf_printf(struct strbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+
 	va_start(ap, fmt);
-	vsnprintf(sb->data + sb->len, (size_t)n + 1, fmt, ap);
+	strbuf_vprintf(sb, fmt, ap);
 	va_end(ap);
-	sb->len += (size_t)n;
 }
 
 void
@@ -272,4 +272,15 @@ strbuf_json_string(struct strbuf *sb, const char *s, size_t n)
 	}
 	strbuf_append(sb, s + i - run, run);
 	strbuf_putc(sb, '"');
+}
+
+size_t
+utf8_length(const char *s, size_t n)
+{
+	size_t count = 0;
+
+	/* Every character has exactly one byte that is not a continuation byte. */
+	for (size_t i = 0; i < n; i++)
+		count += ((unsigned char)s[i] & 0xC0) != 0x80;
+	return count;
 }

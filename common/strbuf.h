@@ -9,6 +9,7 @@
 #ifndef MCPD_COMMON_STRBUF_H
 #define MCPD_COMMON_STRBUF_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -65,6 +66,9 @@ strbuf_putc(struct strbuf *sb, char c)
 {
 	strbuf_append(sb, &c, 1);
 }
+/** strbuf_printf with a va_list. */
+void strbuf_vprintf(struct strbuf *sb, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 void strbuf_printf(struct strbuf *sb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void strbuf_int(struct strbuf *sb, long long v);
@@ -84,5 +88,7 @@ void str_copy_truncated(char *dst, size_t cap, const char *src);
 
 /* Returns true when s[0..n) is well-formed UTF-8 (RFC 3629). */
 bool utf8_valid(const char *s, size_t n);
+/** The number of characters (code points) in valid UTF-8. */
+size_t utf8_length(const char *s, size_t n);
 
 #endif

@@ -32,6 +32,8 @@ struct cached_token {
 	size_t len;
 	int64_t exp;
 	uint64_t generation;
+	struct jwt_identity id;		/* the token's claims for tools, owned */
+	struct mcpd_identity view;	/* what tools see of id */
 };
 
 /* The keys of one generation, ready for OpenSSL. */
@@ -243,19 +245,44 @@ cache_hit(const struct cached_token *c, const char *token, size_t len, int64_t n
 	    same_bytes(c->token, token, len) && now < c->exp + auth_cfg->clock_skew;
 }
 
-/* Keeps a copy of a verified token; without memory it just is not cached. */
 static void
-remember(struct cached_token *c, const char *token, size_t len, int64_t exp)
+forget(struct cached_token *c)
 {
-	char *copy = c->len == len && c->token != NULL ? c->token : realloc(c->token, len);
+	free(c->token);
+	jwt_identity_free(&c->id);
+	*c = (struct cached_token){0};
+}
+
+/*
+ * Keeps a copy of a verified token and takes its identity.  Without memory
+ * for the copy the token is just not cached; the identity stays for the
+ * request being answered.
+ */
+static void
+remember(struct cached_token *c, const char *token, size_t len, const struct jwt_result *r)
+{
+	char *copy = c->token != NULL && c->len == len ? c->token : NULL;
 
 	if (copy == NULL) {
-		free(c->token);
-		*c = (struct cached_token){0};
-		return;
+		forget(c);
+		copy = malloc(len);
+	} else {
+		jwt_identity_free(&c->id);
 	}
-	memcpy(copy, token, len);
-	*c = (struct cached_token){.token = copy, .len = len, .exp = exp, .generation = table.generation};
+	*c = (struct cached_token){.token = copy, .len = copy != NULL ? len : 0, .exp = r->exp,
+	    .generation = table.generation};
+	if (copy != NULL)
+		memcpy(copy, token, len);
+	c->id = r->identity;
+	c->view = (struct mcpd_identity){.sub = c->id.sub, .username = c->id.username,
+	    .client_id = c->id.client_id, .scope = c->id.scope, .expires_at = r->exp};
+}
+
+/* The identity a slot holds, or NULL when memory ran out copying it. */
+static const struct mcpd_identity *
+slot_identity(const struct cached_token *c)
+{
+	return c->id.sub != NULL ? &c->view : NULL;
 }
 
 /* Splits "Bearer <token>"; the scheme is case-insensitive (RFC 7235 §2.1). */
@@ -278,6 +305,7 @@ verdict(struct auth_verdict *v, enum auth_status status, const char *reason)
 {
 	v->status = status;
 	v->reason = reason;
+	v->identity = NULL;
 }
 
 void
@@ -301,8 +329,11 @@ auth_check(struct header_value authorization, struct auth_verdict *v)
 	if (len == 0 || len > JWT_MAX_LEN)
 		return verdict(v, AUTH_BAD_TOKEN, len == 0 ? "empty bearer token" : "token too large");
 	slot = cache_slot(token, len);
-	if (cache_hit(slot, token, len, now))
-		return verdict(v, AUTH_PASS, "valid (cached)");
+	if (cache_hit(slot, token, len, now)) {
+		verdict(v, AUTH_PASS, "valid (cached)");
+		v->identity = slot_identity(slot);
+		return;
+	}
 	policy = (struct jwt_policy){
 		.issuer = table.set.issuer, .clients = &auth_cfg->allowed_clients,
 		.audiences = &auth_cfg->allowed_audiences, .scopes = &auth_cfg->required_scopes,
@@ -311,8 +342,10 @@ auth_check(struct header_value authorization, struct auth_verdict *v)
 	jwt_verify(token, len, lookup_key, NULL, &policy, now, &result);
 	switch (result.status) {
 	case JWT_VALID:
-		remember(slot, token, len, result.exp);
-		return verdict(v, AUTH_PASS, result.reason);
+		remember(slot, token, len, &result);
+		verdict(v, AUTH_PASS, result.reason);
+		v->identity = slot_identity(slot);
+		return;
 	case JWT_UNKNOWN_KID:
 		request_refresh();
 		return verdict(v, AUTH_BAD_TOKEN, result.reason);
@@ -327,10 +360,8 @@ auth_check(struct header_value authorization, struct auth_verdict *v)
 void
 auth_shutdown(void)
 {
-	for (size_t i = 0; i < TOKEN_CACHE_SLOTS; i++) {
-		free(cache[i].token);
-		cache[i] = (struct cached_token){0};
-	}
+	for (size_t i = 0; i < TOKEN_CACHE_SLOTS; i++)
+		forget(&cache[i]);
 	clear_table();
 	table.generation = 0;
 	if (auth_region != NULL)

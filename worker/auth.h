@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "common/config.h"
+#include "worker/tool.h"
 #include "worker/transport.h"
 
 enum auth_status {
@@ -23,6 +24,9 @@ enum auth_status {
 struct auth_verdict {
 	enum auth_status status;
 	const char *reason;	/* short, static; never contains the token */
+	/* AUTH_PASS with a verified token: who it speaks for, valid until the
+	 * next auth_check; NULL without token verification. */
+	const struct mcpd_identity *identity;
 };
 
 /**

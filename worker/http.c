@@ -11,6 +11,7 @@
 #include "worker/mcp.h"
 #include "worker/oauth.h"
 #include "worker/outflow.h"
+#include "worker/tools.h"
 #include "worker/transport.h"
 
 static const struct config *http_cfg;
@@ -377,19 +378,47 @@ respond_not_ready(h2o_req_t *req)
 static void
 refuse_without_credentials(h2o_req_t *req)
 {
-	struct auth_verdict v = {AUTH_NO_TOKEN, "no bearer token"};
+	struct auth_verdict v = {.status = AUTH_NO_TOKEN, .reason = "no bearer token"};
 
 	note_set(req, NOTE_AUTH, v.reason);
 	respond_unauthorized(req, &v);
 }
 
-/* Returns true when the request may proceed; otherwise it was answered. */
+/*
+ * A tools/call whose tool needs scopes the token lacks: 403 with the scopes
+ * to ask for (RFC 6750 §3.1; the MCP authorization spec's step-up), and the
+ * JSON-RPC error as the body.
+ */
+static void
+respond_step_up(h2o_req_t *req, const struct mcp_response *out)
+{
+	char resource[CONFIG_URL_MAX + 64], metadata[CONFIG_URL_MAX + 128], reason[160];
+	struct strbuf challenge;
+
+	snprintf(reason, sizeof(reason), "tool %s needs scope %s", out->scope_refused->name,
+	    out->missing_scope);
+	note_set(req, NOTE_AUTH, reason);
+	note_set(req, NOTE_TOOL, out->tool);
+	resource_urls(req, resource, metadata, sizeof(metadata));
+	strbuf_init(&challenge);
+	strbuf_puts(&challenge, "Bearer error=\"insufficient_scope\", scope=\"");
+	tools_write_scopes(&challenge, out->scope_refused);
+	strbuf_printf(&challenge, "\", resource_metadata=\"%s\"", metadata);
+	if (strbuf_ok(&challenge))
+		h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_WWW_AUTHENTICATE, NULL,
+		    h2o_strdup(&req->pool, challenge.data, challenge.len).base, challenge.len);
+	strbuf_free(&challenge);
+	respond(req, 403, "application/json", out->body, out->body_len);
+}
+
+/* Returns true when the request may proceed (`identity` set); otherwise it was answered. */
 static bool
-authorize(h2o_req_t *req, struct header_value authorization)
+authorize(h2o_req_t *req, struct header_value authorization, const struct mcpd_identity **identity)
 {
 	struct auth_verdict v;
 
 	auth_check(authorization, &v);
+	*identity = v.identity;
 	if (v.status == AUTH_PASS)
 		return true;
 	note_set(req, NOTE_AUTH, v.reason);
@@ -402,7 +431,8 @@ authorize(h2o_req_t *req, struct header_value authorization)
 
 /* Answers a POST to /mcp; `anonymous`: no credentials, only a ping may pass. */
 static void
-handle_mcp_post(h2o_req_t *req, const struct mcp_headers *hs, bool anonymous)
+handle_mcp_post(h2o_req_t *req, const struct mcp_headers *hs, bool anonymous,
+    const struct mcpd_identity *identity)
 {
 	struct mcp_request in = {
 		.body = req->entity.base ? req->entity.base : "",
@@ -412,6 +442,8 @@ handle_mcp_post(h2o_req_t *req, const struct mcp_headers *hs, bool anonymous)
 		.name = hs->v[MH_NAME],
 		.liveness_ping = anonymous,
 		.lone_ping_only = anonymous && auth_enabled(),
+		.tokens_verified = auth_enabled(),
+		.identity = identity,
 	};
 	struct mcp_response out;
 	enum reply_format format;
@@ -429,6 +461,11 @@ handle_mcp_post(h2o_req_t *req, const struct mcp_headers *hs, bool anonymous)
 	mcp_handle(&in, &out);
 	if (out.needs_credentials) {
 		refuse_without_credentials(req);
+		return;
+	}
+	if (out.scope_refused != NULL) {
+		respond_step_up(req, &out);
+		mcp_response_free(&out);
 		return;
 	}
 	note_set(req, NOTE_RPC_METHOD, out.rpc_method);
@@ -509,7 +546,7 @@ refuse_repeated_header(h2o_req_t *req, enum mcp_header which)
 	snprintf(message, sizeof(message), "more than one %s header", mcp_header_names[which]);
 	note_set(req, NOTE_REFUSED, message);
 	if (which == MH_AUTHORIZATION && auth_enabled()) {
-		struct auth_verdict v = {AUTH_BAD_TOKEN, "more than one Authorization header"};
+		struct auth_verdict v = {.status = AUTH_BAD_TOKEN, .reason = "more than one Authorization header"};
 
 		respond_unauthorized(req, &v);
 	} else if (which == MH_ORIGIN) {
@@ -526,6 +563,7 @@ on_req_mcp(h2o_handler_t *self, h2o_req_t *req)
 {
 	bool post = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST"));
 	struct mcp_headers hs;
+	const struct mcpd_identity *identity = NULL;
 	bool anonymous;
 
 	(void)self;
@@ -550,10 +588,10 @@ on_req_mcp(h2o_handler_t *self, h2o_req_t *req)
 		return 0;
 	}
 	/* An anonymous POST is judged once its body is read: a ping or a 401. */
-	if (!(anonymous && auth_enabled()) && !authorize(req, hs.v[MH_AUTHORIZATION]))
+	if (!(anonymous && auth_enabled()) && !authorize(req, hs.v[MH_AUTHORIZATION], &identity))
 		return 0;
 	if (post) {
-		handle_mcp_post(req, &hs, anonymous);
+		handle_mcp_post(req, &hs, anonymous, identity);
 		return 0;
 	}
 	/* Stateless: no server-initiated stream to GET, no session to DELETE. */

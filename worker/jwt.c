@@ -1,6 +1,7 @@
 #include "worker/jwt.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
 #include <strings.h>
@@ -333,6 +334,8 @@ scope_granted(const char *granted, const char *want)
 	return false;
 }
 
+static void copy_identity(const struct segment_json *claims, struct jwt_identity *id);
+
 static int
 check_claims(const struct segments *seg, const struct jwt_policy *p, int64_t now, struct jwt_result *out)
 {
@@ -355,8 +358,40 @@ check_claims(const struct segments *seg, const struct jwt_policy *p, int64_t now
 			if (scope == NULL || !scope_granted(scope, p->scopes->items[i]))
 				rc = fail(out, JWT_INSUFFICIENT_SCOPE, "token lacks a required scope");
 	}
+	if (rc == 0)
+		copy_identity(&claims, &out->identity);
 	json_doc_free(&claims.doc);
 	return rc;
+}
+
+static char *
+copy_claim(const struct segment_json *claims, const char *name)
+{
+	const char *v = string_member(claims, name);
+
+	return strdup(v != NULL ? v : "");
+}
+
+/* All or nothing: an identity with a claim missing for lack of memory would mislead. */
+static void
+copy_identity(const struct segment_json *claims, struct jwt_identity *id)
+{
+	id->sub = copy_claim(claims, "sub");
+	id->username = copy_claim(claims, "username");
+	id->client_id = copy_claim(claims, "client_id");
+	id->scope = copy_claim(claims, "scope");
+	if (id->sub == NULL || id->username == NULL || id->client_id == NULL || id->scope == NULL)
+		jwt_identity_free(id);
+}
+
+void
+jwt_identity_free(struct jwt_identity *id)
+{
+	free(id->sub);
+	free(id->username);
+	free(id->client_id);
+	free(id->scope);
+	*id = (struct jwt_identity){0};
 }
 
 void

@@ -66,14 +66,28 @@ enum jwt_status {
 	JWT_INSUFFICIENT_SCOPE,	/* 403 insufficient_scope */
 };
 
+/* Who a valid token speaks for: claims copied out for tools (malloc'd; "" when absent). */
+struct jwt_identity {
+	char *sub;
+	char *username;
+	char *client_id;
+	char *scope;		/* space-separated */
+};
+
 struct jwt_result {
 	enum jwt_status status;
 	const char *reason;	/* short, static, safe to log and to send */
 	int64_t exp;		/* when valid: the token's expiry (unix seconds) */
+	struct jwt_identity identity;	/* when valid; the caller frees it with jwt_identity_free */
 };
 
-/** Verifies `token` at time `now` (unix seconds). */
+/**
+ * Verifies `token` at time `now` (unix seconds).  A valid result owns its
+ * identity (all NULL when memory ran out); others own nothing.
+ */
 void jwt_verify(const char *token, size_t len, jwt_key_lookup lookup, void *ctx,
     const struct jwt_policy *policy, int64_t now, struct jwt_result *out);
+/** Frees an identity's strings and sets them NULL. */
+void jwt_identity_free(struct jwt_identity *id);
 
 #endif

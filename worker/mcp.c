@@ -395,7 +395,8 @@ handle_message(struct envelope *env, const cJSON *msg, bool in_batch, struct str
 	const char *problem = envelope_problem(msg, id_ok);
 	struct rpc_error err = {0};
 	struct rpc_call call = {.doc = env->doc, .tool = env->res->tool,
-	    .tool_cap = sizeof(env->res->tool)};
+	    .tool_cap = sizeof(env->res->tool), .tokens_verified = env->req->tokens_verified,
+	    .identity = env->req->identity, .res = env->res};
 
 	if (!id_ok)
 		id = NULL;

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "worker/tool.h"
 #include "worker/transport.h"
 
 struct mcp_request {
@@ -27,6 +28,8 @@ struct mcp_request {
 	bool liveness_ping;
 	/* The caller has no credentials: nothing but a lone ping is served. */
 	bool lone_ping_only;
+	bool tokens_verified;			/* per-tool scopes are enforced */
+	const struct mcpd_identity *identity;	/* the verified caller, or NULL */
 };
 
 struct mcp_response {
@@ -35,6 +38,9 @@ struct mcp_response {
 	size_t body_len;
 	bool public_ping;	/* answered as a liveness ping: JSON, no token needed */
 	bool needs_credentials;	/* lone_ping_only and it was not one: nothing answered */
+	/* A tools/call lacked a scope its tool needs: answer 403 (step-up). */
+	const struct mcpd_tool *scope_refused;
+	const char *missing_scope;
 	/* For the request log; empty when unknown. */
 	char rpc_method[48];
 	char tool[48];

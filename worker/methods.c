@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "worker/rpc.h"
+#include "common/log.h"
 #include "worker/tools.h"
 
 const char *const proto_names[PROTO_COUNT] = {
@@ -153,8 +154,11 @@ method_tools_call(struct rpc_call *call, struct strbuf *result, struct rpc_error
 {
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(call->params, "name");
 	const cJSON *arguments = cJSON_GetObjectItemCaseSensitive(call->params, "arguments");
-	const struct tool *tool;
+	const struct mcpd_tool *tool;
+	struct tools_context ctx = {.identity = call->identity,
+	    .protocol_version = proto_names[call->version]};
 	struct tool_outcome out;
+	const char *missing;
 
 	if (!cJSON_IsString(name))
 		return rpc_fail(err, 200, RPC_INVALID_PARAMS, "tools/call: params.name must be a string");
@@ -167,7 +171,16 @@ method_tools_call(struct rpc_call *call, struct strbuf *result, struct rpc_error
 	    tools_find(name->valuestring, strlen(name->valuestring));
 	if (tool == NULL)
 		return rpc_fail(err, 200, RPC_INVALID_PARAMS, "Unknown tool: %.100s", name->valuestring);
-	if (tools_call(tool, call->doc, arguments, &out) < 0)
+	/* Step-up: without the tool's scopes the HTTP answer is 403 (mcp.c). */
+	missing = call->tokens_verified ?
+	    tools_missing_scope(tool, call->identity != NULL ? call->identity->scope : NULL) : NULL;
+	if (missing != NULL) {
+		call->res->scope_refused = tool;
+		call->res->missing_scope = missing;
+		return rpc_fail(err, 403, RPC_INVALID_REQUEST, "Forbidden: %s needs the scope %s",
+		    tool->name, missing);
+	}
+	if (tools_call(tool, call->doc, arguments, &ctx, &out) < 0)
 		return rpc_fail(err, 200, RPC_INTERNAL_ERROR, "out of memory");
 	strbuf_puts(result, "\"content\":[{\"type\":\"text\",\"text\":");
 	strbuf_json_string(result, out.text.data, out.text.len);
@@ -225,6 +238,12 @@ methods_find(const char *method, bool modern)
 int
 methods_init(void)
 {
+	char err[256];
+
+	if (tools_check_registry(err, sizeof(err)) < 0) {
+		log_msg(LOG_ERROR, "tool_invalid", "%s", err);
+		return -1;
+	}
 	for (int titled = 0; titled < 2; titled++) {
 		strbuf_init(&tools_list_json[titled]);
 		tools_write_list(&tools_list_json[titled], titled ? TOOLS_LIST_TITLE : 0);

@@ -9,6 +9,7 @@
 
 #include "common/json.h"
 #include "common/strbuf.h"
+#include "worker/mcp.h"
 
 /* Protocol versions served, oldest first. */
 enum proto {
@@ -57,6 +58,9 @@ struct rpc_call {
 	bool modern;		/* 2026-07-28 wire: resultType, _meta, ... */
 	char *tool;		/* out: tool name for the log (caller's buffer) */
 	size_t tool_cap;
+	bool tokens_verified;			/* per-tool scopes are enforced */
+	const struct mcpd_identity *identity;	/* the verified caller, or NULL */
+	struct mcp_response *res;		/* out: a scope refusal goes here */
 };
 
 /*

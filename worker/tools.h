@@ -1,79 +1,69 @@
 /*
- * tools: the tool table.  One row per tool describes its name, texts,
- * parameters and handler; tools/list and tools/call are both derived from it,
- * so adding a tool is one row and one function.
+ * tools: the tool engine.  Tools are described by worker/tool.h, one file
+ * each in worker/tools/ (and tests/tools/ in test builds); the build lists
+ * them in a generated registry.  tools/list and tools/call are both derived
+ * from those descriptions: the JSON Schemas, argument checks, results.
  */
 #ifndef MCPD_WORKER_TOOLS_H
 #define MCPD_WORKER_TOOLS_H
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 
 #include "common/json.h"
 #include "common/strbuf.h"
+#include "worker/tool.h"
 
-enum tool_type { TOOL_INTEGER, TOOL_STRING };
-
-/* A parameter or result value. Strings point into the request or a strbuf. */
-struct tool_value {
-	enum tool_type type;
-	int64_t integer;
-	const char *string;
-	size_t len;
-};
-
-struct tool_param {
-	const char *name;
-	enum tool_type type;
-	const char *description;
-};
-
-#define TOOL_MAX_PARAMS 4
+/* Limits a tool's description must keep (checked by tools_check_registry). */
+#define TOOL_MAX_PARAMS 16
+#define TOOL_MAX_FIELDS 16
 #define TOOL_ERROR_MAX 256
-
-/*
- * A handler reads its validated arguments (in the table's order) and sets
- * *result, using `scratch` for any string it builds.  It returns 0, or -1
- * with a message for the caller in err (a tool error, not a protocol error).
- */
-typedef int (*tool_handler)(const struct tool_value *args, struct tool_value *result,
-    struct strbuf *scratch, char *err, size_t errlen);
-
-struct tool {
-	const char *name;
-	const char *title;
-	const char *description;
-	struct tool_param params[TOOL_MAX_PARAMS];
-	size_t nparams;
-	enum tool_type result_type;
-	bool read_only;		/* annotation hints, see ToolAnnotations */
-	bool idempotent;
-	tool_handler run;
-};
 
 /* Which Tool fields a protocol version knows. */
 #define TOOLS_LIST_TITLE	(1u << 0)	/* title and outputSchema: 2025-06-18 on */
 
+/**
+ * Checks every registered tool's description once at start-up (names,
+ * limits, defaults that meet their own rules).  Returns 0, or -1 with what is
+ * wrong in err.
+ */
+int tools_check_registry(char *err, size_t errlen);
+/** Checks one tool's description (what tools_check_registry does for each). */
+int tools_check(const struct mcpd_tool *tool, char *err, size_t errlen);
 /** Finds a tool by exact name, or NULL. */
-const struct tool *tools_find(const char *name, size_t len);
+const struct mcpd_tool *tools_find(const char *name, size_t len);
 /** Appends the JSON array of every tool, with the fields `features` allows. */
 void tools_write_list(struct strbuf *sb, unsigned features);
+/**
+ * The first of the tool's scopes that `granted` (space-separated) lacks, or
+ * NULL when it has them all or the tool needs none.
+ */
+const char *tools_missing_scope(const struct mcpd_tool *tool, const char *granted);
+/** Appends the shortest JSON number text that reads back as `v` (finite). */
+void tools_write_number(struct strbuf *sb, double v);
+/** The tool's scopes, space-separated, for a WWW-Authenticate challenge. */
+void tools_write_scopes(struct strbuf *sb, const struct mcpd_tool *tool);
+
+/* What the call is made in. */
+struct tools_context {
+	const struct mcpd_identity *identity;	/* NULL without token verification */
+	const char *protocol_version;
+};
 
 struct tool_outcome {
 	bool is_error;
-	struct strbuf text;		/* the result as text, or the error message */
-	struct strbuf structured;	/* {"result": ...} when !is_error */
+	struct strbuf text;		/* the text content, or the error message */
+	struct strbuf structured;	/* the structuredContent object when !is_error */
 };
 
 /**
- * Validates `arguments` (an object, or NULL when absent) against the tool's
- * parameters and runs it.  Bad arguments and handler failures become a tool
+ * Checks `arguments` (an object, or NULL when absent) against the tool's
+ * parameters and runs it.  Bad arguments and tool failures become a tool
  * error in the outcome.  Returns -1 only when memory ran out.
  * Free the outcome with tools_outcome_free.
  */
-int tools_call(const struct tool *tool, const struct json_doc *doc, const cJSON *arguments,
-    struct tool_outcome *out);
+int tools_call(const struct mcpd_tool *tool, const struct json_doc *doc, const cJSON *arguments,
+    const struct tools_context *ctx, struct tool_outcome *out);
 void tools_outcome_free(struct tool_outcome *out);
 
 #endif

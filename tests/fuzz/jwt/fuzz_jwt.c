@@ -165,6 +165,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(res.reason != NULL);
 		/* Only the driver holds the private key. */
 		FUZZ_CHECK(res.status == JWT_INVALID || res.status == JWT_UNKNOWN_KID);
+		FUZZ_CHECK(res.identity.sub == NULL && res.identity.scope == NULL);
 		free(token);
 		return 0;
 	}
@@ -178,6 +179,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(res.reason != NULL);
 	if (res.status == JWT_VALID || res.status == JWT_INSUFFICIENT_SCOPE)
 		check_accepted(header, hlen, payload, plen, policy, &res);
+	/* Only a valid token carries an identity, and then a whole one. */
+	FUZZ_CHECK(res.status == JWT_VALID ? (res.identity.sub == NULL) == (res.identity.scope == NULL) :
+	    res.identity.sub == NULL);
+	jwt_identity_free(&res.identity);
 	free(token);
 	return 0;
 }

@@ -93,6 +93,8 @@ verify_with(const char *token, const struct jwt_key *key)
 	struct jwt_result r;
 
 	jwt_verify(token, strlen(token), lookup, (void *)key, &policy, NOW, &r);
+	/* The identity has its own test; the rest look at status and reason. */
+	jwt_identity_free(&r.identity);
 	return r;
 }
 
@@ -161,6 +163,34 @@ test_valid_access_token(void **state)
 	r = verify(signed_token(ACCESS("")));
 	assert_int_equal(r.status, JWT_VALID);
 	assert_int_equal(r.exp, 1800000600);
+}
+
+static void
+test_identity_of_a_valid_token(void **state)
+{
+	const char *token = signed_token(ACCESS(",\"sub\":\"u-1\",\"username\":\"alice\""));
+	struct jwt_result r;
+
+	(void)state;
+	jwt_verify(token, strlen(token), lookup, NULL, &policy, NOW, &r);
+	assert_int_equal(r.status, JWT_VALID);
+	assert_string_equal(r.identity.sub, "u-1");
+	assert_string_equal(r.identity.username, "alice");
+	assert_string_equal(r.identity.client_id, "c1");
+	assert_string_equal(r.identity.scope, "mcp/tools openid");
+	jwt_identity_free(&r.identity);
+	assert_null(r.identity.sub);
+	/* Absent claims read as empty; a refused token carries no identity. */
+	token = signed_token("{\"iss\":\"" ISSUER "\",\"exp\":1800000600,\"token_use\":\"access\",\"client_id\":\"c1\"}");
+	jwt_verify(token, strlen(token), lookup, NULL, &policy, NOW, &r);
+	assert_int_equal(r.status, JWT_VALID);
+	assert_string_equal(r.identity.sub, "");
+	assert_string_equal(r.identity.scope, "");
+	jwt_identity_free(&r.identity);
+	token = signed_token("{\"iss\":\"elsewhere\",\"exp\":1800000600,\"token_use\":\"access\",\"client_id\":\"c1\",\"sub\":\"x\"}");
+	jwt_verify(token, strlen(token), lookup, NULL, &policy, NOW, &r);
+	assert_int_equal(r.status, JWT_INVALID);
+	assert_null(r.identity.sub);
 }
 
 static void
@@ -552,6 +582,7 @@ test_prepare_and_release(void **state)
 /* Every test of a token, run with the key unprepared and prepared. */
 #define TOKEN_TESTS \
 	cmocka_unit_test(test_valid_access_token), \
+	cmocka_unit_test(test_identity_of_a_valid_token), \
 	cmocka_unit_test(test_alg_none_and_hs256_with_public_pem_are_refused), \
 	cmocka_unit_test(test_signature_must_match), \
 	cmocka_unit_test(test_unknown_kid), \

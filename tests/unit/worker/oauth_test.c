@@ -58,7 +58,7 @@ test_metadata_url_inserts_well_known(void **state)
 static void
 challenge(enum auth_status status, const char *reason, const struct strlist *scopes, char *out)
 {
-	struct auth_verdict v = {status, reason};
+	struct auth_verdict v = {.status = status, .reason = reason};
 	struct strbuf sb;
 
 	strbuf_init(&sb);

@@ -1,0 +1,17 @@
+/* halve (test builds only): a single number result. */
+#include "worker/tool.h"
+
+static int
+halve(struct mcpd_call *call)
+{
+	return mcpd_return_number(call, call->args[0].number / 2);
+}
+
+const struct mcpd_tool tool_halve = {
+	.name = "halve",
+	.description = "Half of a number (test builds only)",
+	MCPD_PARAMS(MCPD_NUMBER("x", "Any finite number")),
+	MCPD_RETURNS(MCPD_TYPE_NUMBER),
+	.annotations = {.read_only = true, .idempotent = true},
+	.run = halve,
+};

@@ -1,0 +1,191 @@
+/*
+ * tool.h: everything a tool needs, and nothing else.
+ *
+ * A tool is one file in worker/tools/, named after the tool, that defines one
+ * constant named tool_<file name>:
+ *
+ *     #include "worker/tool.h"
+ *
+ *     static int
+ *     subtract(struct mcpd_call *call)
+ *     {
+ *             int64_t d;
+ *
+ *             if (__builtin_sub_overflow(call->args[0].integer, call->args[1].integer, &d))
+ *                     return mcpd_error(call, "the difference does not fit in 64 bits");
+ *             return mcpd_return_integer(call, d);
+ *     }
+ *
+ *     const struct mcpd_tool tool_subtract_numbers = {
+ *             .name = "subtract_numbers",
+ *             .description = "Subtract two numbers",
+ *             MCPD_PARAMS(MCPD_INTEGER("a", "First number"), MCPD_INTEGER("b", "Second number")),
+ *             MCPD_RETURNS(MCPD_TYPE_INTEGER),
+ *             .run = subtract,
+ *     };
+ *
+ * The build finds the file (CMakeLists.txt globs the .c files of worker/tools) and the
+ * server does the rest: the JSON Schemas in tools/list, checking every
+ * argument against its rules before `run` is called, structuredContent and
+ * the text content of the result, per protocol version.
+ *
+ * A tool runs inside the worker's sandbox: it computes with what it is given
+ * and returns.  It cannot open files or sockets, start processes or threads,
+ * or sleep (the system calls are not allowed; the worker is killed and
+ * replaced), and it runs on the worker's only thread, so it must be quick.
+ */
+#ifndef MCPD_WORKER_TOOL_H
+#define MCPD_WORKER_TOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The JSON types of parameters and results. */
+enum mcpd_type {
+	MCPD_TYPE_INTEGER,	/* exact 64-bit integer: never rounded through a double */
+	MCPD_TYPE_NUMBER,	/* finite double; integers are accepted */
+	MCPD_TYPE_BOOLEAN,
+	MCPD_TYPE_STRING,	/* UTF-8, never holding U+0000 */
+};
+
+/* One parameter: a name, a type and the rules its value must meet. */
+struct mcpd_param {
+	const char *name;
+	const char *description;
+	enum mcpd_type type;
+	bool array;			/* an array of `type` (MCPD_ARRAY) */
+	size_t max_items;		/* arrays: at most this many items; 0 = any */
+	bool optional;			/* may be left out (MCPD_OPTIONAL or a default) */
+	bool has_default;		/* left out means this value (MCPD_DEFAULT_*) */
+	int64_t default_integer;
+	double default_number;
+	bool default_boolean;
+	const char *default_string;
+	bool has_minimum, has_maximum;	/* integers: MCPD_MIN / MCPD_MAX */
+	int64_t minimum, maximum;
+	size_t max_length;		/* strings: at most this many characters; 0 = any */
+	const char *const *enum_values;	/* strings: one of these (MCPD_ENUM); NULL = any */
+};
+
+/* A parameter of each type; rules follow the description, e.g. MCPD_MIN(0). */
+#define MCPD_INTEGER(name_, description_, ...) \
+	{ .name = (name_), .description = (description_), .type = MCPD_TYPE_INTEGER, __VA_ARGS__ }
+#define MCPD_NUMBER(name_, description_, ...) \
+	{ .name = (name_), .description = (description_), .type = MCPD_TYPE_NUMBER, __VA_ARGS__ }
+#define MCPD_BOOLEAN(name_, description_, ...) \
+	{ .name = (name_), .description = (description_), .type = MCPD_TYPE_BOOLEAN, __VA_ARGS__ }
+#define MCPD_STRING(name_, description_, ...) \
+	{ .name = (name_), .description = (description_), .type = MCPD_TYPE_STRING, __VA_ARGS__ }
+
+/* Rules, each optional. */
+#define MCPD_MIN(v)		.has_minimum = true, .minimum = (v)
+#define MCPD_MAX(v)		.has_maximum = true, .maximum = (v)
+#define MCPD_MAX_LENGTH(n)	.max_length = (n)
+#define MCPD_ENUM(...)		.enum_values = (const char *const[]){__VA_ARGS__, NULL}
+#define MCPD_ARRAY(max_items_)	.array = true, .max_items = (max_items_)
+#define MCPD_OPTIONAL		.optional = true
+#define MCPD_DEFAULT_INTEGER(v)	.optional = true, .has_default = true, .default_integer = (v)
+#define MCPD_DEFAULT_NUMBER(v)	.optional = true, .has_default = true, .default_number = (v)
+#define MCPD_DEFAULT_BOOLEAN(v)	.optional = true, .has_default = true, .default_boolean = (v)
+#define MCPD_DEFAULT_STRING(v)	.optional = true, .has_default = true, .default_string = (v)
+
+/* A field of an object result. */
+struct mcpd_field {
+	const char *name;
+	enum mcpd_type type;
+	const char *description;
+};
+
+/* What a tool returns: one value (as {"result": value}), or an object of fields. */
+struct mcpd_result {
+	enum mcpd_type type;			/* the single value's type */
+	const struct mcpd_field *fields;	/* or these fields, every one set */
+	size_t nfields;
+};
+
+/* ToolAnnotations: hints for clients, not promises the server checks. */
+struct mcpd_annotations {
+	bool read_only;		/* does not change its environment */
+	bool destructive;	/* may destroy data (meaningful when !read_only) */
+	bool idempotent;	/* calling twice with the same arguments does nothing more */
+	bool open_world;	/* reaches outside the server */
+};
+
+/* The verified caller (RFC 9068 / Cognito access token claims). */
+struct mcpd_identity {
+	const char *sub;	/* "" when the token has none */
+	const char *username;	/* Cognito's "username" */
+	const char *client_id;
+	const char *scope;	/* the granted scopes, space-separated */
+	int64_t expires_at;	/* "exp", unix seconds */
+};
+
+/* A validated argument, in the tool's parameter order. */
+struct mcpd_value {
+	bool present;			/* false only for an MCPD_OPTIONAL one left out */
+	int64_t integer;
+	double number;			/* also set for integers */
+	bool boolean;
+	const char *string;		/* NUL-terminated; `length` bytes of UTF-8 */
+	size_t length;
+	const struct mcpd_value *items;	/* arrays: `count` items of the parameter's type */
+	size_t count;
+};
+
+struct mcpd_call_state;
+
+/* One call of a tool. */
+struct mcpd_call {
+	const struct mcpd_value *args;		/* one per parameter, in order */
+	const struct mcpd_identity *identity;	/* NULL when tokens are not verified (--auth none) */
+	const char *protocol_version;		/* e.g. "2025-11-25" */
+	struct mcpd_call_state *state;		/* the server's; not for tools */
+};
+
+struct mcpd_tool {
+	const char *name;			/* the file's name: [a-z0-9_] */
+	const char *title;			/* optional: shown by clients (2025-06-18 on) */
+	const char *description;
+	const struct mcpd_param *params;	/* MCPD_PARAMS(...) */
+	size_t nparams;
+	struct mcpd_result result;		/* MCPD_RETURNS(...) or MCPD_RETURNS_OBJECT(...) */
+	const char *const *scopes;		/* MCPD_SCOPES(...): a call without them is refused (403) */
+	struct mcpd_annotations annotations;
+	int (*run)(struct mcpd_call *call);	/* returns one of the mcpd_return_* / mcpd_error calls */
+};
+
+#define MCPD_PARAMS(...) \
+	.params = (const struct mcpd_param[]){__VA_ARGS__}, \
+	.nparams = sizeof((const struct mcpd_param[]){__VA_ARGS__}) / sizeof(struct mcpd_param)
+#define MCPD_RETURNS(type_)	.result = { .type = (type_) }
+#define MCPD_FIELD(name_, type_, description_) { .name = (name_), .type = (type_), .description = (description_) }
+#define MCPD_RETURNS_OBJECT(...) \
+	.result = { .fields = (const struct mcpd_field[]){__VA_ARGS__}, \
+	    .nfields = sizeof((const struct mcpd_field[]){__VA_ARGS__}) / sizeof(struct mcpd_field) }
+#define MCPD_SCOPES(...)	.scopes = (const char *const[]){__VA_ARGS__, NULL}
+
+/* Results: a tool returns exactly one of these calls' values. */
+int mcpd_return_integer(struct mcpd_call *call, int64_t value);
+int mcpd_return_number(struct mcpd_call *call, double value);	/* finite */
+int mcpd_return_boolean(struct mcpd_call *call, bool value);
+int mcpd_return_string(struct mcpd_call *call, const char *s, size_t length);
+int mcpd_return_stringf(struct mcpd_call *call, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Object results: set every field, optionally the text, then return the object. */
+void mcpd_set_integer(struct mcpd_call *call, const char *field, int64_t value);
+void mcpd_set_number(struct mcpd_call *call, const char *field, double value);
+void mcpd_set_boolean(struct mcpd_call *call, const char *field, bool value);
+void mcpd_set_string(struct mcpd_call *call, const char *field, const char *s, size_t length);
+void mcpd_set_text(struct mcpd_call *call, const char *fmt, ...)	/* default: the object as JSON */
+	__attribute__((format(printf, 2, 3)));
+int mcpd_return_object(struct mcpd_call *call);
+
+/* A tool error: the client gets isError with "<tool>: <message>". */
+int mcpd_error(struct mcpd_call *call, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Scratch memory for this call, freed after it; NULL when memory ran out. */
+void *mcpd_alloc(struct mcpd_call *call, size_t size);
+
+#endif
