@@ -89,6 +89,27 @@ default_action(void)
 }
 #endif
 
+/*
+ * A row whose syscall this architecture does not have (SCMP_SYS gave
+ * libseccomp's negative pseudo number) adds nothing to the filter, on
+ * purpose: nothing can make that call here, and any number the filter does
+ * not list gets the default action (kill).  Only rows the table marks as
+ * existing on some architectures may be absent; an unmarked one that is
+ * absent means the table is wrong for this architecture, and no filter is
+ * loaded.  Returns 1 to add the row, 0 to skip it, -ENOSYS for a wrong table.
+ */
+static int
+row_applies_here(const struct sandbox_policy *p, const struct sandbox_rule *r)
+{
+	if (r->syscall >= 0)
+		return 1;
+	if (r->arches != SANDBOX_ON_ALL)
+		return 0;
+	log_msg(LOG_ERROR, "sandbox_rule_failed", "%s: %s does not exist on this architecture but "
+	    "its row is not marked so (SANDBOX_*_X86_64)", p->role, r->name);
+	return -ENOSYS;
+}
+
 static int
 load_filter(const struct sandbox_policy *p)
 {
@@ -100,15 +121,18 @@ load_filter(const struct sandbox_policy *p)
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct sandbox_rule *r = &p->rules[i];
 
+		rc = row_applies_here(p, r);
+		if (rc == 0)
+			continue;
+		if (rc < 0)
+			break;
 		rc = r->argc ? seccomp_rule_add(ctx, r->action, r->syscall, 1, r->arg) :
 		    seccomp_rule_add(ctx, r->action, r->syscall, 0);
-		/* A syscall this architecture lacks (e.g. epoll_wait on arm64) is fine. */
-		if (rc < 0 && rc != -EDOM && rc != -EOPNOTSUPP) {
+		if (rc < 0) {
 			log_msg(LOG_ERROR, "sandbox_rule_failed", "%s: cannot add %s: %s", p->role,
 			    r->name, strerror(-rc));
 			break;
 		}
-		rc = 0;
 	}
 	if (rc == 0)
 		rc = seccomp_load(ctx);

@@ -19,21 +19,40 @@
 
 #include "common/config.h"
 
+/*
+ * Architectures a row's syscall exists on.  mcpd ships for x86_64 and
+ * aarch64 (AgentCore).  aarch64 uses the generic syscall table, which lacks
+ * the legacy x86_64 calls (open, stat, poll, epoll_wait, access, ...): its
+ * libc makes the *at and p* forms instead, and the tables list those too.
+ * tests/unit/worker/seccomp_test.c resolves every row on both
+ * architectures and holds each marking to the truth.
+ */
+#define SANDBOX_ON_X86_64 (1u << 0)
+#define SANDBOX_ON_AARCH64 (1u << 1)
+#define SANDBOX_ON_ALL (SANDBOX_ON_X86_64 | SANDBOX_ON_AARCH64)
+
 /* One row of a policy: a syscall, what happens to it, and why it is there. */
 struct sandbox_rule {
-	int syscall;
+	int syscall;			/* negative (libseccomp's pseudo number) where it does not exist */
 	const char *name;
 	uint32_t action;		/* SCMP_ACT_ALLOW or SCMP_ACT_ERRNO(e) */
 	unsigned argc;			/* 0 or 1 argument comparison */
 	struct scmp_arg_cmp arg;
 	const char *reason;		/* the group's one-line reason */
+	unsigned arches;		/* SANDBOX_ON_*: where the syscall exists */
 };
 
-#define SANDBOX_ALLOW(sys, why) {SCMP_SYS(sys), #sys, SCMP_ACT_ALLOW, 0, {0}, why}
-#define SANDBOX_ALLOW_IF(sys, cmp, why) {SCMP_SYS(sys), #sys, SCMP_ACT_ALLOW, 1, cmp, why}
+#define SANDBOX_ROW(arches, sys, action, argc, cmp, why) \
+	{SCMP_SYS(sys), #sys, action, argc, cmp, why, arches}
+#define SANDBOX_ALLOW(sys, why) SANDBOX_ROW(SANDBOX_ON_ALL, sys, SCMP_ACT_ALLOW, 0, {0}, why)
+#define SANDBOX_ALLOW_IF(sys, cmp, why) SANDBOX_ROW(SANDBOX_ON_ALL, sys, SCMP_ACT_ALLOW, 1, cmp, why)
+#define SANDBOX_DENY(sys, err, why) SANDBOX_ROW(SANDBOX_ON_ALL, sys, SCMP_ACT_ERRNO(err), 0, {0}, why)
+/* The same rows for the legacy calls that only x86_64 has. */
+#define SANDBOX_ALLOW_X86_64(sys, why) SANDBOX_ROW(SANDBOX_ON_X86_64, sys, SCMP_ACT_ALLOW, 0, {0}, why)
+#define SANDBOX_ALLOW_IF_X86_64(sys, cmp, why) SANDBOX_ROW(SANDBOX_ON_X86_64, sys, SCMP_ACT_ALLOW, 1, cmp, why)
+#define SANDBOX_DENY_X86_64(sys, err, why) SANDBOX_ROW(SANDBOX_ON_X86_64, sys, SCMP_ACT_ERRNO(err), 0, {0}, why)
 /* mmap/mprotect argument rule: never executable memory. */
 #define SANDBOX_NO_EXEC SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)
-#define SANDBOX_DENY(sys, err, why) {SCMP_SYS(sys), #sys, SCMP_ACT_ERRNO(err), 0, {0}, why}
 
 struct sandbox_policy {
 	const char *role;

@@ -20,7 +20,7 @@
 
 static const struct sandbox_rule fetcher_rules[] = {
 	/* Waiting: signals, refresh requests, timers. */
-	SANDBOX_ALLOW(poll, "waiting for signals, refresh requests and sockets"),
+	SANDBOX_ALLOW_X86_64(poll, "waiting for signals, refresh requests and sockets"),
 	SANDBOX_ALLOW(ppoll, "waiting (arm64 has only ppoll)"),
 	SANDBOX_ALLOW(read, "signalfd, eventfd, sockets, files"),
 	SANDBOX_ALLOW(write, "log lines, sockets"),
@@ -45,12 +45,12 @@ static const struct sandbox_rule fetcher_rules[] = {
 	SANDBOX_ALLOW(uname, "libcurl and OpenSSL"),
 	/* Files, read-only: CA bundle, resolv.conf, hosts, file:// issuers. */
 	SANDBOX_ALLOW_IF(openat, OPENAT_READ_ONLY, "CA bundle, resolver files, file issuers; read-only"),
-	SANDBOX_ALLOW_IF(open, OPEN_READ_ONLY, "same, x86_64 only; read-only"),
+	SANDBOX_ALLOW_IF_X86_64(open, OPEN_READ_ONLY, "same; read-only"),
 	SANDBOX_ALLOW(newfstatat, "file sizes"),
 	SANDBOX_ALLOW(fstat, "file sizes"),
 	SANDBOX_ALLOW(statx, "file sizes"),
 	SANDBOX_ALLOW(lseek, "reading files"),
-	SANDBOX_ALLOW(access, "libcurl checks the CA bundle"),
+	SANDBOX_ALLOW_X86_64(access, "libcurl checks the CA bundle"),
 	SANDBOX_ALLOW(faccessat, "libcurl checks the CA bundle"),
 	SANDBOX_ALLOW(faccessat2, "libcurl checks the CA bundle"),
 	SANDBOX_ALLOW(getdents64, "CA directory listing"),

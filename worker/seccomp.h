@@ -21,7 +21,8 @@ extern const struct sandbox_policy fetcher_policy;
 	SANDBOX_ALLOW(rt_sigprocmask, "sanitizer runtime"), \
 	SANDBOX_ALLOW(gettid, "sanitizer runtime"), \
 	SANDBOX_ALLOW(tgkill, "sanitizer runtime"), \
-	SANDBOX_ALLOW(readlink, "sanitizer runtime"), \
+	SANDBOX_ALLOW_X86_64(readlink, "sanitizer runtime"), \
+	SANDBOX_ALLOW(readlinkat, "sanitizer runtime (aarch64 has only readlinkat)"), \
 	SANDBOX_ALLOW(clone, "LeakSanitizer's tracer thread"), \
 	SANDBOX_ALLOW(ptrace, "LeakSanitizer stops the world"), \
 	SANDBOX_ALLOW(wait4, "LeakSanitizer"), \
@@ -34,7 +35,7 @@ extern const struct sandbox_policy fetcher_policy;
 	SANDBOX_ALLOW(set_robust_list, "sanitizer runtime"), \
 	SANDBOX_ALLOW(rseq, "sanitizer runtime"), \
 	SANDBOX_ALLOW(pipe2, "sanitizer runtime"), \
-	SANDBOX_ALLOW(dup2, "sanitizer runtime"), \
+	SANDBOX_ALLOW_X86_64(dup2, "sanitizer runtime"), \
 	SANDBOX_ALLOW(dup3, "sanitizer runtime"), \
 	SANDBOX_ALLOW(lseek, "sanitizer runtime"), \
 	SANDBOX_ALLOW(fstat, "sanitizer runtime"), \
@@ -43,11 +44,11 @@ extern const struct sandbox_policy fetcher_policy;
 	SANDBOX_ALLOW(mprotect, "sanitizer runtime"), \
 	SANDBOX_ALLOW(mmap, "sanitizer runtime"), \
 	SANDBOX_ALLOW(openat, "LeakSanitizer reads /proc/self/maps"), \
-	SANDBOX_ALLOW(open, "LeakSanitizer reads /proc/self/maps"), \
+	SANDBOX_ALLOW_X86_64(open, "LeakSanitizer reads /proc/self/maps"), \
 	SANDBOX_ALLOW(newfstatat, "sanitizer runtime"), \
-	SANDBOX_ALLOW(stat, "sanitizer runtime"), \
+	SANDBOX_ALLOW_X86_64(stat, "sanitizer runtime"), \
 	SANDBOX_ALLOW(getdents64, "LeakSanitizer lists /proc/self/task"), \
-	SANDBOX_ALLOW(getdents, "LeakSanitizer lists /proc/self/task (x86_64)"), \
+	SANDBOX_ALLOW_X86_64(getdents, "LeakSanitizer lists /proc/self/task"), \
 	SANDBOX_ALLOW(getppid, "LeakSanitizer's tracer checks its parent"), \
 	SANDBOX_ALLOW(kill, "LeakSanitizer"), \
 	SANDBOX_ALLOW(tkill, "LeakSanitizer"),

@@ -11,7 +11,7 @@
 
 static const struct sandbox_rule worker_rules[] = {
 	/* Event loop: h2o's epoll loop, the shared listener, connections. */
-	SANDBOX_ALLOW(epoll_wait, "h2o event loop"),
+	SANDBOX_ALLOW_X86_64(epoll_wait, "h2o event loop"),
 	SANDBOX_ALLOW(epoll_pwait, "h2o event loop (arm64 has only epoll_pwait)"),
 	SANDBOX_ALLOW(epoll_ctl, "h2o event loop registrations"),
 	SANDBOX_ALLOW(accept4, "accepting from the shared listening socket"),
@@ -44,9 +44,9 @@ static const struct sandbox_rule worker_rules[] = {
 #ifndef MCPD_SANITIZE
 	/* Harmless probes get EACCES instead of a kill: no file is ever opened. */
 	SANDBOX_DENY(openat, EACCES, "libc probes; workers never open files once sandboxed"),
-	SANDBOX_DENY(open, EACCES, "libc probes (x86_64 only)"),
+	SANDBOX_DENY_X86_64(open, EACCES, "libc probes"),
 	SANDBOX_DENY(newfstatat, EACCES, "libc probes"),
-	SANDBOX_DENY(stat, EACCES, "libc probes (x86_64 only)"),
+	SANDBOX_DENY_X86_64(stat, EACCES, "libc probes"),
 #else
 	SANITIZER_RULES
 #endif

@@ -33,9 +33,12 @@ export async function startMcpd({ workers = 2, args = [], env = {}, auth = true,
   return server;
 }
 
-class McpdProcess {
+// Exported for tests that start mcpd through a wrapper (tests/image): set
+// signalPid to the pid of mcpd itself and signals go there, not to the wrapper.
+export class McpdProcess {
   constructor(proc) {
     this.proc = proc;
+    this.signalPid = null;
     this.logs = [];
     this.stderr = '';
     this.waiters = new Set();
@@ -117,6 +120,11 @@ class McpdProcess {
     return trouble;
   }
 
+  kill(signal) {
+    if (this.signalPid === null) this.proc.kill(signal);
+    else process.kill(this.signalPid, signal);
+  }
+
   // Sends a signal and resolves with the exit code/signal (deadline-bound).
   // Rejects if a sanitizer reported or a worker crashed while the server ran.
   async stop(signal = 'SIGTERM', timeoutMs = 20000) {
@@ -128,11 +136,11 @@ class McpdProcess {
 
   async stopQuietly(signal, timeoutMs) {
     if (this.proc.exitCode !== null || this.proc.signalCode !== null) return this.exited;
-    this.proc.kill(signal);
+    this.kill(signal);
     let timer;
     const deadline = new Promise((_, reject) => {
       timer = setTimeout(() => {
-        this.proc.kill('SIGKILL');
+        this.kill('SIGKILL');
         reject(new Error(`mcpd did not exit within ${timeoutMs} ms of ${signal}`));
       }, timeoutMs);
     });

@@ -3,6 +3,7 @@
 // misbehave the ways real issuers do.
 //
 //   const idp = await startIssuer({ keys: 1 });
+//   await startIssuer({ tls: { key, cert }, hostname: 'localhost' });  // https://localhost:PORT
 //   idp.discoveryUrl                 -> http://127.0.0.1:PORT/.well-known/openid-configuration
 //   idp.issuer                       -> http://127.0.0.1:PORT
 //   const k = idp.addKey({ bits: 1024, kid: 'weak' });   // published at once
@@ -18,6 +19,7 @@
 //
 // No npm dependencies; every wait has a deadline.
 import http from 'node:http';
+import https from 'node:https';
 import crypto from 'node:crypto';
 
 export const MODES = ['ok', 'garbage', 'truncated', 'status500', 'hang', 'redirect-offhost', 'down'];
@@ -86,7 +88,11 @@ function closeServer(server, sockets) {
 }
 
 class Issuer {
-  constructor() {
+  // tls: { key, cert } (PEM) serves HTTPS; hostname is the name put in the
+  // URLs (the server always listens on 127.0.0.1).
+  constructor({ tls, hostname = '127.0.0.1' } = {}) {
+    this.scheme = tls ? 'https' : 'http';
+    this.hostname = hostname;
     this.keys = new Map(); // kid -> key, every key ever made (retired ones can still sign)
     this.published = []; // kids in the JWKS, in order
     this.mode = 'ok';
@@ -96,7 +102,8 @@ class Issuer {
     this.subscribers = new Set();
     this.sockets = new Set();
     this.hanging = new Set();
-    this.server = http.createServer((req, res) => this.onRequest(req, res));
+    const handler = (req, res) => this.onRequest(req, res);
+    this.server = tls ? https.createServer(tls, handler) : http.createServer(handler);
     this.server.keepAliveTimeout = 1000;
     this.server.on('connection', (sock) => {
       this.sockets.add(sock);
@@ -106,7 +113,7 @@ class Issuer {
 
   async start(port = 0) {
     this.port = await listen(this.server, port);
-    this.origin = `http://127.0.0.1:${this.port}`;
+    this.origin = `${this.scheme}://${this.hostname}:${this.port}`;
     this.issuer = this.origin;
     this.discoveryUrl = `${this.origin}${DISCOVERY_PATH}`;
     this.jwksUri = `${this.origin}${JWKS_PATH}`;
@@ -257,8 +264,8 @@ class Issuer {
   }
 }
 
-export async function startIssuer({ keys = 1, bits = 2048 } = {}) {
-  const idp = new Issuer();
+export async function startIssuer({ keys = 1, bits = 2048, tls, hostname } = {}) {
+  const idp = new Issuer({ tls, hostname });
   await idp.start();
   for (let i = 0; i < keys; i++) idp.addKey({ bits });
   return idp;

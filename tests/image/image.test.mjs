@@ -1,0 +1,333 @@
+// The built container image, run for real: its root filesystem (podman
+// image mount, copied) runs mcpd under chroot as the image's user, with the
+// image's environment and entrypoint, in its own mount and pid namespaces
+// (mcpd is PID 1 there, /proc mounted, as in a container). No Docker engine
+// is needed, and `podman run` is not used: it cannot set rlimits on every
+// machine.
+//
+//   TEST_IMAGE=localhost/mcpd:amd64 node --test tests/image/image.test.mjs
+//
+// ops/image --test runs it in a private network namespace (mcpd listens on
+// 8000, the image's port). Without TEST_IMAGE it builds the image first with
+// ops/image for this machine's architecture. An image of another
+// architecture (arm64 on x86, under qemu-user) runs with --sandbox
+// best-effort: qemu-user cannot load a seccomp filter.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { McpdProcess, childrenOf, waitUntil } from '../lib/mcpd.mjs';
+import { post, rpc } from '../lib/http.mjs';
+import { startIssuer } from '../lib/oidc.mjs';
+import { mint, CLIENT_ID } from '../lib/tokens.mjs';
+import { repoRoot, run, which } from '../deploy/lib.mjs';
+
+const MAX_IMAGE_BYTES = 25e6;
+const IMAGE_PORT = 8000;
+const HOST_ARCH = { x64: 'amd64', arm64: 'arm64' }[process.arch];
+
+let image;
+let config; // the image's Config: User, Env, Entrypoint, ExposedPorts
+let imageInfo;
+let scratch;
+let root; // a copy of the image's root filesystem
+let emulated; // the image's architecture is not this machine's: qemu-user runs it
+
+const need = (cmd) => {
+  const p = which(cmd);
+  assert.ok(p, `${cmd} is not installed: ops/deps image installs it`);
+  return p;
+};
+
+before(async () => {
+  image = process.env.TEST_IMAGE;
+  if (!image) {
+    const built = await run(path.join(repoRoot, 'ops/image'), ['--arch', HOST_ARCH], { timeoutMs: 1200000 });
+    assert.equal(built.code, 0, `ops/image failed:\n${built.stdout.slice(-3000)}\n${built.stderr.slice(-3000)}`);
+    image = `localhost/mcpd:${HOST_ARCH}`;
+  }
+  const inspect = await run(need('podman'), ['image', 'inspect', image]);
+  assert.equal(inspect.code, 0, `no image ${image}: ${inspect.stderr}`);
+  [imageInfo] = JSON.parse(inspect.stdout);
+  config = imageInfo.Config;
+  emulated = imageInfo.Architecture !== HOST_ARCH;
+
+  scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'mcpd-image-'));
+  root = path.join(scratch, 'root');
+  const mount = await run('podman', ['image', 'mount', image]);
+  assert.equal(mount.code, 0, mount.stderr);
+  try {
+    const copy = await run('cp', ['-a', `${mount.stdout.trim()}/.`, `${root}/`], { timeoutMs: 60000 });
+    assert.equal(copy.code, 0, copy.stderr);
+  } finally {
+    await run('podman', ['image', 'unmount', image]);
+  }
+  // Container runtimes mount /proc; mcpd's workers reopen the key set
+  // read-only through /proc/self/fd.
+  fs.mkdirSync(path.join(root, 'proc'));
+});
+
+after(() => {
+  if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
+});
+
+const imageEnv = (extra = {}) => ({
+  ...Object.fromEntries(config.Env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
+  ...extra,
+});
+
+// The command that runs the image's entrypoint with args, as the image's
+// user, with only the image's environment (plus extra).
+function imageCommand(args) {
+  return [need('unshare'), ['--mount', '--pid', '--fork', '--kill-child', `--mount-proc=${root}/proc`,
+    need('chroot'), `--userspec=${config.User}`, root, ...config.Entrypoint, ...args]];
+}
+
+async function runImage(args, env = {}) {
+  const [cmd, argv] = imageCommand(args);
+  return run(cmd, argv, { env: { ...imageEnvOnly(), ...imageEnv(env) }, timeoutMs: 60000 });
+}
+
+// run() merges process.env; blank out everything the image does not set.
+function imageEnvOnly() {
+  return Object.fromEntries(Object.keys(process.env).map((k) => [k, undefined]));
+}
+
+// Starts mcpd from the image; resolves once `workers` workers serve.
+async function startImage({ env = {}, args = [], workers = 2 } = {}) {
+  const [cmd, argv] = imageCommand(['--workers', String(workers), ...args]);
+  const proc = spawn(cmd, argv, { env: imageEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = new McpdProcess(proc);
+  // unshare --fork waits for mcpd (PID 1 of the new namespace): signal mcpd.
+  await waitUntil(() => childrenOf(proc.pid).length === 1 || proc.exitCode !== null, 10000, 'mcpd under unshare');
+  assert.equal(proc.exitCode, null, `unshare exited: ${server.stderr}`);
+  server.signalPid = childrenOf(proc.pid)[0].pid;
+  server.listening = await server.waitForLog((l) => l.event === 'listening', 20000);
+  await server.waitForLog(() => server.logs.filter((l) => l.event === 'worker_ready').length >= workers, 20000);
+  server.origin = `http://127.0.0.1:${server.listening.port}`;
+  server.url = `${server.origin}/mcp`;
+  return server;
+}
+
+// Under qemu-user no seccomp filter can be loaded: strict mode would refuse.
+const sandboxArgs = () => (emulated ? ['--sandbox', 'best-effort'] : []);
+
+async function stopClean(server) {
+  const { code } = await server.stop();
+  assert.equal(code, 0, server.stderr);
+}
+
+// Sockets listening in this network namespace, as "address:port" (IPv4).
+function listeningSockets() {
+  return fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f[3] === '0A')
+    .map(([, local]) => {
+      const [hex, port] = local.split(':');
+      const ip = hex.match(/../g).reverse().map((b) => parseInt(b, 16)).join('.');
+      return `${ip}:${parseInt(port, 16)}`;
+    });
+}
+
+function uidsOf(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return {
+    uid: /^Uid:\s+(.*)$/m.exec(status)[1].split(/\s+/).map(Number),
+    gid: /^Gid:\s+(.*)$/m.exec(status)[1].split(/\s+/).map(Number),
+  };
+}
+
+const callTool = (url, name, args, headers) => post(url, rpc(7, 'tools/call', { name, arguments: args }), headers);
+
+async function assertToolsServe(url, headers = {}) {
+  const add = await callTool(url, 'add_numbers', { a: 5, b: 3 }, headers);
+  assert.equal(add.status, 200, add.text);
+  assert.equal(add.json.result.content[0].text, '8');
+  const mul = await callTool(url, 'multiply_numbers', { a: 6, b: 7 }, headers);
+  assert.equal(mul.status, 200, mul.text);
+  assert.equal(mul.json.result.content[0].text, '42');
+  const greet = await callTool(url, 'greet_user', { name: 'Ada' }, headers);
+  assert.equal(greet.status, 200, greet.text);
+  assert.equal(greet.json.result.content[0].text, 'Hello, Ada! Nice to meet you.');
+}
+
+test('the image: USER 10001, port 8000, entrypoint mcpd, no auth choice, under 25 MB', (t) => {
+  assert.equal(config.User, '10001:10001');
+  assert.deepEqual(config.Entrypoint, ['/usr/local/bin/mcpd']);
+  assert.ok(!config.Cmd || config.Cmd.length === 0, `arguments to the image are mcpd flags, not ${config.Cmd}`);
+  assert.deepEqual(Object.keys(config.ExposedPorts), [`${IMAGE_PORT}/tcp`]);
+  const env = imageEnv();
+  assert.equal(env.MCPD_HOST, '0.0.0.0');
+  assert.equal(env.MCPD_PORT, String(IMAGE_PORT));
+  for (const k of ['MCPD_AUTH', 'MCPD_DISCOVERY_URL']) assert.ok(!(k in env), `the image must not choose ${k}`);
+  t.diagnostic(`${image} (${imageInfo.Os}/${imageInfo.Architecture}): ${(imageInfo.Size / 1e6).toFixed(1)} MB uncompressed`);
+  assert.ok(imageInfo.Size <= MAX_IMAGE_BYTES, `the image is ${imageInfo.Size} bytes; the budget is ${MAX_IMAGE_BYTES}`);
+});
+
+test('the root filesystem holds mcpd, its libraries, the CA bundle and the resolver files: no shell, no package manager', () => {
+  const files = [];
+  const walk = (rel) => {
+    for (const e of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
+      const r = `${rel}/${e.name}`;
+      if (e.isDirectory()) walk(r);
+      else files.push(r);
+    }
+  };
+  walk('');
+  const allowed = [
+    /^\/usr\/local\/bin\/mcpd$/,
+    /^\/(usr\/)?lib(64)?\/([a-z0-9_]+-linux-gnu\/)?(lib[\w.+-]+|ld-linux[\w.-]*)\.so(\.[\d.]+)*$/,
+    /^\/etc\/(passwd|group|nsswitch\.conf|hosts)$/,
+    /^\/etc\/ssl\/certs\/ca-certificates\.crt$/,
+    /^\/usr\/share\/doc\/mcpd\/LICENSE$/,
+  ];
+  const unexpected = files.filter((f) => !allowed.some((re) => re.test(f)));
+  assert.deepEqual(unexpected, [], 'files that are not mcpd, a shared library or its configuration');
+  for (const f of ['/bin/sh', '/usr/bin/sh', '/bin/bash', '/usr/bin/apt-get', '/usr/bin/dpkg']) {
+    assert.ok(!fs.existsSync(path.join(root, f)), `${f} is in the image`);
+  }
+  const passwd = fs.readFileSync(path.join(root, 'etc/passwd'), 'utf8');
+  assert.match(passwd, /^mcpd:x:10001:10001:/m);
+  assert.match(fs.readFileSync(path.join(root, 'etc/group'), 'utf8'), /^mcpd:x:10001:/m);
+});
+
+test('mcpd --version runs in the image as its user', async () => {
+  const r = await runImage(['--version']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^mcpd \d+\.\d+\.\d+\n$/);
+});
+
+test('the image refuses to start with neither --discovery-url nor --auth none (exit 2, says which to pass)', async () => {
+  const r = await runImage([]);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, /no authentication configured: pass --discovery-url URL .* or --auth none/);
+});
+
+test('with MCPD_AUTH=none it serves the three tools on 0.0.0.0:8000 as uid 10001', async (t) => {
+  const before8000 = listeningSockets().filter((s) => s.endsWith(`:${IMAGE_PORT}`));
+  assert.deepEqual(before8000, [], `port ${IMAGE_PORT} is taken here; run this test through ops/image --test (own network namespace)`);
+  const server = await startImage({ env: { MCPD_AUTH: 'none' }, args: sandboxArgs() });
+  try {
+    assert.equal(server.listening.host, '0.0.0.0');
+    assert.equal(server.listening.port, IMAGE_PORT);
+    assert.ok(listeningSockets().includes(`0.0.0.0:${IMAGE_PORT}`), listeningSockets().join(' '));
+    if (emulated) {
+      assert.ok(server.logs.some((l) => l.event === 'sandbox_degraded'), 'under qemu-user the seccomp step must fail (and be logged)');
+      t.diagnostic('emulated: served with --sandbox best-effort (no seccomp filter under qemu-user)');
+    } else {
+      assert.ok(!server.logs.some((l) => l.event === 'sandbox_degraded'), 'the sandbox must be complete');
+    }
+    const pids = [server.signalPid, ...childrenOf(server.signalPid).map((c) => c.pid)];
+    assert.equal(pids.length, 3, 'the supervisor and its two workers');
+    for (const pid of pids) {
+      const { uid, gid } = uidsOf(pid);
+      assert.deepEqual(uid, [10001, 10001, 10001, 10001], `pid ${pid} uids`);
+      assert.deepEqual(gid, [10001, 10001, 10001, 10001], `pid ${pid} gids`);
+    }
+    await assertToolsServe(server.url);
+    const ping = await fetch(`${server.origin}/ping`);
+    assert.equal(ping.status, 200);
+    assert.equal((await ping.json()).status, 'Healthy');
+  } finally {
+    await stopClean(server);
+  }
+});
+
+// A throwaway CA and a certificate for "localhost" signed by it.
+async function makeTestCa(dir) {
+  const openssl = need('openssl');
+  const f = (n) => path.join(dir, n);
+  fs.writeFileSync(f('leaf.ext'), 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
+  const steps = [
+    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
+      '-subj', '/CN=mcpd image test CA', '-keyout', f('ca.key'), '-out', f('ca.crt'),
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign'],
+    ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=localhost',
+      '-keyout', f('leaf.key'), '-out', f('leaf.csr')],
+    ['x509', '-req', '-in', f('leaf.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial',
+      '-days', '1', '-extfile', f('leaf.ext'), '-out', f('leaf.crt')],
+  ];
+  for (const args of steps) {
+    const r = await run(openssl, args);
+    assert.equal(r.code, 0, `openssl ${args[0]}: ${r.stderr}`);
+  }
+  return { ca: fs.readFileSync(f('ca.crt'), 'utf8'), key: fs.readFileSync(f('leaf.key')), cert: fs.readFileSync(f('leaf.crt')) };
+}
+
+// An HTTPS issuer on 127.0.0.1 named "localhost" (resolved through the
+// image's nsswitch.conf and /etc/hosts), its certificate from a test CA that
+// trust() appends to the image's CA bundle (close() restores it).
+async function startHttpsIssuer() {
+  testCa ??= makeTestCa(fs.mkdtempSync(path.join(scratch, 'tls-')));
+  const { ca, key, cert } = await testCa;
+  const idp = await startIssuer({ tls: { key, cert }, hostname: 'localhost' });
+  const bundle = path.join(root, 'etc/ssl/certs/ca-certificates.crt');
+  const shipped = fs.readFileSync(bundle, 'utf8');
+  return {
+    idp,
+    env: { MCPD_DISCOVERY_URL: idp.discoveryUrl, MCPD_ALLOWED_CLIENTS: CLIENT_ID },
+    trust: () => fs.writeFileSync(bundle, `${shipped}\n${ca}`),
+    close: async () => {
+      fs.writeFileSync(bundle, shipped);
+      await idp.close();
+    },
+  };
+}
+let testCa;
+
+test('the key fetcher reaches an HTTPS issuer by name: CA bundle and resolver work in the image', async (t) => {
+  const { idp, env, trust, close } = await startHttpsIssuer();
+  try {
+    // The shipped bundle does not know the test CA: verification must fail,
+    // which proves certificates are checked against that bundle.
+    let server = await startImage({ env, args: sandboxArgs() });
+    try {
+      const failed = await server.waitForLog((l) => l.event === 'jwks_fetch_failed', 20000);
+      assert.match(failed.msg, /SSL certificate problem|certificate verify failed/i, failed.msg);
+      assert.equal(idp.fetches.discovery, 0, 'nothing may be fetched over an unverified connection');
+      const res = await callTool(server.url, 'add_numbers', { a: 1, b: 2 }, { authorization: `Bearer ${mint(idp)}` });
+      assert.equal(res.status, 503, 'no key set yet');
+    } finally {
+      await stopClean(server);
+    }
+
+    trust();
+    server = await startImage({ env, args: sandboxArgs() });
+    try {
+      const published = await server.waitForLog((l) => l.event === 'jwks_published', 20000);
+      t.diagnostic(`fetched ${idp.discoveryUrl}: ${JSON.stringify(published)}`);
+      assert.ok(idp.fetches.discovery >= 1 && idp.fetches.jwks >= 1);
+      await assertToolsServe(server.url, { authorization: `Bearer ${mint(idp)}` });
+      const anonymous = await callTool(server.url, 'add_numbers', { a: 1, b: 2 });
+      assert.equal(anonymous.status, 401);
+    } finally {
+      await stopClean(server);
+    }
+  } finally {
+    await close();
+  }
+});
+
+test('the health probe: POST /mcp/ ping without a token answers 200 while tokens are verified', async () => {
+  const { env, trust, close } = await startHttpsIssuer();
+  trust();
+  try {
+    const server = await startImage({ env, args: sandboxArgs() });
+    try {
+      await server.waitForLog((l) => l.event === 'jwks_published', 20000);
+      const res = await fetch(`${server.origin}/mcp/`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: '{"jsonrpc":"2.0","method":"ping","params":null,"id":4}',
+      });
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), { jsonrpc: '2.0', id: 4, result: {} });
+    } finally {
+      await stopClean(server);
+    }
+  } finally {
+    await close();
+  }
+});
