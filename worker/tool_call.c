@@ -566,10 +566,19 @@ tools_call(const struct mcpd_tool *tool, const struct json_doc *doc, const cJSON
     const struct tools_context *ctx, struct tool_outcome *out)
 {
 	struct mcpd_value values[TOOL_MAX_PARAMS];
-	struct mcpd_call_state st = {.tool = tool, .out = out};
+	struct mcpd_call_state st;
 	struct mcpd_call call = {.args = values, .identity = ctx->identity,
 	    .protocol_version = ctx->protocol_version, .state = &st};
 	char err[TOOL_ERROR_MAX];
+
+	/* Set member by member: zeroing every field slot would cost more than the call. */
+	st.tool = tool;
+	st.out = out;
+	st.answered = false;
+	st.problem[0] = '\0';
+	st.has_text = false;
+	st.scratch = NULL;
+	memset(st.fields, 0, tool->result.nfields * sizeof(st.fields[0]));
 
 	memset(out, 0, sizeof(*out));
 	strbuf_init(&out->text);
