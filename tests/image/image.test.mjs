@@ -151,6 +151,14 @@ async function assertToolsServe(url, headers = {}) {
   const greet = await callTool(url, 'greet_user', { name: 'Ada' }, headers);
   assert.equal(greet.status, 200, greet.text);
   assert.equal(greet.json.result.content[0].text, 'Hello, Ada! Nice to meet you.');
+  // A release build serves the reference tools and no test tool.
+  const list = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/list' }),
+  });
+  assert.equal(list.status, 200);
+  assert.deepEqual((await list.json()).result.tools.map((t) => t.name).sort(), ['add_numbers', 'greet_user', 'multiply_numbers']);
 }
 
 test('the image: USER 10001, port 8000, entrypoint mcpd, no auth choice, under 25 MB', (t) => {
