@@ -488,9 +488,9 @@ test_doc_int_item_from_another_tree(void **state)
 	json_doc_free(&doc);
 }
 
-/* Past the spans remembered while parsing, numbers are found by rescanning. */
+/* Past the spans kept inside the json_doc, they live on the heap. */
 static void
-test_doc_int_beyond_remembered_spans(void **state)
+test_doc_int_beyond_inline_spans(void **state)
 {
 	char text[4096];
 	size_t n = 0;
@@ -500,16 +500,16 @@ test_doc_int_beyond_remembered_spans(void **state)
 
 	(void)state;
 	n += (size_t)snprintf(text + n, sizeof(text) - n, "{\"s\":\"7\",\"a\":[");
-	for (int i = 0; i < JSON_DOC_SPANS + 10; i++)
+	for (int i = 0; i < JSON_DOC_INLINE_SPANS + 10; i++)
 		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s%d", i ? "," : "", 1000 + i);
 	snprintf(text + n, sizeof(text) - n, "],\"b\":9007199254740993}");
 	assert_int_equal(json_doc_parse(&doc, text, strlen(text)), 0);
-	item = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc.root, "a"), JSON_DOC_SPANS - 2);
+	item = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc.root, "a"), JSON_DOC_INLINE_SPANS - 2);
 	assert_int_equal(json_doc_int64(&doc, item, &v), JSON_INT_OK);
-	assert_int_equal(v, 1000 + JSON_DOC_SPANS - 2);
-	item = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc.root, "a"), JSON_DOC_SPANS + 5);
+	assert_int_equal(v, 1000 + JSON_DOC_INLINE_SPANS - 2);
+	item = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc.root, "a"), JSON_DOC_INLINE_SPANS + 5);
 	assert_int_equal(json_doc_int64(&doc, item, &v), JSON_INT_OK);
-	assert_int_equal(v, 1000 + JSON_DOC_SPANS + 5);
+	assert_int_equal(v, 1000 + JSON_DOC_INLINE_SPANS + 5);
 	assert_int_equal(json_doc_int64(&doc, cJSON_GetObjectItemCaseSensitive(doc.root, "b"), &v), JSON_INT_OK);
 	assert_true(v == 9007199254740993LL);
 	json_doc_free(&doc);
@@ -551,7 +551,7 @@ main(void)
 		cmocka_unit_test(test_doc_int_reports_fraction_and_range),
 		cmocka_unit_test(test_doc_int_root_number),
 		cmocka_unit_test(test_doc_int_item_from_another_tree),
-		cmocka_unit_test(test_doc_int_beyond_remembered_spans),
+		cmocka_unit_test(test_doc_int_beyond_inline_spans),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
