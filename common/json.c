@@ -1,6 +1,8 @@
 #include "common/json.h"
 
+#include <limits.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/strbuf.h"
@@ -11,7 +13,7 @@
 struct scanner {
 	const char *p, *end;
 	int depth;
-	struct json_doc *record;	/* where scalar value spans go, or NULL */
+	struct json_doc *record;	/* where string and number spans go, or NULL */
 };
 
 static void
@@ -159,10 +161,47 @@ scan_scalar(struct scanner *sc)
 	}
 }
 
+/* Gives the spans four times the inline room, then doubles it: O(1) amortised. */
+static bool
+spans_grow(struct json_doc *doc)
+{
+	size_t cap = doc->heap != NULL ? doc->heap_cap * 2 : JSON_DOC_INLINE_SPANS * 4;
+	struct json_span *grown;
+
+	if (cap > SIZE_MAX / sizeof(*grown) ||
+	    (grown = realloc(doc->heap, cap * sizeof(*grown))) == NULL) {
+		doc->out_of_memory = true;
+		return false;
+	}
+	if (doc->heap == NULL)
+		memcpy(grown, doc->inline_spans, sizeof(doc->inline_spans));
+	doc->heap = grown;
+	doc->heap_cap = cap;
+	return true;
+}
+
+static struct json_span *
+spans_of(struct json_doc *doc)
+{
+	return doc->heap != NULL ? doc->heap : doc->inline_spans;
+}
+
+/* Remembers where a string or number value token sits; false when out of memory. */
+static bool
+spans_push(struct json_doc *doc, const char *start, const char *end)
+{
+	size_t cap = doc->heap != NULL ? doc->heap_cap : JSON_DOC_INLINE_SPANS;
+
+	if (doc->nspans == cap && !spans_grow(doc))
+		return false;
+	spans_of(doc)[doc->nspans++] = (struct json_span){.start = (uint32_t)(start - doc->text),
+	    .len = (uint32_t)(end - start)};
+	return true;
+}
+
 static bool
 scan_value(struct scanner *sc)
 {
-	struct json_doc *doc = sc->record;
 	const char *start;
 
 	skip_ws(sc);
@@ -175,11 +214,10 @@ scan_value(struct scanner *sc)
 	start = sc->p;
 	if (!scan_scalar(sc))
 		return false;
-	if (doc != NULL && doc->nspans < JSON_DOC_SPANS) {
-		doc->span_start[doc->nspans] = (uint32_t)(start - doc->text);
-		doc->span_len[doc->nspans++] = (uint32_t)(sc->p - start);
-	}
-	return true;
+	/* true, false and null need no span: nothing reads their text. */
+	if (sc->record == NULL || (*start != '"' && *start != '-' && !is_digit(*start)))
+		return true;
+	return spans_push(sc->record, start, sc->p);
 }
 
 /*
@@ -198,18 +236,80 @@ json_syntax_valid(struct json_doc *doc, const char *text, size_t len)
 	return sc.p == sc.end;
 }
 
+/*
+ * Gives each string and number item its span, walking the tree in pre-order:
+ * cJSON builds items in the order their tokens appear, so the k-th string or
+ * number item met is the k-th such value token the scanner recorded (object
+ * keys are not values and were not recorded).  Siblings are a loop, so the
+ * recursion is only as deep as the nesting, which the scanner bounded.
+ *
+ * The span's index goes in the item's valueint.  With cJSON 1.7.15 that int
+ * is free on a parsed tree: parse_number writes a saturated copy of the
+ * double there and parse_string leaves it 0, and cJSON itself never reads it
+ * (printing, cJSON_Compare and cJSON_GetNumberValue use valuedouble;
+ * cJSON_Delete frees only child, valuestring and string).  No pointer field
+ * would do: cJSON_Delete frees child and valuestring.  An item from another
+ * tree, a cJSON_Duplicate copy or one whose number was set again has a
+ * valueint that indexes no span naming it, which item_span refuses.
+ */
+static bool
+bind_spans(struct json_doc *doc, cJSON *item, size_t *next)
+{
+	struct json_span *spans = spans_of(doc);
+
+	for (; item != NULL; item = item->next) {
+		if (cJSON_IsNumber(item) || cJSON_IsString(item)) {
+			if (*next >= doc->nspans)
+				return false;
+			spans[*next].item = item;
+			item->valueint = (int)*next;
+			(*next)++;
+		} else if (item->child != NULL && !bind_spans(doc, item->child, next)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static void
+spans_free(struct json_doc *doc)
+{
+	free(doc->heap);
+	doc->heap = NULL;
+	doc->heap_cap = 0;
+	doc->nspans = 0;
+}
+
 int
 json_doc_parse(struct json_doc *doc, const char *text, size_t len)
 {
+	size_t bound = 0;
+
 	doc->text = text;
 	doc->len = len;
 	doc->root = NULL;
+	doc->out_of_memory = false;
 	doc->nspans = 0;
-	/* JSON text is UTF-8 (RFC 8259 §8.1); cJSON copies bytes unchecked. */
-	if (len > UINT32_MAX || !utf8_valid(text, len) || !json_syntax_valid(doc, text, len))
-		return -1;
+	doc->heap_cap = 0;
+	doc->heap = NULL;
+	/*
+	 * JSON text is UTF-8 (RFC 8259 §8.1); cJSON copies bytes unchecked.  A
+	 * span index must fit valueint, an int: fewer values than bytes does.
+	 */
+	if (len > INT_MAX || !utf8_valid(text, len) || !json_syntax_valid(doc, text, len))
+		goto fail;
 	doc->root = cJSON_ParseWithLength(text, len);
-	return doc->root != NULL ? 0 : -1;
+	if (doc->root == NULL)
+		goto fail;
+	if (!bind_spans(doc, doc->root, &bound) || bound != doc->nspans) {
+		cJSON_Delete(doc->root);
+		doc->root = NULL;
+		goto fail;
+	}
+	return 0;
+fail:
+	spans_free(doc);
+	return -1;
 }
 
 void
@@ -217,97 +317,42 @@ json_doc_free(struct json_doc *doc)
 {
 	cJSON_Delete(doc->root);
 	doc->root = NULL;
+	spans_free(doc);
 }
 
-/* Counts scalar items (not objects or arrays) before `target`, in pre-order. */
-static bool
-scalar_index(const cJSON *node, const cJSON *target, size_t *index)
+/* The span of an item of doc's tree, or NULL for any other item. */
+static const struct json_span *
+item_span(const struct json_doc *doc, const cJSON *item)
 {
-	if (node == target)
-		return true;
-	if (!cJSON_IsObject(node) && !cJSON_IsArray(node))
-		(*index)++;
-	for (const cJSON *child = node->child; child != NULL; child = child->next)
-		if (scalar_index(child, target, index))
-			return true;
-	return false;
-}
+	const struct json_span *span = doc->heap != NULL ? doc->heap : doc->inline_spans;
 
-/*
- * Finds the source text of the index-th scalar value token.  cJSON builds
- * items in the order their tokens appear, so the k-th scalar of a pre-order
- * walk is the k-th scalar token that is not an object key.  The text passed
- * the strict syntax check, so the scanner's helpers cannot run off the end.
- */
-static bool
-scalar_token(const struct json_doc *doc, size_t index, const char **tok, size_t *toklen)
-{
-	struct scanner sc = {.p = doc->text, .end = doc->text + doc->len};
-	size_t seen = 0;
-
-	if (index < doc->nspans) {
-		*tok = doc->text + doc->span_start[index];
-		*toklen = doc->span_len[index];
-		return true;
-	}
-
-	while (sc.p < sc.end) {
-		const char *start = sc.p;
-		char c = *sc.p;
-
-		if (c == '"') {
-			scan_string(&sc);
-			skip_ws(&sc);
-			if (sc.p < sc.end && *sc.p == ':')
-				continue;	/* an object key */
-		} else if (c == '-' || is_digit(c)) {
-			scan_number(&sc);
-		} else if (c == 't' || c == 'f' || c == 'n') {
-			sc.p += c == 'f' ? 5 : 4;
-		} else {
-			sc.p++;
-			continue;
-		}
-		if (seen++ == index) {
-			*tok = start;
-			*toklen = (size_t)(sc.p - start);
-			while (*toklen > 0 && strchr(" \t\r\n", start[*toklen - 1]) != NULL)
-				(*toklen)--;
-			return true;
-		}
-	}
-	return false;
-}
-
-static bool
-item_token(const struct json_doc *doc, const cJSON *item, const char **tok, size_t *toklen)
-{
-	size_t index = 0;
-
-	return scalar_index(doc->root, item, &index) && scalar_token(doc, index, tok, toklen);
+	if (item->valueint < 0 || (size_t)item->valueint >= doc->nspans)
+		return NULL;
+	span += item->valueint;
+	return span->item == item ? span : NULL;
 }
 
 enum json_int_result
 json_doc_int64(const struct json_doc *doc, const cJSON *item, int64_t *out)
 {
-	size_t toklen;
-	const char *tok;
+	const struct json_span *span;
 
-	if (!cJSON_IsNumber(item) || !item_token(doc, item, &tok, &toklen))
+	if (!cJSON_IsNumber(item) || (span = item_span(doc, item)) == NULL)
 		return JSON_INT_NOT_INTEGER;
-	return json_number_text_to_int64(tok, toklen, out);
+	return json_number_text_to_int64(doc->text + span->start, span->len, out);
 }
 
 bool
 json_doc_string_has_nul(const struct json_doc *doc, const cJSON *item)
 {
-	size_t toklen;
+	const struct json_span *span;
 	const char *tok;
+	size_t toklen;
 
-	/* No backslash in the whole text, no escape: most requests stop here. */
-	if (!cJSON_IsString(item) || memchr(doc->text, '\\', doc->len) == NULL ||
-	    !item_token(doc, item, &tok, &toklen))
+	if (!cJSON_IsString(item) || (span = item_span(doc, item)) == NULL)
 		return false;
+	tok = doc->text + span->start;
+	toklen = span->len;
 	for (size_t i = 1; i + 1 < toklen; i++) {
 		if (tok[i] != '\\')
 			continue;

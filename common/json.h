@@ -14,23 +14,39 @@
 
 #include <cJSON.h>
 
-/* Scalar value tokens whose place in the text is remembered while parsing. */
-#define JSON_DOC_SPANS 64
+/* Value spans kept inside the json_doc itself: a typical request needs no more. */
+#define JSON_DOC_INLINE_SPANS 32
 
+/* Where one string or number value of the tree sits in the source text. */
+struct json_span {
+	const cJSON *item;	/* the tree's item for it, to tell a foreign item */
+	uint32_t start;
+	uint32_t len;
+};
+
+/*
+ * A parsed document and its source text.  Every string and number value of
+ * the tree has a span, and its index in the spans is kept in the item's
+ * valueint (see json.c): an exact read costs the same for the millionth
+ * value as for the first.  So valueint of a json_doc's numbers is not their
+ * value; read them with json_doc_int64 or valuedouble.
+ */
 struct json_doc {
 	const char *text;
 	size_t len;
 	cJSON *root;
-	/* Where the first scalar values (in document order) sit in text, so an
-	 * exact read needs no rescan; later ones are found by scanning. */
-	uint32_t span_start[JSON_DOC_SPANS];
-	uint32_t span_len[JSON_DOC_SPANS];
+	bool out_of_memory;	/* parsing failed for want of memory, not bad JSON */
 	size_t nspans;
+	size_t heap_cap;
+	struct json_span *heap;	/* the spans once they outgrow inline_spans, else NULL */
+	struct json_span inline_spans[JSON_DOC_INLINE_SPANS];
 };
 
 /**
  * Parses text[0..len) (which must be valid UTF-8 JSON with nothing after it).
- * Returns 0, or -1 when it is not JSON.  Free with json_doc_free.
+ * Returns 0, or -1 when it is not JSON or memory ran out (then
+ * doc->out_of_memory is set).  Free with json_doc_free, which a failed parse
+ * does not need but allows.
  */
 int json_doc_parse(struct json_doc *doc, const char *text, size_t len);
 void json_doc_free(struct json_doc *doc);

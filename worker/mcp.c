@@ -448,7 +448,7 @@ handle_batch(struct envelope *env, struct strbuf *out, struct reply *reply)
 		reply_with_error(env, NULL, &err, out, reply);
 		return;
 	}
-	if ((h.base != NULL && !header_equals(h, "2025-03-26")) || cJSON_GetArraySize(env->doc->root) == 0) {
+	if ((h.base != NULL && !header_equals(h, "2025-03-26")) || env->doc->root->child == NULL) {
 		rpc_fail(&err, 400, RPC_INVALID_REQUEST, h.base != NULL && !header_equals(h, "2025-03-26") ?
 		    "Invalid Request: batches are not allowed after protocol version 2025-03-26" :
 		    "Invalid Request: empty batch");
@@ -517,7 +517,10 @@ mcp_handle(const struct mcp_request *req, struct mcp_response *res)
 	if (!parsed || !names_ok) {
 		struct rpc_error err = {0};
 
-		if (!parsed)
+		if (!parsed && doc.out_of_memory)
+			rpc_fail(&err, 500, RPC_INTERNAL_ERROR,
+			    "Internal error: out of memory reading the request");
+		else if (!parsed)
 			rpc_fail(&err, 400, RPC_PARSE_ERROR, "Parse error: the body is not valid JSON");
 		else
 			rpc_fail(&err, 400, RPC_INVALID_REQUEST,

@@ -35,11 +35,19 @@ const SCENARIOS = [
   { id: 'peer-noauth', label: 'SDK peer, auth off', kind: 'peer', auth: 'none', tokens: 'one' },
 ];
 
+// Not a load scenario: how the time to answer a 2025-03-26 JSON-RPC batch of
+// pings grows with its size. Ten times the pings must cost at most `limit`
+// times the time (linear is about 10, quadratic about 100).
+const BATCH = {
+  id: 'mcpd-batch', label: 'mcpd, batch of pings', kind: 'mcpd', auth: 'jwt', log: 'info', tokens: 'one',
+  small: 1000, large: 10000, limit: 15, rounds: 10,
+};
+
 const USAGE = `usage: ops/bench [--runs N] [--duration SECS] [--connections N] [--warmup SECS] [--quick]
                  [--mcpd PATH] [--workers N] [--tokens N] [--only ID,...] [--syscalls]
                  [--server-cpu N] [--load-cpu N] [--threads N] [--nice N] [--retries N] [--max-other PCT]
                  [--strict] [--keep]
-scenarios: ${SCENARIOS.map((s) => s.id).join(', ')}`;
+scenarios: ${SCENARIOS.map((s) => s.id).join(', ')}, ${BATCH.id}`;
 
 function usage(msg) {
   if (msg) console.error(`ops/bench: ${msg}`);
@@ -108,12 +116,14 @@ for (const k of ['server-cpu', 'load-cpu']) {
   if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(opt[k])) usage(`--${k} '${opt[k]}' is not a CPU list`);
 }
 let scenarios = SCENARIOS;
+let runBatch = true;
 if (opt.only) {
   const ids = opt.only.split(',');
-  for (const id of ids) if (!SCENARIOS.some((s) => s.id === id)) usage(`--only: no scenario '${id}'`);
+  for (const id of ids) if (id !== BATCH.id && !SCENARIOS.some((s) => s.id === id)) usage(`--only: no scenario '${id}'`);
   scenarios = SCENARIOS.filter((s) => ids.includes(s.id));
+  runBatch = ids.includes(BATCH.id);
 }
-if (!fs.existsSync(cfg.mcpd) && scenarios.some((s) => s.kind === 'mcpd')) usage(`no mcpd binary at ${cfg.mcpd}`);
+if (!fs.existsSync(cfg.mcpd) && (runBatch || scenarios.some((s) => s.kind === 'mcpd'))) usage(`no mcpd binary at ${cfg.mcpd}`);
 
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const log = (...a) => console.error('ops/bench:', ...a);
@@ -151,38 +161,50 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   });
 }
 
-// One POST of the benchmark request on a fresh connection, as wrk sends it;
+// One POST of `body` on a fresh connection, with the MCP headers wrk sends;
 // resolves {status, body, bytes} (bytes: the whole response as it came off the wire).
-function callOnce(port, token) {
+function postOnce(port, token, body, { version = '2025-06-18', timeoutMs = 2000 } = {}) {
   return new Promise((resolve, reject) => {
     const head = ['POST /mcp HTTP/1.1', `Host: 127.0.0.1:${port}`, 'Content-Type: application/json',
-      'Accept: application/json, text/event-stream', 'MCP-Protocol-Version: 2025-06-18'];
+      'Accept: application/json, text/event-stream', `MCP-Protocol-Version: ${version}`];
     if (token) head.push(`Authorization: Bearer ${token}`);
-    head.push(`Content-Length: ${Buffer.byteLength(BODY)}`, '', '');
+    head.push(`Content-Length: ${Buffer.byteLength(body)}`, '', '');
     const sock = net.connect({ host: '127.0.0.1', port });
-    let buf = Buffer.alloc(0);
+    // The chunks are joined once the whole response is in, so that a large
+    // response costs this client time in proportion to its size.
+    const chunks = [];
+    let got = 0, end = -1, total = -1, headers = '';
     const done = (err, value) => {
       sock.destroy();
       clearTimeout(timer);
       err ? reject(err) : resolve(value);
     };
-    const timer = setTimeout(() => done(new Error('timeout')), 2000);
-    sock.on('connect', () => sock.write(head.join('\r\n') + BODY));
+    const timer = setTimeout(() => done(new Error('timeout')), timeoutMs);
+    sock.on('connect', () => sock.write(head.join('\r\n') + body));
     sock.on('error', (e) => done(e));
     sock.on('data', (d) => {
-      buf = Buffer.concat([buf, d]);
-      const end = buf.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const headers = buf.subarray(0, end).toString('latin1');
-      const cl = headers.match(/^content-length:\s*(\d+)/im);
-      if (!cl) return done(new Error(`no content-length in ${headers}`));
-      const total = end + 4 + Number(cl[1]);
-      if (buf.length < total) return;
+      chunks.push(d);
+      got += d.length;
+      if (total < 0) {
+        const buf = Buffer.concat(chunks, got);
+        chunks.splice(0, chunks.length, buf);
+        end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        headers = buf.subarray(0, end).toString('latin1');
+        const cl = headers.match(/^content-length:\s*(\d+)/im);
+        if (!cl) return done(new Error(`no content-length in ${headers}`));
+        total = end + 4 + Number(cl[1]);
+      }
+      if (got < total) return;
+      const buf = Buffer.concat(chunks, got);
       done(null, { status: Number(headers.split(' ')[1]), body: buf.subarray(end + 4, total).toString('utf8'), bytes: total });
     });
     sock.on('end', () => done(new Error('connection closed before a full response')));
   });
 }
+
+// One POST of the benchmark request, as wrk sends it.
+const callOnce = (port, token) => postOnce(port, token, BODY);
 
 // Is this the right answer to the benchmark's tools/call (add_numbers 5 + 3)?
 function rightAnswer(r) {
@@ -505,6 +527,88 @@ async function syscallsPerRequest(scenario, ctx) {
   }
 }
 
+// ---------------------------------------------------------------- batch
+
+// A 2025-03-26 JSON-RPC batch of n pings with ids 1..n.
+function pingBatch(n) {
+  const items = [];
+  for (let i = 1; i <= n; i++) items.push(`{"jsonrpc":"2.0","id":${i},"method":"ping"}`);
+  return `[${items.join(',')}]`;
+}
+
+// Is this mcpd's answer to a batch of n pings: n empty results, ids 1..n in order?
+function batchAnswered(r, n) {
+  try {
+    const m = JSON.parse(r.body);
+    return r.status === 200 && Array.isArray(m) && m.length === n
+      && m.every((x, i) => x.id === i + 1 && x.result && Object.keys(x.result).length === 0);
+  } catch {
+    return false;
+  }
+}
+
+// Milliseconds a process has run on a CPU, all its threads together (from
+// schedstat: nanoseconds, where /proc/<pid>/stat counts 10 ms ticks).
+function runMs(pid) {
+  let ns = 0;
+  for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(fs.readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
+    } catch { /* the thread is gone */ }
+  }
+  return ns / 1e6;
+}
+
+// One batch: the worker's CPU time and the wall time from sending it to its
+// whole answer, in ms; throws on a wrong answer.
+async function timeBatch(port, token, worker, body, n) {
+  const cpu0 = runMs(worker), t0 = process.hrtime.bigint();
+  const r = await postOnce(port, token, body, { version: '2025-03-26', timeoutMs: 120000 });
+  const wall = Number(process.hrtime.bigint() - t0) / 1e6, cpu = runMs(worker) - cpu0;
+  if (!batchAnswered(r, n)) throw new Error(`wrong answer to a batch of ${n} pings: HTTP ${r.status} ${r.body.slice(0, 200)}`);
+  return { cpu, wall };
+}
+
+// Times batches of BATCH.small and BATCH.large pings against one mcpd worker,
+// in turn after a run of each to warm up, as tests/unit/cpu_ratio.h does.
+// What is judged is the worker's CPU time, which a busy machine does not
+// inflate as it does wall time: the best of each size counts, and it stops as
+// soon as their ratio is within the limit, after BATCH.rounds rounds, or
+// after a large batch so slow that it cannot be noise. A fresh connection
+// per batch, on loopback.
+async function batchScaling(ctx) {
+  const server = await startServer(BATCH, ctx);
+  const sizes = [BATCH.small, BATCH.large].map((n) => ({ n, body: pingBatch(n) }));
+  const out = { cpu: [Infinity, Infinity], wall: [Infinity, Infinity], rounds: 0,
+    bytes: sizes.map((x) => Buffer.byteLength(x.body)) };
+  try {
+    const [worker] = mcpdWorkers(server.proc.pid);
+    if (!worker) throw new Error('no mcpd worker found');
+    const time = async (i) => {
+      const t = await timeBatch(server.port, ctx.token, worker, sizes[i].body, sizes[i].n);
+      out.cpu[i] = Math.min(out.cpu[i], t.cpu);
+      out.wall[i] = Math.min(out.wall[i], t.wall);
+      return t.cpu;
+    };
+    await timeBatch(server.port, ctx.token, worker, sizes[0].body, sizes[0].n);
+    await timeBatch(server.port, ctx.token, worker, sizes[1].body, sizes[1].n);
+    while (out.rounds < BATCH.rounds) {
+      out.rounds++;
+      await time(0);
+      const t = await time(1);
+      if (out.cpu[1] <= BATCH.limit * out.cpu[0] || t > 4 * BATCH.limit * out.cpu[0]) break;
+    }
+  } catch (e) {
+    out.error = e.message;
+  } finally {
+    await stopServer(server);
+  }
+  out.ratio = out.cpu[1] / out.cpu[0];
+  log(`${BATCH.id}: worker CPU for ${fmt(BATCH.small)} pings ${fmt(out.cpu[0], 2)} ms, for ${fmt(BATCH.large)} `
+    + `${fmt(out.cpu[1], 2)} ms: ratio ${fmt(out.ratio, 1)}${out.error ? `; ${out.error}` : ''}`);
+  return out;
+}
+
 // ---------------------------------------------------------------- report
 
 const median = (xs) => {
@@ -610,14 +714,15 @@ async function main() {
         syscalls.push({ scenario: s, ...(await syscallsPerRequest(s, ctx)) });
       }
     }
-    report(started, results, syscalls, ctx);
+    const batch = runBatch ? await batchScaling(ctx) : null;
+    report(started, results, syscalls, batch, ctx);
   } finally {
     if (opt.keep) log(`kept ${ctx.dir}`);
     else fs.rmSync(ctx.dir, { recursive: true, force: true });
   }
 }
 
-function report(started, results, syscalls, ctx) {
+function report(started, results, syscalls, batch, ctx) {
   const S = new Map([...results].map(([id, runs]) => [id, summarize(runs)]));
   const cpuModel = (sh('lscpu', []).match(/^Model name:\s*(.*)$/m) || [])[1] || os.cpus()[0]?.model || '?';
   const nginxVersion = (spawnSync(ctx.nginx, ['-v'], { encoding: 'utf8' }).stderr || '').trim().replace(/^nginx version: /, '');
@@ -671,6 +776,10 @@ function report(started, results, syscalls, ctx) {
     check('mcpd RSS per worker after the load < 8 MiB', m.workerRss < 8 * 1024, `${mib(m.workerRss)} MiB (peak ${mib(m.workerHwm)})`);
     check('mcpd start-up to first served call < 50 ms', m.startupMs < 50, `${fmt(m.startupMs, 1)} ms`);
   }
+  if (batch) {
+    check(`mcpd answers ${fmt(BATCH.large)} pings in a batch within ${BATCH.limit}x the time of ${fmt(BATCH.small)}`,
+      !batch.error && batch.ratio <= BATCH.limit, batch.error ?? `${fmt(batch.ratio, 1)}x`, { functional: true });
+  }
   const mcpdIds = scenarios.filter((s) => s.kind === 'mcpd').map((s) => s.id);
   if (mcpdIds.length) {
     const bad = mcpdIds.reduce((a, id) => a + S.get(id).non2xx + S.get(id).sockErrors, 0);
@@ -714,6 +823,17 @@ function report(started, results, syscalls, ctx) {
     p.push('cost of each layer (server CPU time per request; a difference is the median of the per-run differences):');
     p.push(...lines);
   }
+  if (batch) {
+    p.push('');
+    p.push(`batch scaling (one 2025-03-26 JSON-RPC batch of pings POSTed on a fresh connection; best of ${batch.rounds} `
+      + 'round(s) after a warm-up; worker CPU from schedstat, wall time to the whole answer):');
+    for (const i of [0, 1]) {
+      p.push(`  ${fmt(i ? BATCH.large : BATCH.small).padStart(6)} pings (${fmt(batch.bytes[i] / 1024, 1).padStart(5)} KiB): `
+        + `worker CPU ${fmt(batch.cpu[i], 2).padStart(6)} ms, wall ${fmt(batch.wall[i], 2).padStart(6)} ms`);
+    }
+    p.push(`  ratio of worker CPU ${fmt(batch.ratio, 1)} (limit ${BATCH.limit}: linear is about 10, quadratic about 100)`
+      + `${batch.error ? `; ${batch.error}` : ''}`);
+  }
   for (const sc of syscalls) {
     p.push('');
     p.push(`system calls per request, ${sc.scenario.label} (strace -c -f on the worker, ${fmt(sc.requests)} requests at 16 connections): `
@@ -724,7 +844,7 @@ function report(started, results, syscalls, ctx) {
   const missed = checks.filter((c) => !c.ok).length;
   if (missed && opt.strict) process.exitCode = 1;
   if (checks.some((c) => c.functional && !c.ok)) {
-    console.error('ops/bench: mcpd failed requests or answered wrongly under load (see the table)');
+    console.error('ops/bench: mcpd failed requests, answered wrongly or a batch cost more than linear time (see the report)');
     process.exitCode = 1;
   }
 }

@@ -7,11 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "common/json.h"
+#include "tests/unit/address_limit.h"
 
 static int
 parse(struct json_doc *doc, const char *text)
@@ -488,9 +490,9 @@ test_doc_int_item_from_another_tree(void **state)
 	json_doc_free(&doc);
 }
 
-/* Past the spans remembered while parsing, numbers are found by rescanning. */
+/* Past the spans kept inside the json_doc, they live on the heap. */
 static void
-test_doc_int_beyond_remembered_spans(void **state)
+test_doc_int_beyond_inline_spans(void **state)
 {
 	char text[4096];
 	size_t n = 0;
@@ -500,19 +502,137 @@ test_doc_int_beyond_remembered_spans(void **state)
 
 	(void)state;
 	n += (size_t)snprintf(text + n, sizeof(text) - n, "{\"s\":\"7\",\"a\":[");
-	for (int i = 0; i < JSON_DOC_SPANS + 10; i++)
+	for (int i = 0; i < JSON_DOC_INLINE_SPANS + 10; i++)
 		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s%d", i ? "," : "", 1000 + i);
 	snprintf(text + n, sizeof(text) - n, "],\"b\":9007199254740993}");
 	assert_int_equal(json_doc_parse(&doc, text, strlen(text)), 0);
-	item = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc.root, "a"), JSON_DOC_SPANS - 2);
+	item = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc.root, "a"), JSON_DOC_INLINE_SPANS - 2);
 	assert_int_equal(json_doc_int64(&doc, item, &v), JSON_INT_OK);
-	assert_int_equal(v, 1000 + JSON_DOC_SPANS - 2);
-	item = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc.root, "a"), JSON_DOC_SPANS + 5);
+	assert_int_equal(v, 1000 + JSON_DOC_INLINE_SPANS - 2);
+	item = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc.root, "a"), JSON_DOC_INLINE_SPANS + 5);
 	assert_int_equal(json_doc_int64(&doc, item, &v), JSON_INT_OK);
-	assert_int_equal(v, 1000 + JSON_DOC_SPANS + 5);
+	assert_int_equal(v, 1000 + JSON_DOC_INLINE_SPANS + 5);
 	assert_int_equal(json_doc_int64(&doc, cJSON_GetObjectItemCaseSensitive(doc.root, "b"), &v), JSON_INT_OK);
 	assert_true(v == 9007199254740993LL);
 	json_doc_free(&doc);
+}
+
+/* A document far past the inline spans, in a few growth steps of the heap. */
+#define MANY_VALUES 5000
+
+/* [9007199254740993, "s0", 9007199254740994, "s1\u0000", ...]: exact and NUL-bearing values. */
+static char *
+many_values_text(size_t *len)
+{
+	size_t cap = MANY_VALUES * 40 + 2, n = 0;
+	char *text = malloc(cap);
+
+	assert_non_null(text);
+	text[n++] = '[';
+	for (int i = 0; i < MANY_VALUES; i++)
+		n += (size_t)snprintf(text + n, cap - n, "%s%lld,\"s%d%s\"", i ? "," : "",
+		    9007199254740993LL + i, i, i % 3 == 0 ? "\\u0000" : "");
+	text[n++] = ']';
+	*len = n;
+	return text;
+}
+
+static void
+test_doc_reads_every_value_of_a_large_document(void **state)
+{
+	struct json_doc doc;
+	const cJSON *item;
+	size_t len, k = 0;
+	char *text = many_values_text(&len);
+	int64_t v;
+
+	(void)state;
+	assert_int_equal(json_doc_parse(&doc, text, len), 0);
+	assert_int_equal(doc.nspans, 2 * MANY_VALUES);
+	cJSON_ArrayForEach(item, doc.root) {
+		int i = (int)(k++ / 2);
+
+		if (cJSON_IsNumber(item)) {
+			assert_int_equal(json_doc_int64(&doc, item, &v), JSON_INT_OK);
+			assert_true(v == 9007199254740993LL + i);
+			assert_false(json_doc_string_has_nul(&doc, item));
+		} else {
+			assert_int_equal(json_doc_string_has_nul(&doc, item), i % 3 == 0);
+			assert_int_equal(json_doc_int64(&doc, item, &v), JSON_INT_NOT_INTEGER);
+		}
+	}
+	assert_int_equal(k, 2 * MANY_VALUES);
+	json_doc_free(&doc);
+	assert_null(doc.heap);
+	free(text);
+}
+
+/* A copy of an item is not in the document: its valueint names no span of it. */
+static void
+test_doc_int_refuses_a_copy_of_its_item(void **state)
+{
+	struct json_doc doc;
+	cJSON *copy;
+	int64_t v = 0;
+
+	(void)state;
+	assert_int_equal(parse(&doc, "[7,\"x\\u0000\"]"), 0);
+	copy = cJSON_Duplicate(cJSON_GetArrayItem(doc.root, 0), false);
+	assert_non_null(copy);
+	assert_int_equal(json_doc_int64(&doc, copy, &v), JSON_INT_NOT_INTEGER);
+	cJSON_Delete(copy);
+	copy = cJSON_Duplicate(cJSON_GetArrayItem(doc.root, 1), false);
+	assert_non_null(copy);
+	assert_false(json_doc_string_has_nul(&doc, copy));
+	assert_true(json_doc_string_has_nul(&doc, cJSON_GetArrayItem(doc.root, 1)));
+	cJSON_Delete(copy);
+	json_doc_free(&doc);
+}
+
+struct parse_attempt {
+	const char *text;
+	size_t len;
+	int rc;
+	struct json_doc doc;
+};
+
+static void
+parse_attempt(void *arg)
+{
+	struct parse_attempt *a = arg;
+
+	a->rc = json_doc_parse(&a->doc, a->text, a->len);
+}
+
+/* 2 MiB of small numbers need 16 MiB of spans; 4 MiB of room is not enough. */
+static void
+test_doc_parse_reports_out_of_memory(void **state)
+{
+	size_t n = 1u << 20, len = 2 * n + 1;
+	struct parse_attempt a;
+	char *text;
+
+	(void)state;
+	address_limit_require();
+	text = malloc(len);
+	assert_non_null(text);
+	text[0] = '[';
+	for (size_t i = 0; i < n; i++)
+		memcpy(text + 1 + 2 * i, i + 1 < n ? "1," : "1]", 2);
+	a = (struct parse_attempt){.text = text, .len = len};
+	address_limit_run(parse_attempt, &a, 4u << 20);
+	assert_int_equal(a.rc, -1);
+	assert_true(a.doc.out_of_memory);
+	assert_null(a.doc.root);
+	assert_null(a.doc.heap);
+	json_doc_free(&a.doc);
+	/* The same text parses with memory enough; bad JSON is not a memory problem. */
+	assert_int_equal(json_doc_parse(&a.doc, text, len), 0);
+	assert_false(a.doc.out_of_memory);
+	json_doc_free(&a.doc);
+	assert_int_equal(json_doc_parse(&a.doc, text, len - 1), -1);
+	assert_false(a.doc.out_of_memory);
+	free(text);
 }
 
 int
@@ -551,7 +671,10 @@ main(void)
 		cmocka_unit_test(test_doc_int_reports_fraction_and_range),
 		cmocka_unit_test(test_doc_int_root_number),
 		cmocka_unit_test(test_doc_int_item_from_another_tree),
-		cmocka_unit_test(test_doc_int_beyond_remembered_spans),
+		cmocka_unit_test(test_doc_int_beyond_inline_spans),
+		cmocka_unit_test(test_doc_reads_every_value_of_a_large_document),
+		cmocka_unit_test(test_doc_int_refuses_a_copy_of_its_item),
+		cmocka_unit_test(test_doc_parse_reports_out_of_memory),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

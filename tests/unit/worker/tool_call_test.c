@@ -17,6 +17,7 @@
 #include <cJSON.h>
 
 #include "worker/tools.h"
+#include "tests/unit/cpu_ratio.h"
 
 static struct tool_outcome out;
 static cJSON *structured;
@@ -306,6 +307,84 @@ test_scopes(void **state)
 	strbuf_free(&sb);
 }
 
+/* ---- cost ---- */
+
+static int
+sum_integers(struct mcpd_call *call)
+{
+	int64_t sum = 0;
+
+	for (size_t i = 0; i < call->args[0].count; i++)
+		sum += call->args[0].items[i].integer;
+	return mcpd_return_integer(call, sum);
+}
+
+static const struct mcpd_tool integer_sum = {
+	.name = "integer_sum", .description = "d",
+	MCPD_PARAMS(MCPD_INTEGER("xs", "integers", MCPD_ARRAY(10000))),
+	MCPD_RETURNS(MCPD_TYPE_INTEGER),
+	.run = sum_integers,
+};
+
+/* {"xs":[1,2,...,n]}: the arguments of an integer_sum call. */
+struct integer_args {
+	char *json;
+	size_t len;
+	size_t n;
+};
+
+static void
+integer_args_build(struct integer_args *a, size_t n)
+{
+	size_t cap = n * 22 + 16;
+
+	a->n = n;
+	a->json = malloc(cap);
+	assert_non_null(a->json);
+	a->len = (size_t)snprintf(a->json, cap, "{\"xs\":[");
+	for (size_t i = 1; i <= n; i++)
+		a->len += (size_t)snprintf(a->json + a->len, cap - a->len, "%s%zu", i > 1 ? "," : "", i);
+	a->len += (size_t)snprintf(a->json + a->len, cap - a->len, "]}");
+}
+
+/* Parses the arguments and calls the tool: the timed step. */
+static void
+integer_args_call(void *arg)
+{
+	static const struct tools_context ctx = {.protocol_version = "2025-11-25"};
+	const struct integer_args *a = arg;
+	struct tool_outcome o;
+	struct json_doc doc;
+
+	if (json_doc_parse(&doc, a->json, a->len) < 0)
+		fail_msg("%zu integers: not JSON", a->n);
+	if (tools_call(&integer_sum, &doc, doc.root, &ctx, &o) < 0 || o.is_error)
+		fail_msg("integer_sum of %zu integers failed", a->n);
+	tools_outcome_free(&o);
+	json_doc_free(&doc);
+}
+
+/*
+ * Each item of an integer array is read exactly from its text; each read
+ * once rescanned the text before it, so an array cost the square of its
+ * length.
+ */
+static void
+test_integer_array_cpu_time_grows_linearly(void **state)
+{
+	struct integer_args small, large;
+
+	(void)state;
+	integer_args_build(&small, 1000);
+	integer_args_build(&large, 10000);
+	run_tool(&integer_sum, small.json, NULL);
+	assert_false(out.is_error);
+	assert_string_equal(text(), "500500");
+	assert_cpu_linear("integer array argument", integer_args_call, &small, small.n, &large, large.n);
+	free(small.json);
+	free(large.json);
+}
+
 /* ---- tools that misuse the API ---- */
 
 static int
@@ -413,6 +492,7 @@ main(void)
 		T(test_required_and_unexpected),
 		T(test_arrays),
 		T(test_large_array),
+		T(test_integer_array_cpu_time_grows_linearly),
 		T(test_tool_error),
 		T(test_context_identity_and_version),
 		T(test_scopes),
