@@ -16,9 +16,17 @@ locals {
     MCPD_AUTH = "none"
   }
 
+  user_environment = merge(var.environment_variables, var.extra_environment_variables)
+
+  # The reference pattern's users set LOG_LEVEL = "DEBUG" (Python's names);
+  # mcpd reads only MCPD_LOG_LEVEL, with its own names.
+  python_log_levels  = { DEBUG = "debug", INFO = "info", WARNING = "warn", WARN = "warn", ERROR = "error", CRITICAL = "error" }
+  log_level_from_env = try(local.python_log_levels[upper(local.user_environment["LOG_LEVEL"])], null)
+  mcpd_log_level     = coalesce(var.log_level, local.log_level_from_env, "info")
+
   mcpd_environment = merge(
-    var.extra_environment_variables,
-    { MCPD_LOG_LEVEL = var.log_level },
+    local.user_environment,
+    { MCPD_LOG_LEVEL = local.mcpd_log_level },
     local.mcpd_auth_environment,
     var.container_verifies_tokens && length(var.required_scopes) > 0 ? { MCPD_REQUIRED_SCOPES = join(",", var.required_scopes) } : {},
     var.resource_url != "" ? { MCPD_RESOURCE_URL = var.resource_url } : {},

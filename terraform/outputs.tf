@@ -94,3 +94,52 @@ output "smoke_test_command" {
   description = "Runs the MCP test sequence against the runtime (run from the repository root)."
   value       = "ops/get-token --from-terraform terraform | ops/smoke-test --arn ${aws_bedrockagentcore_agent_runtime.mcpd.agent_runtime_arn} --region ${var.aws_region} --token-stdin"
 }
+
+# More of the reference pattern's outputs, and its names for ones mcpd
+# calls otherwise (kept beside mcpd's own).
+
+output "ecr_repository_arn" {
+  description = "ARN of the ECR repository of the mcpd image."
+  value       = aws_ecr_repository.mcpd.arn
+}
+
+output "agent_execution_role_arn" {
+  description = "ARN of the IAM role the AgentCore runtime runs as."
+  value       = aws_iam_role.runtime.arn
+}
+
+output "codebuild_project_arn" {
+  description = "ARN of the CodeBuild project that builds the image."
+  value       = aws_codebuild_project.image.arn
+}
+
+output "source_bucket_name" {
+  description = "S3 bucket holding the source archives (the reference's name for source_bucket)."
+  value       = aws_s3_bucket.source.id
+}
+
+output "source_bucket_arn" {
+  description = "ARN of the S3 bucket holding the source archives."
+  value       = aws_s3_bucket.source.arn
+}
+
+output "source_object_key" {
+  description = "S3 key of the source archive CodeBuild builds the image from."
+  value       = aws_s3_object.source.key
+}
+
+output "source_code_md5" {
+  description = "MD5 of the source archive in S3 (its ETag). The image tag is the SHA-256 of the files the image is built from (source.tf); this changes with it."
+  value       = data.archive_file.source.output_md5
+}
+
+output "cognito_user_pool_arn" {
+  description = "ARN of the Cognito user pool."
+  value       = aws_cognito_user_pool.mcpd.arn
+}
+
+output "test_password" {
+  description = "Generated password of the test user (the reference's name for test_user_password)."
+  value       = sensitive(terraform_data.test_user_password.output)
+  sensitive   = true
+}

@@ -140,12 +140,12 @@ variable "resource_url" {
 }
 
 variable "log_level" {
-  description = "mcpd log level (MCPD_LOG_LEVEL)."
+  description = "mcpd log level (MCPD_LOG_LEVEL). null: LOG_LEVEL from environment_variables if given (Python names: DEBUG, INFO, WARNING, ERROR, CRITICAL), else info."
   type        = string
-  default     = "info"
+  default     = null
 
   validation {
-    condition     = contains(["debug", "info", "warn", "error"], var.log_level)
+    condition     = var.log_level == null || contains(["debug", "info", "warn", "error"], coalesce(var.log_level, "info"))
     error_message = "log_level must be debug, info, warn or error."
   }
 }
@@ -161,8 +161,30 @@ variable "mcpd_workers" {
   }
 }
 
+variable "environment_variables" {
+  description = "Environment variables for the container, under the reference pattern's name (merged with extra_environment_variables). LOG_LEVEL (DEBUG, INFO, WARNING, ERROR, CRITICAL) sets mcpd's log level; other names pass through; MCPD_* names must be ones mcpd knows, and the authentication variables are set by the stack."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition = alltrue([
+      for k in keys(var.environment_variables) : !startswith(k, "MCPD_") || contains([
+        "MCPD_MAX_BODY", "MCPD_SHUTDOWN_TIMEOUT", "MCPD_IDLE_TIMEOUT", "MCPD_ALLOWED_ORIGINS",
+        "MCPD_CLOCK_SKEW", "MCPD_JWKS_REFRESH_MIN", "MCPD_JWKS_REFRESH_MAX", "MCPD_ALLOWED_AUDIENCES",
+        "MCPD_PUBLIC_PING", "MCPD_MAX_PENDING_OUTPUT",
+      ], k)
+    ])
+    error_message = "Allowed MCPD_* names: MCPD_MAX_BODY, MCPD_SHUTDOWN_TIMEOUT, MCPD_IDLE_TIMEOUT, MCPD_ALLOWED_ORIGINS, MCPD_CLOCK_SKEW, MCPD_JWKS_REFRESH_MIN, MCPD_JWKS_REFRESH_MAX, MCPD_ALLOWED_AUDIENCES, MCPD_PUBLIC_PING, MCPD_MAX_PENDING_OUTPUT. Host, port, log level, workers and authentication have their own variables."
+  }
+
+  validation {
+    condition     = !contains(keys(var.environment_variables), "LOG_LEVEL") || contains(["DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL"], upper(lookup(var.environment_variables, "LOG_LEVEL", "INFO")))
+    error_message = "LOG_LEVEL must be DEBUG, INFO, WARNING, WARN, ERROR or CRITICAL (any case); it sets mcpd's log level unless log_level does."
+  }
+}
+
 variable "extra_environment_variables" {
-  description = "More environment variables for the container. MCPD_* names must be ones mcpd knows (it refuses unknown ones at start); the authentication variables are set by the stack and cannot be given here."
+  description = "More environment variables for the container (as environment_variables). MCPD_* names must be ones mcpd knows (it refuses unknown ones at start); the authentication variables are set by the stack and cannot be given here."
   type        = map(string)
   default     = {}
 
@@ -171,9 +193,15 @@ variable "extra_environment_variables" {
       for k in keys(var.extra_environment_variables) : !startswith(k, "MCPD_") || contains([
         "MCPD_MAX_BODY", "MCPD_SHUTDOWN_TIMEOUT", "MCPD_IDLE_TIMEOUT", "MCPD_ALLOWED_ORIGINS",
         "MCPD_CLOCK_SKEW", "MCPD_JWKS_REFRESH_MIN", "MCPD_JWKS_REFRESH_MAX", "MCPD_ALLOWED_AUDIENCES",
+        "MCPD_PUBLIC_PING", "MCPD_MAX_PENDING_OUTPUT",
       ], k)
     ])
-    error_message = "Allowed MCPD_* names: MCPD_MAX_BODY, MCPD_SHUTDOWN_TIMEOUT, MCPD_IDLE_TIMEOUT, MCPD_ALLOWED_ORIGINS, MCPD_CLOCK_SKEW, MCPD_JWKS_REFRESH_MIN, MCPD_JWKS_REFRESH_MAX, MCPD_ALLOWED_AUDIENCES. Host, port, log level, workers and authentication have their own variables."
+    error_message = "Allowed MCPD_* names: MCPD_MAX_BODY, MCPD_SHUTDOWN_TIMEOUT, MCPD_IDLE_TIMEOUT, MCPD_ALLOWED_ORIGINS, MCPD_CLOCK_SKEW, MCPD_JWKS_REFRESH_MIN, MCPD_JWKS_REFRESH_MAX, MCPD_ALLOWED_AUDIENCES, MCPD_PUBLIC_PING, MCPD_MAX_PENDING_OUTPUT. Host, port, log level, workers and authentication have their own variables."
+  }
+
+  validation {
+    condition     = !contains(keys(var.extra_environment_variables), "LOG_LEVEL") || contains(["DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL"], upper(lookup(var.extra_environment_variables, "LOG_LEVEL", "INFO")))
+    error_message = "LOG_LEVEL must be DEBUG, INFO, WARNING, WARN, ERROR or CRITICAL (any case); it sets mcpd's log level unless log_level does."
   }
 }
 

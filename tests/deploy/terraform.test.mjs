@@ -86,7 +86,8 @@ test('outputs keep the reference pattern names', () => {
   const names = new Set([...text.matchAll(/^output "([^"]+)"/gm)].map((m) => m[1]));
   for (const n of ['agent_runtime_id', 'agent_runtime_arn', 'cognito_user_pool_id', 'cognito_user_pool_client_id',
     'cognito_discovery_url', 'test_username', 'get_token_command', 'aws_region', 'codebuild_project_name',
-    'ecr_repository_url']) {
+    'ecr_repository_url', 'ecr_repository_arn', 'agent_execution_role_arn', 'codebuild_project_arn', 'source_bucket_name',
+    'source_bucket_arn', 'source_object_key', 'source_code_md5', 'cognito_user_pool_arn', 'test_password']) {
     assert.ok(names.has(n), `output ${n} is missing`);
   }
   assert.match(text, /output "test_user_password" \{[^}]*sensitive\s*=\s*true/, 'the password output must be sensitive');
@@ -123,6 +124,11 @@ const VALIDATION_CASES = [
   [['extra_environment_variables={MCPD_MAX_BODY="256KiB",OTHER="x"}'], true],
   [['extra_environment_variables={MCPD_AUTH="none"}'], false, 'var.extra_environment_variables'],
   [['extra_environment_variables={MCPD_TYPO="1"}'], false, 'var.extra_environment_variables'],
+  [['extra_environment_variables={MCPD_PUBLIC_PING="off",MCPD_MAX_PENDING_OUTPUT="128MiB"}'], true],
+  [['environment_variables={LOG_LEVEL="DEBUG"}'], true],
+  [['environment_variables={LOG_LEVEL="warning"}'], true],
+  [['environment_variables={LOG_LEVEL="TRACE"}'], false, 'var.environment_variables'],
+  [['environment_variables={MCPD_AUTH="none"}'], false, 'var.environment_variables'],
   [['log_retention_days=14'], true],
   [['log_retention_days=10'], false, 'var.log_retention_days'],
   [['idle_runtime_session_timeout=30'], false, 'var.idle_runtime_session_timeout'],
@@ -259,7 +265,16 @@ test('the container is configured to verify the same Cognito tokens, or to run -
   assert.equal(scoped.MCPD_RESOURCE_URL, 'https://example.com/mcp');
   assert.equal(scoped.MCPD_LOG_LEVEL, 'debug');
 
-  for (const env of [verify, none, scoped]) {
+  // The reference's users write environment_variables = { LOG_LEVEL = "DEBUG" }.
+  const python = await tfEval(dir, 'local.mcpd_environment', ['environment_variables={LOG_LEVEL="DEBUG",OTHER="x"}']);
+  assert.equal(python.MCPD_LOG_LEVEL, 'debug');
+  assert.equal(python.OTHER, 'x');
+  const warning = await tfEval(dir, 'local.mcpd_environment', ['environment_variables={LOG_LEVEL="Warning"}']);
+  assert.equal(warning.MCPD_LOG_LEVEL, 'warn');
+  const both = await tfEval(dir, 'local.mcpd_environment', ['environment_variables={LOG_LEVEL="DEBUG"}', 'log_level=error']);
+  assert.equal(both.MCPD_LOG_LEVEL, 'error', 'log_level, when set, wins over LOG_LEVEL');
+
+  for (const env of [verify, none, scoped, python]) {
     for (const k of Object.keys(env)) if (k.startsWith('MCPD_')) assert.ok(known.has(k), `mcpd does not know ${k}`);
   }
 });
