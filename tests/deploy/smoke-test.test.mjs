@@ -89,7 +89,9 @@ function smoke(args, { token, env = {} } = {}) {
 const PLATFORM_HEADERS = ['content-type', 'accept', 'mcp-session-id', 'x-amzn-bedrock-agentcore-runtime-session-id'];
 
 // A stand-in for https://bedrock-agentcore.REGION.amazonaws.com/runtimes/...
-async function agentCoreStandIn({ allowlist, token, sse = false, tamper = null }) {
+// cold: {status, count}: the first `count` requests get `status`, as from a
+// runtime that is still starting (count Infinity: it never starts).
+async function agentCoreStandIn({ allowlist, token, sse = false, tamper = null, cold = null }) {
   const seen = [];
   const allowed = new Set([...PLATFORM_HEADERS, ...allowlist.map((h) => h.toLowerCase())]);
   const standIn = await listen(async (req, res) => {
@@ -105,6 +107,7 @@ async function agentCoreStandIn({ allowlist, token, sse = false, tamper = null }
     };
     if (req.method !== 'POST' || url.pathname !== `/runtimes/${encodeURIComponent(ARN)}/invocations`) return refuse(404, 'no such runtime');
     if (entry.qualifier !== 'DEFAULT') return refuse(404, 'no such endpoint');
+    if (cold && seen.length <= cold.count) return refuse(cold.status, 'runtime starting');
     if (req.headers.authorization !== `Bearer ${token}`) {
       return refuse(401, 'invalid token', { 'www-authenticate': 'Bearer resource_metadata="https://stand-in/.well-known/oauth-protected-resource"' });
     }
@@ -132,7 +135,57 @@ async function agentCoreStandIn({ allowlist, token, sse = false, tamper = null }
 }
 
 const agentCoreArgs = ['--arn', ARN, '--region', 'us-west-2', '--token-stdin'];
+// Retries wait 10 ms, 20 ms, ... here instead of 2 s, 4 s, ...
+const fastRetries = ['--retry-wait', '0.01'];
 const stackAllowlist = () => ['Authorization', ...terraformListDefault('mcp_request_headers')];
+
+test('a cold runtime\'s 503s are retried with a bounded wait, and said', async () => {
+  const standIn = await agentCoreStandIn({ allowlist: stackAllowlist(), token: local.token || 'tok', cold: { status: 503, count: 2 } });
+  try {
+    const r = await smoke([...agentCoreArgs, ...fastRetries], { token: local.token || 'tok', env: { AGENTCORE_ENDPOINT: standIn.origin } });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const retries = r.stdout.split('\n').filter((l) => l.includes('⏳'));
+    assert.equal(retries.length, 2, r.stdout);
+    assert.match(retries[0], /initialize: HTTP 503 \(the runtime may still be starting\); retry 1 of 4 in 0\.01 s/);
+    assert.match(retries[1], /retry 2 of 4 in 0\.02 s/);
+    assertReferenceOutput(r.stdout);
+  } finally {
+    await standIn.close();
+  }
+});
+
+test('a runtime that keeps answering 502 fails after the bounded number of tries, with a clear message', async () => {
+  const standIn = await agentCoreStandIn({ allowlist: stackAllowlist(), token: 'tok', cold: { status: 502, count: Infinity } });
+  try {
+    const r = await smoke([...agentCoreArgs, ...fastRetries, '--retries', '3'], { token: 'tok', env: { AGENTCORE_ENDPOINT: standIn.origin } });
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.equal(standIn.seen.length, 4, 'the first try and 3 retries');
+    assert.match(r.stdout, /❌ MCP tool testing failed: initialize: HTTP 502 \(the runtime failed to answer/);
+  } finally {
+    await standIn.close();
+  }
+});
+
+test('a 401 is not retried', async () => {
+  const standIn = await agentCoreStandIn({ allowlist: stackAllowlist(), token: 'right' });
+  try {
+    const r = await smoke([...agentCoreArgs, ...fastRetries], { token: 'wrong', env: { AGENTCORE_ENDPOINT: standIn.origin } });
+    assert.equal(r.code, 1);
+    assert.equal(standIn.seen.length, 1, 'one request, no retry');
+    assert.doesNotMatch(r.stdout, /⏳/);
+    assert.match(r.stdout, /HTTP 401/);
+  } finally {
+    await standIn.close();
+  }
+});
+
+test('bad retry settings are refused with what is accepted', async () => {
+  for (const [flag, value, message] of [['--retries', '11', '--retries must be 0..10'], ['--retry-wait', 'soon', '--retry-wait must be 0..30 seconds']]) {
+    const r = await smoke(['--url', 'http://127.0.0.1:1/mcp', flag, value]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, new RegExp(message));
+  }
+});
 
 test('against a local URL it runs the test sequence and prints the reference output', async () => {
   const r = await smoke(['--url', local.server.url], { env: local.token ? { MCP_BEARER_TOKEN: local.token } : {} });
