@@ -32,6 +32,7 @@ struct slot_state {
 	unsigned quick_exits;	/* consecutive exits within QUICK_EXIT_MS */
 	bool respawn_pending;
 	uint64_t respawn_at;
+	bool served;		/* a process of this slot has reported ready */
 };
 
 struct supervisor {
@@ -44,6 +45,7 @@ struct supervisor {
 	bool stopping;
 	uint64_t kill_at;
 	int reload_slot;	/* next slot a reload replaces, -1 when none runs */
+	int exit_code;		/* what supervisor_run returns once everything stopped */
 };
 
 static int
@@ -162,11 +164,41 @@ log_exit(const struct proc *p, int status)
 	logline_emit(&line);
 }
 
+static void stop_children(struct supervisor *sv);
+
+/*
+ * A child that exits with CHILD_EXIT_CONFIG before its slot ever served
+ * failed for a reason a restart cannot fix (its configuration, or a sandbox
+ * this kernel or container will not install): restarting it with backoff
+ * forever would leave a container that never exits and never serves.  Once
+ * a slot has served, the same status is taken as transient (backoff).
+ */
+static bool
+unfixable_start(const struct supervisor *sv, const struct proc *p, int status)
+{
+	return WIFEXITED(status) && WEXITSTATUS(status) == CHILD_EXIT_CONFIG &&
+	    p->state == PROC_STARTING && !p->successor && !sv->slots[p->slot].served;
+}
+
+static void
+fail_fast(struct supervisor *sv, const struct proc *p)
+{
+	log_msg(LOG_ERROR, "startup_failed", "%s slot %d could not start and a restart cannot fix it "
+	    "(exit status %d; the %s's own line above names the step): stopping mcpd. Where the kernel "
+	    "or the container runtime cannot install the sandbox (seccomp under qemu-user, or "
+	    "forbidden by the runtime), run with --sandbox best-effort (MCPD_SANDBOX=best-effort)",
+	    p->role->name, p->slot, CHILD_EXIT_CONFIG, p->role->name);
+	sv->exit_code = 1;
+	stop_children(sv);
+}
+
 static void
 on_child_exit(struct supervisor *sv, struct proc *p, int status)
 {
 	log_exit(p, status);
-	if (p->successor) {
+	if (!sv->stopping && unfixable_start(sv, p, status)) {
+		fail_fast(sv, p);
+	} else if (p->successor) {
 		log_msg(LOG_WARN, "reload_aborted",
 		    "replacement for worker slot %d died before serving; keeping the old worker",
 		    p->slot);
@@ -202,6 +234,13 @@ begin_stop(struct supervisor *sv, int sig)
 	}
 	log_msg(LOG_INFO, "shutdown", "SIG%s: draining in-flight requests for up to %u s",
 	    sigabbrev_np(sig), sv->cfg->shutdown_timeout);
+	stop_children(sv);
+}
+
+/* Stops accepting and tells every child to finish; the loop ends when they have. */
+static void
+stop_children(struct supervisor *sv)
+{
 	sv->stopping = true;
 	sv->reload_slot = -1;
 	/* Our copy of the listener would keep queueing connections nobody serves. */
@@ -256,6 +295,7 @@ on_ready(struct supervisor *sv, struct proc *p)
 	if (n != 1)
 		return;	/* Died before serving; reaping tells the rest. */
 	p->state = PROC_READY;
+	sv->slots[p->slot].served = true;
 	log_child_event(LOG_INFO, "ready", p);
 	if (!p->successor)
 		return;
@@ -398,7 +438,7 @@ supervisor_run(const struct config *cfg, int listen_fd)
 			reload_step(&sv);
 		poll_once(&sv, timeout);
 	}
-	log_msg(LOG_INFO, "stopped", "all workers exited");
+	log_msg(sv.exit_code == 0 ? LOG_INFO : LOG_ERROR, "stopped", "all workers exited");
 	close(sv.sigfd);
-	return 0;
+	return sv.exit_code;
 }
