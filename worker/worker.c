@@ -29,6 +29,14 @@
 #define ACCEPTS_PER_WAKEUP 1
 /* While draining, a connection quiet this long is closed. */
 #define DRAIN_IDLE_MS 500
+/*
+ * Out of file descriptors, accept(2) fails at once while the connection
+ * stays queued, and a level-triggered listener would wake us again at once:
+ * the listener rests this long, and the condition is logged at most once
+ * per interval with a count.
+ */
+#define ACCEPT_PAUSE_MS 100
+#define ACCEPT_LOG_INTERVAL_MS 5000
 
 struct worker {
 	const struct config *cfg;
@@ -39,6 +47,10 @@ struct worker {
 	h2o_socket_t *signals;
 	bool draining;
 	uint64_t drain_deadline;
+	h2o_timeout_t accept_pause;
+	h2o_timeout_entry_t accept_resume;
+	unsigned accept_failures;	/* since the last log line */
+	uint64_t accept_logged_ms;
 };
 
 static uint64_t
@@ -48,6 +60,37 @@ monotonic_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err);
+
+static void
+on_accept_resume(h2o_timeout_entry_t *entry)
+{
+	struct worker *w = H2O_STRUCT_FROM_MEMBER(struct worker, accept_resume, entry);
+
+	if (w->listener != NULL)
+		h2o_socket_read_start(w->listener, on_accept);
+}
+
+/* accept(2) found no free descriptor: rest the listener, keep serving the rest. */
+static void
+pause_accepting(struct worker *w, int error)
+{
+	uint64_t now = monotonic_ms();
+
+	w->accept_failures++;
+	if (w->accept_logged_ms == 0 || now - w->accept_logged_ms >= ACCEPT_LOG_INTERVAL_MS) {
+		log_msg(LOG_WARN, "accept_no_descriptors", "cannot accept connections: %s (%u time(s) "
+		    "since the last such line); open connections are still served and new ones wait "
+		    "in the queue. Raise the open-file limit: ulimit -n, or the container's nofile",
+		    strerror(error), w->accept_failures);
+		w->accept_logged_ms = now;
+		w->accept_failures = 0;
+	}
+	h2o_socket_read_stop(w->listener);
+	if (!h2o_timeout_is_linked(&w->accept_resume))
+		h2o_timeout_link(w->ctx.loop, &w->accept_pause, &w->accept_resume);
 }
 
 static void
@@ -60,8 +103,11 @@ on_accept(h2o_socket_t *listener, const char *err)
 		return;
 	for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
 		sock = h2o_evloop_socket_accept(listener);
-		if (sock == NULL)
+		if (sock == NULL) {
+			if (errno == EMFILE || errno == ENFILE)
+				pause_accepting(w, errno);
 			return;
+		}
 		h2o_accept(&w->accept_ctx, sock);
 	}
 }
@@ -83,6 +129,8 @@ begin_drain(struct worker *w)
 	h2o_socket_read_stop(w->listener);
 	h2o_socket_close(w->listener);
 	w->listener = NULL;
+	if (h2o_timeout_is_linked(&w->accept_resume))
+		h2o_timeout_unlink(&w->accept_resume);
 	h2o_context_request_shutdown(&w->ctx);
 	if (w->ctx.http1.req_timeout.timeout > DRAIN_IDLE_MS)
 		w->ctx.http1.req_timeout.timeout = DRAIN_IDLE_MS;
@@ -133,6 +181,8 @@ start_serving(struct worker *w, int listen_fd)
 	if (w->listener == NULL)
 		return -1;
 	w->listener->data = w;
+	h2o_timeout_init(w->ctx.loop, &w->accept_pause, ACCEPT_PAUSE_MS);
+	w->accept_resume.cb = on_accept_resume;
 	h2o_socket_read_start(w->listener, on_accept);
 	return 0;
 }

@@ -17,15 +17,16 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 // TEST_MCPD_BIN, not MCPD_*: mcpd refuses MCPD_* variables it does not know.
 export const mcpdBinary = process.env.TEST_MCPD_BIN || path.resolve(here, '../../build/mcpd');
 
-// wrapper: a program that runs mcpd (its path and arguments follow), e.g. no-seccomp.
+// wrapper: a program (or [program, ...its arguments]) that runs mcpd, whose
+// path and arguments follow: e.g. no-seccomp, or ['prlimit', '--nofile=40'].
 export async function startMcpd({ workers = 2, args = [], env = {}, auth = true, readyTimeoutMs = 10000, wrapper } = {}) {
   const argv = ['--host', '127.0.0.1', '--port', '0', '--workers', String(workers), ...args];
   // Without an explicit choice the server runs unauthenticated (mcpd demands one).
   if (auth && !args.includes('--auth') && !args.includes('--discovery-url')) argv.push('--auth', 'none');
   const childEnv = { ...process.env, ...env };
   for (const k of Object.keys(childEnv)) if (k.startsWith('MCPD_') && !(k in env)) delete childEnv[k];
-  const proc = wrapper ? spawn(wrapper, [mcpdBinary, ...argv], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] }) :
-    spawn(mcpdBinary, argv, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [program, ...before] = wrapper ? [wrapper].flat() : [mcpdBinary];
+  const proc = spawn(program, wrapper ? [...before, mcpdBinary, ...argv] : argv, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   const server = new McpdProcess(proc);
   const listening = await server.waitForLog((l) => l.event === 'listening', readyTimeoutMs);
   server.port = listening.port;
