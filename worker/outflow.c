@@ -13,6 +13,9 @@
 
 /* How often answers in flight are looked at. */
 #define SWEEP_MS 1000
+/* glibc's allocator: blocks from this size come from mmap; a free top this large is trimmed. */
+#define MMAP_THRESHOLD (32 * 1024 * 1024)
+#define TRIM_THRESHOLD (64 * 1024 * 1024)
 
 struct inflight {
 	h2o_linklist_t link;
@@ -45,6 +48,16 @@ outflow_init(h2o_loop_t *loop, size_t max_pending, unsigned stall_seconds)
 	h2o_linklist_init_anchor(&outflow.inflight);
 	h2o_timeout_init(loop, &outflow.sweep_timeout, SWEEP_MS);
 	outflow.sweep.cb = on_sweep;
+	/*
+	 * Large requests (a batch of 10,000 pings, an array of numbers) build
+	 * buffers of a few hundred KiB.  From glibc's default 128 KiB those would
+	 * be fresh mmaps, paid for in page faults on every request, and the
+	 * heap's top would be handed back and faulted in again each time.  Both
+	 * thresholds are fixed high; the memory a burst leaves goes back by the
+	 * malloc_trim below.  (mallopt returns 0 only for a bad parameter.)
+	 */
+	(void)mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+	(void)mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD);
 }
 
 bool
@@ -121,11 +134,10 @@ on_sweep(h2o_timeout_entry_t *entry)
 		look_at(H2O_STRUCT_FROM_MEMBER(struct inflight, link, l), now);
 	/*
 	 * Once the backlog is gone, hand what it left in the heap back to the
-	 * system: glibc raises its mmap threshold as large blocks are freed, so
-	 * after a burst the next large answers live in the heap and would keep
-	 * it grown.  (A fixed mmap threshold would return them one by one, but
-	 * measured 30 times slower on large requests: every buffer growth
-	 * became an mmap, a copy and an munmap.)
+	 * system: large answers live in the heap (see outflow_init), so a burst
+	 * of them would keep it grown.  (A low mmap threshold would return them
+	 * one by one, but measured 30 times slower on large requests: every
+	 * buffer growth became an mmap, a copy and an munmap.)
 	 */
 	if (outflow.pending == 0 && outflow.trim_due) {
 		(void)malloc_trim(0);	/* returns whether memory was released */
