@@ -343,6 +343,52 @@ parse_public_ping(struct config *cfg, const char *value)
 	return parse_switch(&cfg->public_ping, value);
 }
 
+/* ADDR:PORT, with an IPv6 address in brackets ([::1]:9100); the port may not be 0. */
+static int
+parse_metrics_listen(struct config *cfg, const char *value)
+{
+	const char *colon = strrchr(value, ':');
+	char host[sizeof(cfg->host)];
+	unsigned char addr[16];
+	unsigned long long port;
+	size_t n;
+
+	if (colon == NULL || parse_unsigned(colon + 1, 1, 65535, &port) < 0)
+		return -1;
+	n = (size_t)(colon - value);
+	if (n >= 2 && value[0] == '[' && value[n - 1] == ']')
+		value++, n -= 2;
+	if (n == 0 || n >= sizeof(host))
+		return -1;
+	memcpy(host, value, n);
+	host[n] = '\0';
+	if (inet_pton(AF_INET, host, addr) != 1 && inet_pton(AF_INET6, host, addr) != 1)
+		return -1;
+	strcpy(cfg->metrics_host, host);
+	cfg->metrics_port = (uint16_t)port;
+	cfg->metrics_listen = true;
+	return 0;
+}
+
+static int
+parse_metrics_emf(struct config *cfg, const char *value)
+{
+	return parse_seconds(&cfg->metrics_emf, value, 0, 3600);
+}
+
+/* CloudWatch namespaces: 1..255 of letters, digits and . - _ / # : (no leading colon). */
+static int
+parse_metrics_namespace(struct config *cfg, const char *value)
+{
+	size_t n = strlen(value);
+
+	if (n == 0 || n >= sizeof(cfg->metrics_namespace) || value[0] == ':' ||
+	    strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-_/#:") != n)
+		return -1;
+	strcpy(cfg->metrics_namespace, value);
+	return 0;
+}
+
 static int
 parse_sandbox(struct config *cfg, const char *value)
 {
@@ -411,6 +457,12 @@ static const struct option_row options[] = {
 	    "an http(s) URL such as https://mcp.example.com/mcp", parse_resource_url},
 	{false, "public-ping", "MCPD_PUBLIC_PING", "on|off", "answer a lone JSON-RPC ping without a token, for health probes (default on)",
 	    "on or off (also true/false, 1/0, yes/no)", parse_public_ping},
+	{false, "metrics-listen", "MCPD_METRICS_LISTEN", "ADDR:PORT", "serve Prometheus /metrics on a second listener (default: not served)",
+	    "an address and a port 1..65535 such as 127.0.0.1:9100, 0.0.0.0:9100 or [::1]:9100", parse_metrics_listen},
+	{false, "metrics-emf", "MCPD_METRICS_EMF", "SECS", "write CloudWatch Embedded Metric Format lines to stdout every SECS seconds (default 0: off)",
+	    "whole seconds 0..3600 (0 turns it off)", parse_metrics_emf},
+	{false, "metrics-namespace", "MCPD_METRICS_NAMESPACE", "NAME", "CloudWatch namespace of the EMF metrics (default mcpd)",
+	    "1..255 letters, digits and . - _ / # : not starting with a colon", parse_metrics_namespace},
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -435,6 +487,7 @@ set_defaults(struct config *cfg)
 	cfg->sandbox = SANDBOX_STRICT;
 	strcpy(cfg->user, "nobody");
 	cfg->public_ping = true;
+	strcpy(cfg->metrics_namespace, "mcpd");
 }
 
 static int

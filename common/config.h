@@ -62,6 +62,12 @@ struct config {
 	unsigned jwks_refresh_max;	/* seconds: ceiling of the refresh interval */
 	char resource_url[CONFIG_URL_MAX]; /* canonical URL of /mcp, for RFC 9728; "" = from Host */
 	bool public_ping;		/* a lone JSON-RPC ping needs no token (liveness probes) */
+	/* --metrics-listen: a second listener serving only /metrics; port 0 = none asked for. */
+	bool metrics_listen;
+	char metrics_host[64];
+	uint16_t metrics_port;
+	unsigned metrics_emf;		/* seconds between EMF lines on stdout; 0 = off */
+	char metrics_namespace[256];	/* the CloudWatch namespace of EMF lines */
 	enum sandbox_mode sandbox;
 	char user[64];			/* children run as this user when started as root */
 	uid_t run_uid;			/* resolved from user by config_resolve_user */

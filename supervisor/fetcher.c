@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "common/json.h"
+#include "common/counters.h"
 #include "common/jwk.h"
 #include "common/keyset.h"
 #include "common/log.h"
@@ -31,6 +32,8 @@
 struct fetcher {
 	const struct config *cfg;
 	struct keyset_region *region;
+	union counters_block *blocks;		/* the counters region */
+	struct fetcher_counters *counters;	/* our block of it */
 	int refresh_fd;
 	int sigfd;
 	uint64_t last_fetch_ms;	/* monotonic; 0 = never fetched */
@@ -96,14 +99,17 @@ check_discovery(const struct fetcher *f, const struct discovery *d, char *why, s
 }
 
 static int
-fetch_discovery(const struct fetcher *f, struct discovery *d, char *why, size_t whylen)
+fetch_discovery(const struct fetcher *f, struct discovery *d, enum counters_fetch_failure *cause,
+    char *why, size_t whylen)
 {
 	struct http_get_result res;
 	struct json_doc doc;
 	int rc = -1;
 
-	if (http_get(f->cfg->discovery_url, f->cfg->allow_insecure_issuer, &res, why, whylen) < 0)
+	if (http_get(f->cfg->discovery_url, f->cfg->allow_insecure_issuer, &res, why, whylen) < 0) {
+		*cause = FETCH_DISCOVERY_UNREACHABLE;
 		return -1;
+	}
 	if (json_doc_parse(&doc, res.body.data ? res.body.data : "", res.body.len) < 0 ||
 	    !cJSON_IsObject(doc.root)) {
 		snprintf(why, whylen, "discovery document at %.200s is not a JSON object",
@@ -152,9 +158,12 @@ log_published(const struct keyset *ks, uint64_t generation, const char *jwks_uri
 	logline_emit(&line);
 }
 
-/* One full refresh.  Returns the seconds until the next one, or -1 with why. */
+/*
+ * One full refresh.  Returns the seconds until the next one, or -1 with why
+ * and the failure's cause.
+ */
 static long
-refresh(struct fetcher *f, char *why, size_t whylen)
+refresh(struct fetcher *f, enum counters_fetch_failure *cause, char *why, size_t whylen)
 {
 	struct http_get_result res;
 	struct discovery d;
@@ -163,9 +172,13 @@ refresh(struct fetcher *f, char *why, size_t whylen)
 	uint64_t generation;
 	int kept;
 
-	if (fetch_discovery(f, &d, why, whylen) < 0 ||
-	    http_get(d.jwks_uri, f->cfg->allow_insecure_issuer, &res, why, whylen) < 0)
+	*cause = FETCH_DISCOVERY_INVALID;
+	if (fetch_discovery(f, &d, cause, why, whylen) < 0)
 		return -1;
+	*cause = FETCH_JWKS_UNREACHABLE;
+	if (http_get(d.jwks_uri, f->cfg->allow_insecure_issuer, &res, why, whylen) < 0)
+		return -1;
+	*cause = FETCH_JWKS_INVALID;
 	memset(ks, 0, sizeof(*ks));
 	kept = jwk_parse_set(res.body.data ? res.body.data : "", res.body.len, ks, on_key_skipped,
 	    NULL, why, whylen);
@@ -181,10 +194,13 @@ refresh(struct fetcher *f, char *why, size_t whylen)
 	ks->expires_at = ks->fetched_at + interval;
 	generation = keyset_publish(f->region, ks);
 	if (generation == 0) {
+		*cause = FETCH_PUBLISH;
 		snprintf(why, whylen, "key set from %.200s breaks the shared region's limits", d.jwks_uri);
 		return -1;
 	}
 	log_published(ks, generation, d.jwks_uri, interval);
+	counter_set(&f->counters->keyset_generation, generation);
+	__atomic_store_n(&f->counters->keyset_published_at, ks->fetched_at, __ATOMIC_RELAXED);
 	f->have_keys = true;
 	return interval;
 }
@@ -207,16 +223,19 @@ retry_delay_ms(struct fetcher *f)
 static void
 run_refresh(struct fetcher *f)
 {
+	enum counters_fetch_failure cause;
 	char why[512] = "";
-	long interval = refresh(f, why, sizeof(why));
+	long interval = refresh(f, &cause, why, sizeof(why));
 	uint64_t now = now_ms();
 
 	f->last_fetch_ms = now;
 	if (interval >= 0) {
+		counter_add(&f->counters->fetches_ok, 1);
 		f->backoff_s = 0;
 		f->next_fetch_ms = now + (uint64_t)interval * 1000;
 		return;
 	}
+	counter_add(&f->counters->fetch_failures[cause], 1);
 	f->next_fetch_ms = now + retry_delay_ms(f);
 	log_msg(f->have_keys ? LOG_WARN : LOG_ERROR, "jwks_fetch_failed", "%s; %s; retrying in %llu ms",
 	    why, f->have_keys ? "keeping the last good key set" :
@@ -302,11 +321,14 @@ fetcher_main(const struct child_args *args)
 	}
 	f.region = keyset_map(args->keyset_fd, true);
 	f.sigfd = open_signals();
-	if (f.region == NULL || f.sigfd < 0) {
-		log_errno("fetcher_setup_failed", "cannot map the key-set region or watch signals");
+	f.blocks = counters_map(args->counters_fd, args->cfg->workers);
+	if (f.region == NULL || f.sigfd < 0 || f.blocks == NULL) {
+		log_errno("fetcher_setup_failed", "cannot map the key-set or counters region or watch signals");
 		return CHILD_EXIT_CONFIG;
 	}
 	close(args->keyset_fd);
+	close(args->counters_fd);
+	f.counters = &f.blocks[args->counters_block].fetcher;
 	prewarm_resolver();
 	if (sandbox_enter(&fetcher_policy, f.cfg) < 0)
 		return CHILD_EXIT_CONFIG;
@@ -319,6 +341,7 @@ fetcher_main(const struct child_args *args)
 		if (now_ms() >= f.next_fetch_ms)
 			run_refresh(&f);
 	keyset_unmap(f.region);
+	counters_unmap(f.blocks, f.cfg->workers);
 	curl_global_cleanup();
 	return 0;
 }

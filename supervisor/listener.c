@@ -47,7 +47,8 @@ bound_port_of(int fd)
 }
 
 int
-listener_open(const char *host, uint16_t port, uint16_t *bound_port, char *err, size_t errlen)
+listener_open(const char *host, uint16_t port, const char *flag, uint16_t *bound_port,
+    char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -72,7 +73,7 @@ listener_open(const char *host, uint16_t port, uint16_t *bound_port, char *err, 
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
 		if (errno == EADDRINUSE)
 			snprintf(err, errlen, "port %u on %s is already in use: stop the other "
-			    "server or choose another --port", port, host);
+			    "server or choose another %s", port, host, flag);
 		else
 			snprintf(err, errlen, "cannot bind %s:%u: %s", host, port, strerror(errno));
 		goto fail;

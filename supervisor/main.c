@@ -1,6 +1,6 @@
 /*
  * mcpd: the container entrypoint.  Reads flags and MCPD_* variables, binds
- * the listening socket once and hands it to the supervisor.
+ * the listening sockets once and hands them to the supervisor.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +16,9 @@ main(int argc, char **argv)
 	static struct config cfg;
 	struct logline line;
 	char err[1024];
-	uint16_t port;
-	int fd, status;
+	struct listeners listeners = {.mcp_fd = -1, .metrics_fd = -1};
+	uint16_t port, metrics_port = 0;
+	int status;
 
 	if (config_load(&cfg, argc, argv, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mcpd: %s\n", err);
@@ -40,8 +41,11 @@ main(int argc, char **argv)
 		log_msg(LOG_WARN, "auth_disabled",
 		    "--auth none: tokens are NOT verified; /mcp serves anyone who can reach it. "
 		    "Use it only on loopback or behind an authorizer such as AgentCore's");
-	fd = listener_open(cfg.host, cfg.port, &port, err, sizeof(err));
-	if (fd < 0) {
+	listeners.mcp_fd = listener_open(cfg.host, cfg.port, "--port", &port, err, sizeof(err));
+	if (listeners.mcp_fd >= 0 && cfg.metrics_listen)
+		listeners.metrics_fd = listener_open(cfg.metrics_host, cfg.metrics_port,
+		    "--metrics-listen", &metrics_port, err, sizeof(err));
+	if (listeners.mcp_fd < 0 || (cfg.metrics_listen && listeners.metrics_fd < 0)) {
 		fprintf(stderr, "mcpd: %s\n", err);
 		log_msg(LOG_ERROR, "listen_failed", "%s", err);
 		return 1;
@@ -49,10 +53,14 @@ main(int argc, char **argv)
 	logline_begin(&line, LOG_INFO, "listening");
 	logline_str(&line, "host", cfg.host);
 	logline_int(&line, "port", port);
+	if (cfg.metrics_listen) {
+		logline_str(&line, "metrics_host", cfg.metrics_host);
+		logline_int(&line, "metrics_port", metrics_port);
+	}
 	logline_int(&line, "workers", cfg.workers);
 	logline_str(&line, "version", MCPD_VERSION);
 	logline_emit(&line);
-	status = supervisor_run(&cfg, fd);
+	status = supervisor_run(&cfg, &listeners);
 	config_free(&cfg);
 	return status;
 }

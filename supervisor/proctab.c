@@ -58,7 +58,8 @@ reset_signals(void)
 static void
 run_child(const struct role *role, const struct child_args *args)
 {
-	int keep[] = {args->listen_fd, args->keyset_fd, args->refresh_fd, args->ready_fd};
+	int keep[] = {args->listen_fd, args->keyset_fd, args->refresh_fd, args->ready_fd,
+	    args->counters_fd, args->metrics_fd};
 
 	close_fds_except(keep, sizeof(keep) / sizeof(keep[0]));
 	reset_signals();
@@ -99,7 +100,8 @@ proctab_spawn(struct proctab *pt, const struct role *role, int slot, const struc
 	close(pipefd[1]);
 	p = &pt->procs[pt->nprocs++];
 	*p = (struct proc){
-		.role = role, .pid = pid, .slot = slot, .state = PROC_STARTING,
+		.role = role, .pid = pid, .slot = slot, .counters_block = args->counters_block,
+		.state = PROC_STARTING,
 		.ready_fd = pipefd[0], .started_ms = now_ms(),
 	};
 	return p;

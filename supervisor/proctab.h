@@ -20,7 +20,10 @@ struct child_args {
 	int keyset_fd;	/* the key-set memfd (when tokens are verified) */
 	int refresh_fd;	/* eventfd: workers ask the fetcher for fresh keys */
 	int ready_fd;	/* the child writes one byte here once it serves */
+	int counters_fd;	/* the shared counters region (every child) */
+	int metrics_fd;	/* the --metrics-listen listener (workers only) */
 	int slot;
+	int counters_block;	/* the child's own block of the counters region */
 };
 
 /* A child returns its exit status; CHILD_EXIT_CONFIG means "do not hot-loop". */
@@ -43,6 +46,7 @@ struct proc {
 	const struct role *role;
 	pid_t pid;
 	int slot;
+	int counters_block;	/* its block of the counters region */
 	enum proc_state state;
 	int ready_fd;		/* read end of the readiness pipe, -1 once read */
 	bool successor;		/* started by a reload to replace its slot's owner */

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/counters.h"
 #include "common/keyset.h"
 #include "common/log.h"
 #include "supervisor/fetcher.h"
@@ -33,6 +34,7 @@ struct slot_state {
 	bool respawn_pending;
 	uint64_t respawn_at;
 	bool served;		/* a process of this slot has reported ready */
+	int counters_copy;	/* which of the slot's two counter blocks its owner writes */
 };
 
 struct supervisor {
@@ -42,6 +44,7 @@ struct supervisor {
 	int sigfd;
 	struct proctab pt;
 	struct slot_state slots[CONFIG_MAX_WORKERS + 1];
+	union counters_block *counters;	/* the shared counters region */
 	bool stopping;
 	uint64_t kill_at;
 	int reload_slot;	/* next slot a reload replaces, -1 when none runs */
@@ -86,6 +89,26 @@ log_child_event(enum log_level level, const char *what, const struct proc *p)
 	logline_emit(&line);
 }
 
+/*
+ * A worker that replaces a dead one continues its block; a reload's
+ * successor runs beside the worker it replaces, so it takes the other one.
+ */
+static int
+counters_block_of(const struct supervisor *sv, int slot, bool successor)
+{
+	int copy = sv->slots[slot].counters_copy;
+
+	if (role_of_slot(sv, slot) != &worker_role)
+		return COUNTERS_FETCHER_BLOCK;
+	return COUNTERS_WORKER_BLOCK(slot, successor ? 1 - copy : copy);
+}
+
+static enum counters_role
+counted_role(const struct proc *p)
+{
+	return p->role == &worker_role ? ROLE_WORKER : ROLE_FETCHER;
+}
+
 static void
 spawn_slot(struct supervisor *sv, int slot, bool successor)
 {
@@ -93,10 +116,15 @@ spawn_slot(struct supervisor *sv, int slot, bool successor)
 	struct child_args args = sv->args;
 	struct proc *p;
 
-	/* Only workers serve: the fetcher never holds the listening socket. */
-	if (role != &worker_role)
+	/* Only workers serve: the fetcher never holds the listening sockets. */
+	if (role != &worker_role) {
 		args.listen_fd = -1;
+		args.metrics_fd = -1;
+	}
+	args.counters_block = counters_block_of(sv, slot, successor);
 	p = proctab_spawn(&sv->pt, role, slot, &args);
+	if (p != NULL)
+		counter_add(&sv->counters[COUNTERS_SUPERVISOR_BLOCK].supervisor.starts[counted_role(p)], 1);
 
 	if (p == NULL && successor) {
 		log_errno("reload_aborted", "cannot start a replacement for worker slot %d", slot);
@@ -192,10 +220,38 @@ fail_fast(struct supervisor *sv, const struct proc *p)
 	stop_children(sv);
 }
 
+static enum counters_exit
+exit_cause(int status)
+{
+	if (WIFSIGNALED(status))
+		return EXIT_CRASH;
+	if (WEXITSTATUS(status) == 0)
+		return EXIT_CLEAN;
+	return WEXITSTATUS(status) == CHILD_EXIT_CONFIG ? EXIT_CONFIG : EXIT_ERROR;
+}
+
+/*
+ * Counts the exit.  A dead worker's connections died with it: its block
+ * stops counting as open and accepting (the one write the supervisor makes
+ * to a worker's block, once its writer is gone).
+ */
+static void
+count_exit(struct supervisor *sv, const struct proc *p, int status)
+{
+	struct counters_gate *gate = &sv->counters[p->counters_block].worker.gate;
+
+	counter_add(&sv->counters[COUNTERS_SUPERVISOR_BLOCK].supervisor.exits[counted_role(p)][exit_cause(status)], 1);
+	if (p->role != &worker_role)
+		return;
+	__atomic_store_n(&gate->accepting, 0, __ATOMIC_RELAXED);
+	counter_set(&gate->open_connections, 0);
+}
+
 static void
 on_child_exit(struct supervisor *sv, struct proc *p, int status)
 {
 	log_exit(p, status);
+	count_exit(sv, p, status);
 	if (!sv->stopping && unfixable_start(sv, p, status)) {
 		fail_fast(sv, p);
 	} else if (p->successor) {
@@ -246,6 +302,9 @@ stop_children(struct supervisor *sv)
 	/* Our copy of the listener would keep queueing connections nobody serves. */
 	close(sv->args.listen_fd);
 	sv->args.listen_fd = -1;
+	if (sv->args.metrics_fd >= 0)
+		close(sv->args.metrics_fd);
+	sv->args.metrics_fd = -1;
 	proctab_signal_all(&sv->pt, SIGTERM);
 	sv->kill_at = now_ms() + sv->cfg->shutdown_timeout * 1000ULL + KILL_GRACE_MS;
 }
@@ -301,6 +360,7 @@ on_ready(struct supervisor *sv, struct proc *p)
 		return;
 	old = proctab_slot_owner(&sv->pt, p->slot);
 	p->successor = false;
+	sv->slots[p->slot].counters_copy = 1 - sv->slots[p->slot].counters_copy;
 	if (old != NULL && old != p) {
 		old->state = PROC_RETIRING;
 		if (kill(old->pid, SIGTERM) < 0 && errno != ESRCH)
@@ -410,20 +470,40 @@ create_auth_channels(struct supervisor *sv)
 	return 0;
 }
 
+/* The counters region: created and mapped here, inherited by every child. */
+static int
+create_counters(struct supervisor *sv)
+{
+	sv->args.counters_fd = counters_region_create(sv->cfg->workers);
+	if (sv->args.counters_fd < 0) {
+		log_errno("counters_failed", "cannot create the shared counters region");
+		return -1;
+	}
+	sv->counters = counters_map(sv->args.counters_fd, sv->cfg->workers);
+	if (sv->counters == NULL) {
+		log_errno("counters_failed", "cannot map the shared counters region");
+		return -1;
+	}
+	return 0;
+}
+
 int
-supervisor_run(const struct config *cfg, int listen_fd)
+supervisor_run(const struct config *cfg, const struct listeners *listeners)
 {
 	static struct supervisor sv;
 
 	sv = (struct supervisor){
 		.cfg = cfg, .reload_slot = -1, .nslots = cfg->workers,
-		.args = {.cfg = cfg, .listen_fd = listen_fd, .keyset_fd = -1, .refresh_fd = -1},
+		.args = {.cfg = cfg, .listen_fd = listeners->mcp_fd, .metrics_fd = listeners->metrics_fd,
+		    .keyset_fd = -1, .refresh_fd = -1, .counters_fd = -1},
 	};
 	sv.sigfd = open_signalfd();
 	if (sv.sigfd < 0) {
 		log_errno("signalfd_failed", "cannot set up signal handling");
 		return 1;
 	}
+	if (create_counters(&sv) < 0)
+		return 1;
 	if (cfg->auth == AUTH_JWT) {
 		if (create_auth_channels(&sv) < 0)
 			return 1;
@@ -440,5 +520,7 @@ supervisor_run(const struct config *cfg, int listen_fd)
 	}
 	log_msg(sv.exit_code == 0 ? LOG_INFO : LOG_ERROR, "stopped", "all workers exited");
 	close(sv.sigfd);
+	counters_unmap(sv.counters, cfg->workers);
+	close(sv.args.counters_fd);
 	return sv.exit_code;
 }

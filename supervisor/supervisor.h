@@ -8,7 +8,13 @@
 
 #include "common/config.h"
 
+/* The sockets main() bound once for every worker; -1 when not asked for. */
+struct listeners {
+	int mcp_fd;		/* --host/--port: /mcp and the rest */
+	int metrics_fd;		/* --metrics-listen: /metrics only */
+};
+
 /** Runs until the server has stopped; returns the process exit status. */
-int supervisor_run(const struct config *cfg, int listen_fd);
+int supervisor_run(const struct config *cfg, const struct listeners *listeners);
 
 #endif

@@ -301,9 +301,10 @@ bearer_token(struct header_value h, const char **token, size_t *len)
 }
 
 static void
-verdict(struct auth_verdict *v, enum auth_status status, const char *reason)
+verdict(struct auth_verdict *v, enum auth_status status, enum counters_refusal refusal, const char *reason)
 {
 	v->status = status;
+	v->refusal = refusal;
 	v->reason = reason;
 	v->identity = NULL;
 }
@@ -319,18 +320,18 @@ auth_check(struct header_value authorization, struct auth_verdict *v)
 	size_t len;
 
 	if (auth_region == NULL)
-		return verdict(v, AUTH_PASS, "authentication off");
+		return verdict(v, AUTH_PASS, N_REFUSAL, "authentication off");
 	/* No credentials is a 401 whether or not keys are loaded yet. */
 	if (!bearer_token(authorization, &token, &len))
-		return verdict(v, AUTH_NO_TOKEN, "no bearer token");
+		return verdict(v, AUTH_NO_TOKEN, REFUSAL_NO_TOKEN, "no bearer token");
 	refresh_keys();
 	if (table.generation == 0)
-		return verdict(v, AUTH_NOT_READY, "signing keys not loaded yet");
+		return verdict(v, AUTH_NOT_READY, REFUSAL_KEYS_NOT_LOADED, "signing keys not loaded yet");
 	if (len == 0 || len > JWT_MAX_LEN)
-		return verdict(v, AUTH_BAD_TOKEN, len == 0 ? "empty bearer token" : "token too large");
+		return verdict(v, AUTH_BAD_TOKEN, REFUSAL_MALFORMED, len == 0 ? "empty bearer token" : "token too large");
 	slot = cache_slot(token, len);
 	if (cache_hit(slot, token, len, now)) {
-		verdict(v, AUTH_PASS, "valid (cached)");
+		verdict(v, AUTH_PASS, N_REFUSAL, "valid (cached)");
 		v->identity = slot_identity(slot);
 		return;
 	}
@@ -343,18 +344,18 @@ auth_check(struct header_value authorization, struct auth_verdict *v)
 	switch (result.status) {
 	case JWT_VALID:
 		remember(slot, token, len, &result);
-		verdict(v, AUTH_PASS, result.reason);
+		verdict(v, AUTH_PASS, N_REFUSAL, result.reason);
 		v->identity = slot_identity(slot);
 		return;
 	case JWT_UNKNOWN_KID:
 		request_refresh();
-		return verdict(v, AUTH_BAD_TOKEN, result.reason);
+		return verdict(v, AUTH_BAD_TOKEN, result.refusal, result.reason);
 	case JWT_INSUFFICIENT_SCOPE:
-		return verdict(v, AUTH_NO_SCOPE, result.reason);
+		return verdict(v, AUTH_NO_SCOPE, result.refusal, result.reason);
 	case JWT_INVALID:
 		break;
 	}
-	verdict(v, AUTH_BAD_TOKEN, result.reason);
+	verdict(v, AUTH_BAD_TOKEN, result.refusal, result.reason);
 }
 
 void

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "common/config.h"
+#include "common/counters.h"
 #include "worker/tool.h"
 #include "worker/transport.h"
 
@@ -23,6 +24,7 @@ enum auth_status {
 
 struct auth_verdict {
 	enum auth_status status;
+	enum counters_refusal refusal;	/* when refused: the reason's category, for metrics */
 	const char *reason;	/* short, static; never contains the token */
 	/* AUTH_PASS with a verified token: who it speaks for, valid until the
 	 * next auth_check; NULL without token verification. */

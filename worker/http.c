@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "worker/auth.h"
+#include "worker/count.h"
 #include "worker/framing.h"
 #include "worker/mcp.h"
 #include "worker/oauth.h"
@@ -95,7 +96,19 @@ log_header(struct logline *line, h2o_req_t *req, const char *lowercase_name, con
 		logline_strn(line, field, v.base, v.len > 256 ? 256 : v.len);
 }
 
-/* One line per request, h2o's own refusals (413, ...) included. */
+static void
+count_request(h2o_req_t *req, long long us)
+{
+	uint64_t duration = us > 0 ? (uint64_t)us : 0;
+
+	counter_add(&count->http_status[counters_status_of(req->res.status)], 1);
+	counter_add(&count->duration_bucket[counters_bucket_of(duration)], 1);
+	counter_add(&count->duration_sum_us, duration);
+	counter_add(&count->bytes_received, req->entity.base != NULL ? req->entity.len : 0);
+	counter_add(&count->bytes_sent, req->bytes_sent);
+}
+
+/* Counted, and one line per request, h2o's own refusals (413, ...) included. */
 static void
 on_log_access(h2o_logger_t *self, h2o_req_t *req)
 {
@@ -104,11 +117,12 @@ on_log_access(h2o_logger_t *self, h2o_req_t *req)
 	long long us;
 
 	(void)self;
-	if (!log_enabled(LOG_INFO))
-		return;
 	gettimeofday(&now, NULL);
 	us = (now.tv_sec - req->timestamps.request_begin_at.tv_sec) * 1000000LL +
 	    (now.tv_usec - req->timestamps.request_begin_at.tv_usec);
+	count_request(req, us);
+	if (!log_enabled(LOG_INFO))
+		return;
 	logline_begin(&line, LOG_INFO, "request");
 	logline_strn(&line, "http_method", req->method.base, req->method.len);
 	logline_strn(&line, "path", req->path_normalized.base, req->path_normalized.len);
@@ -351,6 +365,8 @@ respond_unauthorized(h2o_req_t *req, const struct auth_verdict *v)
 	struct strbuf challenge;
 	int n;
 
+	if (v->refusal < N_REFUSAL)
+		counter_add(&count->auth_refusals[v->refusal], 1);
 	resource_urls(req, resource, metadata, sizeof(metadata));
 	strbuf_init(&challenge);
 	oauth_challenge(&challenge, v, metadata, &http_cfg->required_scopes);
@@ -370,6 +386,7 @@ respond_not_ready(h2o_req_t *req)
 	static const char body[] = "{\"error\":\"temporarily_unavailable\","
 	    "\"error_description\":\"signing keys not loaded yet\"}";
 
+	counter_add(&count->auth_refusals[REFUSAL_KEYS_NOT_LOADED], 1);
 	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT("1"));
 	respond(req, 503, "application/json", body, sizeof(body) - 1);
 }
@@ -378,7 +395,7 @@ respond_not_ready(h2o_req_t *req)
 static void
 refuse_without_credentials(h2o_req_t *req)
 {
-	struct auth_verdict v = {.status = AUTH_NO_TOKEN, .reason = "no bearer token"};
+	struct auth_verdict v = {.status = AUTH_NO_TOKEN, .refusal = REFUSAL_NO_TOKEN, .reason = "no bearer token"};
 
 	note_set(req, NOTE_AUTH, v.reason);
 	respond_unauthorized(req, &v);
@@ -395,6 +412,7 @@ respond_step_up(h2o_req_t *req, const struct mcp_response *out)
 	char resource[CONFIG_URL_MAX + 64], metadata[CONFIG_URL_MAX + 128], reason[160];
 	struct strbuf challenge;
 
+	counter_add(&count->auth_refusals[REFUSAL_TOOL_SCOPE], 1);
 	snprintf(reason, sizeof(reason), "tool %s needs scope %s", out->scope_refused->name,
 	    out->missing_scope);
 	note_set(req, NOTE_AUTH, reason);
@@ -546,7 +564,8 @@ refuse_repeated_header(h2o_req_t *req, enum mcp_header which)
 	snprintf(message, sizeof(message), "more than one %s header", mcp_header_names[which]);
 	note_set(req, NOTE_REFUSED, message);
 	if (which == MH_AUTHORIZATION && auth_enabled()) {
-		struct auth_verdict v = {.status = AUTH_BAD_TOKEN, .reason = "more than one Authorization header"};
+		struct auth_verdict v = {.status = AUTH_BAD_TOKEN, .refusal = REFUSAL_MALFORMED,
+		    .reason = "more than one Authorization header"};
 
 		respond_unauthorized(req, &v);
 	} else if (which == MH_ORIGIN) {

@@ -30,9 +30,10 @@ struct segment_json {
 };
 
 static int
-fail(struct jwt_result *out, enum jwt_status status, const char *reason)
+fail(struct jwt_result *out, enum jwt_status status, enum counters_refusal refusal, const char *reason)
 {
 	out->status = status;
+	out->refusal = refusal;
 	out->reason = reason;
 	return -1;
 }
@@ -126,22 +127,22 @@ check_header(const struct segments *seg, jwt_key_lookup lookup, void *ctx, struc
 
 	if (base64url_decode(seg->part[0], seg->len[0], raw, sizeof(raw), &n) < 0 ||
 	    parse_object(raw, n, &header) < 0) {
-		fail(out, JWT_INVALID, "malformed token header");
+		fail(out, JWT_INVALID, REFUSAL_MALFORMED, "malformed token header");
 		return NULL;
 	}
 	alg = string_member(&header, "alg");
 	kid = string_member(&header, "kid");
 	typ = string_member(&header, "typ");
 	if (alg == NULL || kid == NULL)
-		fail(out, JWT_INVALID, "token header lacks alg or kid");
+		fail(out, JWT_INVALID, REFUSAL_MALFORMED, "token header lacks alg or kid");
 	else if (cJSON_GetObjectItemCaseSensitive(header.doc.root, "crit") != NULL)
-		fail(out, JWT_INVALID, "token header has crit extensions");
+		fail(out, JWT_INVALID, REFUSAL_MALFORMED, "token header has crit extensions");
 	else if (typ != NULL && strcasecmp(typ, "JWT") != 0 && strcasecmp(typ, "at+jwt") != 0)
-		fail(out, JWT_INVALID, "token type is not JWT");
+		fail(out, JWT_INVALID, REFUSAL_MALFORMED, "token type is not JWT");
 	else if ((key = lookup(ctx, kid, strlen(kid))) == NULL)
-		fail(out, JWT_UNKNOWN_KID, "unknown signing key");
+		fail(out, JWT_UNKNOWN_KID, REFUSAL_UNKNOWN_KID, "unknown signing key");
 	else if (strcmp(alg, key->alg) != 0) {
-		fail(out, JWT_INVALID, "algorithm not allowed for this key");
+		fail(out, JWT_INVALID, REFUSAL_ALGORITHM, "algorithm not allowed for this key");
 		key = NULL;
 	}
 	json_doc_free(&header.doc);
@@ -219,14 +220,14 @@ check_signature(const struct segments *seg, const struct jwt_key *key, struct jw
 
 	if (base64url_decode(seg->part[2], seg->len[2], sig, sizeof(sig), &n) < 0 ||
 	    (int)n != EVP_PKEY_get_size(key->pkey))
-		return fail(out, JWT_INVALID, "malformed signature");
+		return fail(out, JWT_INVALID, REFUSAL_MALFORMED, "malformed signature");
 	ok = key->verify_ctx != NULL ? verify_prepared(key, msg, len, sig, n) :
 	    verify_unprepared(key, msg, len, sig, n);
 	if (ok)
 		return 0;
 	/* A forged token must not leave its errors for the next OpenSSL caller. */
 	ERR_clear_error();
-	return fail(out, JWT_INVALID, "signature verification failed");
+	return fail(out, JWT_INVALID, REFUSAL_BAD_SIGNATURE, "signature verification failed");
 }
 
 /* A numeric claim: 1 when a finite number, 0 when absent, -1 otherwise. */
@@ -251,13 +252,13 @@ check_times(const cJSON *claims, const struct jwt_policy *p, int64_t now, struct
 	int has;
 
 	if (number_member(claims, "exp", &exp) != 1)
-		return fail(out, JWT_INVALID, "token has no valid exp");
+		return fail(out, JWT_INVALID, REFUSAL_MALFORMED, "token has no valid exp");
 	if ((double)now >= exp + p->skew)
-		return fail(out, JWT_INVALID, "token expired");
+		return fail(out, JWT_INVALID, REFUSAL_EXPIRED, "token expired");
 	if ((has = number_member(claims, "nbf", &nbf)) < 0 || (has > 0 && (double)now + p->skew < nbf))
-		return fail(out, JWT_INVALID, "token not yet valid");
+		return fail(out, JWT_INVALID, REFUSAL_NOT_YET_VALID, "token not yet valid");
 	if ((has = number_member(claims, "iat", &iat)) < 0 || (has > 0 && iat > (double)now + p->skew))
-		return fail(out, JWT_INVALID, "token issued in the future");
+		return fail(out, JWT_INVALID, REFUSAL_NOT_YET_VALID, "token issued in the future");
 	out->exp = exp > (double)INT64_MAX / 2 ? INT64_MAX / 2 : (int64_t)exp;
 	return 0;
 }
@@ -298,23 +299,23 @@ check_recipient(const struct segment_json *claims, const struct jwt_policy *p, s
 	const cJSON *aud = cJSON_GetObjectItemCaseSensitive(claims->doc.root, "aud");
 
 	if (use == NULL)
-		return fail(out, JWT_INVALID, "token has no token_use");
+		return fail(out, JWT_INVALID, REFUSAL_TOKEN_USE, "token has no token_use");
 	if (strcmp(use, "id") == 0) {
 		if (p->audiences->n == 0)
-			return fail(out, JWT_INVALID, "ID tokens are not accepted; send an access token");
+			return fail(out, JWT_INVALID, REFUSAL_TOKEN_USE, "ID tokens are not accepted; send an access token");
 		return audience_allowed(claims, aud, p->audiences) ? 0 :
-		    fail(out, JWT_INVALID, "token audience not allowed");
+		    fail(out, JWT_INVALID, REFUSAL_WRONG_AUDIENCE, "token audience not allowed");
 	}
 	if (strcmp(use, "access") != 0)
-		return fail(out, JWT_INVALID, "token_use is neither access nor id");
+		return fail(out, JWT_INVALID, REFUSAL_TOKEN_USE, "token_use is neither access nor id");
 	if (p->clients->n > 0) {
 		client = string_member(claims, "client_id");
 		if (client == NULL || !strlist_contains(p->clients, client, strlen(client)))
-			return fail(out, JWT_INVALID, "client not allowed");
+			return fail(out, JWT_INVALID, REFUSAL_WRONG_CLIENT, "client not allowed");
 	}
 	if (p->audiences->n > 0 && (aud != NULL || p->clients->n == 0) &&
 	    !audience_allowed(claims, aud, p->audiences))
-		return fail(out, JWT_INVALID, "token audience not allowed");
+		return fail(out, JWT_INVALID, REFUSAL_WRONG_AUDIENCE, "token audience not allowed");
 	return 0;
 }
 
@@ -347,16 +348,16 @@ check_claims(const struct segments *seg, const struct jwt_policy *p, int64_t now
 
 	if (base64url_decode(seg->part[1], seg->len[1], raw, sizeof(raw), &n) < 0 ||
 	    parse_object(raw, n, &claims) < 0)
-		return fail(out, JWT_INVALID, "malformed token payload");
+		return fail(out, JWT_INVALID, REFUSAL_MALFORMED, "malformed token payload");
 	iss = string_member(&claims, "iss");
 	scope = string_member(&claims, "scope");
 	if (iss == NULL || strcmp(iss, p->issuer) != 0)
-		fail(out, JWT_INVALID, "wrong issuer");
+		fail(out, JWT_INVALID, REFUSAL_WRONG_ISSUER, "wrong issuer");
 	else if (check_times(claims.doc.root, p, now, out) == 0 && check_recipient(&claims, p, out) == 0) {
 		rc = 0;
 		for (size_t i = 0; i < p->scopes->n && rc == 0; i++)
 			if (scope == NULL || !scope_granted(scope, p->scopes->items[i]))
-				rc = fail(out, JWT_INSUFFICIENT_SCOPE, "token lacks a required scope");
+				rc = fail(out, JWT_INSUFFICIENT_SCOPE, REFUSAL_INSUFFICIENT_SCOPE, "token lacks a required scope");
 	}
 	if (rc == 0)
 		copy_identity(&claims, &out->identity);
@@ -403,11 +404,11 @@ jwt_verify(const char *token, size_t len, jwt_key_lookup lookup, void *ctx,
 
 	*out = (struct jwt_result){.status = JWT_VALID, .reason = "valid"};
 	if (len > JWT_MAX_LEN) {
-		fail(out, JWT_INVALID, "token too large");
+		fail(out, JWT_INVALID, REFUSAL_MALFORMED, "token too large");
 		return;
 	}
 	if (split(token, len, &seg) < 0) {
-		fail(out, JWT_INVALID, "malformed token: expected three base64url segments");
+		fail(out, JWT_INVALID, REFUSAL_MALFORMED, "malformed token: expected three base64url segments");
 		return;
 	}
 	/* The signature is checked before any claim is believed. */

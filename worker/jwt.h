@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 
 #include "common/config.h"
+#include "common/counters.h"
 
 #define JWT_MAX_LEN 8192	/* AgentCore caps a header value at 4 KiB anyway */
 
@@ -76,6 +77,7 @@ struct jwt_identity {
 
 struct jwt_result {
 	enum jwt_status status;
+	enum counters_refusal refusal;	/* when not valid: the reason's category, for metrics */
 	const char *reason;	/* short, static, safe to log and to send */
 	int64_t exp;		/* when valid: the token's expiry (unix seconds) */
 	struct jwt_identity identity;	/* when valid; the caller frees it with jwt_identity_free */

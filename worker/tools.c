@@ -5,6 +5,8 @@
  */
 #include "worker/tools.h"
 
+#include "common/counters.h"
+
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +30,17 @@ static const char *const type_names[] = {
 	[MCPD_TYPE_INTEGER] = "integer", [MCPD_TYPE_NUMBER] = "number",
 	[MCPD_TYPE_BOOLEAN] = "boolean", [MCPD_TYPE_STRING] = "string",
 };
+
+_Static_assert(N_TOOLS <= COUNTERS_MAX_TOOLS, "more tools than the metrics label set holds");
+
+size_t
+tools_index(const struct mcpd_tool *tool)
+{
+	for (size_t i = 0; i < N_TOOLS; i++)
+		if (registry[i] == tool)
+			return i;
+	return COUNTERS_MAX_TOOLS;
+}
 
 const struct mcpd_tool *
 tools_find(const char *name, size_t len)

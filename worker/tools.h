@@ -30,6 +30,8 @@
 int tools_check_registry(char *err, size_t errlen);
 /** Checks one tool's description (what tools_check_registry does for each). */
 int tools_check(const struct mcpd_tool *tool, char *err, size_t errlen);
+/** A tool's position in the registry, which is its metrics label (common/counters.h). */
+size_t tools_index(const struct mcpd_tool *tool);
 /** Finds a tool by exact name, or NULL. */
 const struct mcpd_tool *tools_find(const char *name, size_t len);
 /** Appends the JSON array of every tool, with the fields `features` allows. */

@@ -11,20 +11,22 @@
 
 #include <h2o.h>
 
+#include "common/counters.h"
 #include "common/json_arena.h"
 #include "common/log.h"
 #include "worker/auth.h"
 #include "worker/chunked_limit.h"
+#include "worker/count.h"
 #include "worker/http.h"
 #include "worker/outflow.h"
+#include "worker/scrape.h"
 #include "worker/seccomp.h"
+#include "worker/spread.h"
 
 /*
- * Accepting one connection per wake-up spreads keep-alive connections over
- * the workers better than draining the backlog (LIBRARY-NOTES (a)); the
- * level-triggered loop wakes us again at once if more are waiting.  A burst
- * of connections can still land mostly on one worker: h2o 2.2.5 offers no
- * EPOLLEXCLUSIVE, and SO_REUSEPORT would need one socket per slot.
+ * One connection per wake-up, and only when spread.c says this worker is not
+ * ahead of its peers; the level-triggered loop wakes us again at once if
+ * more are waiting.
  */
 #define ACCEPTS_PER_WAKEUP 1
 /* While draining, a connection quiet this long is closed. */
@@ -44,11 +46,16 @@ struct worker {
 	h2o_context_t ctx;
 	h2o_accept_ctx_t accept_ctx;
 	h2o_socket_t *listener;
+	h2o_accept_ctx_t metrics_accept_ctx;
+	h2o_socket_t *metrics_listener;	/* NULL without --metrics-listen */
 	h2o_socket_t *signals;
+	union counters_block *counters;	/* the shared region */
 	bool draining;
 	uint64_t drain_deadline;
 	h2o_timeout_t accept_pause;
 	h2o_timeout_entry_t accept_resume;
+	h2o_timeout_t spread_pause;
+	h2o_timeout_entry_t spread_resume;
 	unsigned accept_failures;	/* since the last log line */
 	uint64_t accept_logged_ms;
 };
@@ -64,13 +71,48 @@ monotonic_ms(void)
 
 static void on_accept(h2o_socket_t *listener, const char *err);
 
+/* Peers read this to decide whether to leave connections to us. */
+static void
+set_accepting(bool accepting)
+{
+	__atomic_store_n(&count->gate.accepting, accepting ? 1 : 0, __ATOMIC_RELAXED);
+}
+
+static void
+resume_accepting(struct worker *w)
+{
+	if (w->listener == NULL)
+		return;
+	set_accepting(true);
+	h2o_socket_read_start(w->listener, on_accept);
+}
+
 static void
 on_accept_resume(h2o_timeout_entry_t *entry)
 {
-	struct worker *w = H2O_STRUCT_FROM_MEMBER(struct worker, accept_resume, entry);
+	resume_accepting(H2O_STRUCT_FROM_MEMBER(struct worker, accept_resume, entry));
+}
 
-	if (w->listener != NULL)
-		h2o_socket_read_start(w->listener, on_accept);
+static void
+on_spread_resume(h2o_timeout_entry_t *entry)
+{
+	resume_accepting(H2O_STRUCT_FROM_MEMBER(struct worker, spread_resume, entry));
+}
+
+/* A peer with fewer connections takes this one; look again in a moment. */
+static void
+leave_to_peer(struct worker *w)
+{
+	h2o_socket_read_stop(w->listener);
+	if (!h2o_timeout_is_linked(&w->spread_resume))
+		h2o_timeout_link(w->ctx.loop, &w->spread_pause, &w->spread_resume);
+}
+
+static void
+on_connection_closed(void *data)
+{
+	(void)data;
+	counter_add(&count->gate.open_connections, (uint64_t)-1);
 }
 
 /* accept(2) found no free descriptor: rest the listener, keep serving the rest. */
@@ -88,6 +130,8 @@ pause_accepting(struct worker *w, int error)
 		w->accept_logged_ms = now;
 		w->accept_failures = 0;
 	}
+	/* Peers must not leave connections to a worker that cannot take them. */
+	set_accepting(false);
 	h2o_socket_read_stop(w->listener);
 	if (!h2o_timeout_is_linked(&w->accept_resume))
 		h2o_timeout_link(w->ctx.loop, &w->accept_pause, &w->accept_resume);
@@ -102,14 +146,35 @@ on_accept(h2o_socket_t *listener, const char *err)
 	if (err != NULL)
 		return;
 	for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
+		if (spread_should_yield(monotonic_ms())) {
+			leave_to_peer(w);
+			return;
+		}
 		sock = h2o_evloop_socket_accept(listener);
 		if (sock == NULL) {
 			if (errno == EMFILE || errno == ENFILE)
 				pause_accepting(w, errno);
 			return;
 		}
+		counter_add(&count->gate.accepted, 1);
+		counter_add(&count->gate.open_connections, 1);
+		sock->on_close.cb = on_connection_closed;
 		h2o_accept(&w->accept_ctx, sock);
 	}
+}
+
+/* Scrapes are few and cheap: no spread, not counted as open connections. */
+static void
+on_metrics_accept(h2o_socket_t *listener, const char *err)
+{
+	struct worker *w = listener->data;
+	h2o_socket_t *sock;
+
+	if (err != NULL)
+		return;
+	sock = h2o_evloop_socket_accept(listener);
+	if (sock != NULL)
+		h2o_accept(&w->metrics_accept_ctx, sock);
 }
 
 /*
@@ -126,11 +191,19 @@ begin_drain(struct worker *w)
 	w->draining = true;
 	w->drain_deadline = monotonic_ms() + w->cfg->shutdown_timeout * 1000ULL;
 	log_msg(LOG_INFO, "worker_draining", "stopped accepting; finishing open connections");
+	set_accepting(false);
 	h2o_socket_read_stop(w->listener);
 	h2o_socket_close(w->listener);
 	w->listener = NULL;
+	if (w->metrics_listener != NULL) {
+		h2o_socket_read_stop(w->metrics_listener);
+		h2o_socket_close(w->metrics_listener);
+		w->metrics_listener = NULL;
+	}
 	if (h2o_timeout_is_linked(&w->accept_resume))
 		h2o_timeout_unlink(&w->accept_resume);
+	if (h2o_timeout_is_linked(&w->spread_resume))
+		h2o_timeout_unlink(&w->spread_resume);
 	h2o_context_request_shutdown(&w->ctx);
 	if (w->ctx.http1.req_timeout.timeout > DRAIN_IDLE_MS)
 		w->ctx.http1.req_timeout.timeout = DRAIN_IDLE_MS;
@@ -175,15 +248,37 @@ watch_signals(struct worker *w)
 }
 
 static int
-start_serving(struct worker *w, int listen_fd)
+start_serving(struct worker *w, const struct child_args *args)
 {
-	w->listener = h2o_evloop_socket_create(w->ctx.loop, listen_fd, H2O_SOCKET_FLAG_DONT_READ);
+	w->listener = h2o_evloop_socket_create(w->ctx.loop, args->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
 	if (w->listener == NULL)
 		return -1;
 	w->listener->data = w;
 	h2o_timeout_init(w->ctx.loop, &w->accept_pause, ACCEPT_PAUSE_MS);
 	w->accept_resume.cb = on_accept_resume;
+	h2o_timeout_init(w->ctx.loop, &w->spread_pause, SPREAD_PAUSE_MS);
+	w->spread_resume.cb = on_spread_resume;
 	h2o_socket_read_start(w->listener, on_accept);
+	if (args->metrics_fd < 0)
+		return 0;
+	w->metrics_listener = h2o_evloop_socket_create(w->ctx.loop, args->metrics_fd, H2O_SOCKET_FLAG_DONT_READ);
+	if (w->metrics_listener == NULL)
+		return -1;
+	w->metrics_listener->data = w;
+	h2o_socket_read_start(w->metrics_listener, on_metrics_accept);
+	return 0;
+}
+
+/* This worker's block of the shared counters, and its peers' for the accept gate. */
+static int
+attach_counters(struct worker *w, const struct child_args *args)
+{
+	w->counters = counters_map(args->counters_fd, args->cfg->workers);
+	close(args->counters_fd);
+	if (w->counters == NULL)
+		return -1;
+	count_attach(&w->counters[args->counters_block].worker);
+	spread_init(&w->counters[COUNTERS_WORKER_BLOCK(0, 0)], 2 * (size_t)args->cfg->workers, count);
 	return 0;
 }
 
@@ -235,6 +330,10 @@ worker_main(const struct child_args *args)
 		log_errno("worker_setup_failed", "cannot map the shared key set");
 		return CHILD_EXIT_CONFIG;
 	}
+	if (attach_counters(&w, args) < 0) {
+		log_errno("worker_setup_failed", "cannot map the shared counters");
+		return CHILD_EXIT_CONFIG;
+	}
 	if (http_configure(&w.globalconf, args->cfg) < 0) {
 		log_msg(LOG_ERROR, "worker_setup_failed", "cannot configure the HTTP server");
 		return CHILD_EXIT_CONFIG;
@@ -244,7 +343,9 @@ worker_main(const struct child_args *args)
 	outflow_init(w.ctx.loop, args->cfg->max_pending_output, args->cfg->idle_timeout);
 	chunked_limit_init(&w.ctx, args->cfg->max_body);
 	w.accept_ctx = (h2o_accept_ctx_t){.ctx = &w.ctx, .hosts = w.globalconf.hosts};
-	if (watch_signals(&w) < 0 || start_serving(&w, args->listen_fd) < 0) {
+	w.metrics_accept_ctx = (h2o_accept_ctx_t){.ctx = &w.ctx,
+	    .hosts = scrape_configure(args->cfg, w.counters)};
+	if (watch_signals(&w) < 0 || start_serving(&w, args) < 0) {
 		log_errno("worker_setup_failed", "cannot start the event loop");
 		return CHILD_EXIT_CONFIG;
 	}
@@ -253,10 +354,13 @@ worker_main(const struct child_args *args)
 	if (sandbox_enter(&worker_policy, args->cfg) < 0)
 		return CHILD_EXIT_CONFIG;
 	report_ready(args->ready_fd);
+	set_accepting(true);
 	log_set_batching(true);
 	run_loop(&w);
 	log_set_batching(false);
 	auth_shutdown();
+	count_detach();
+	counters_unmap(w.counters, args->cfg->workers);
 	log_msg(LOG_INFO, "worker_stopped", "drained");
 	return 0;
 }

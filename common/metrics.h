@@ -1,0 +1,51 @@
+/*
+ * metrics: the counters region summed over its blocks, and written in the
+ * Prometheus text exposition format (0.0.4).  Workers write it for a
+ * scrape of /metrics; the supervisor sums the same way for EMF (emf.h).
+ */
+#ifndef MCPD_COMMON_METRICS_H
+#define MCPD_COMMON_METRICS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/config.h"
+#include "common/counters.h"
+#include "common/strbuf.h"
+
+#define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+/* The label value of tool calls whose name is not in the registry (no tool's name can be it). */
+#define METRICS_UNKNOWN_TOOL "(unknown)"
+
+/* Every counter summed over the blocks that hold it. */
+struct metrics_totals {
+	uint64_t http_status[N_STATUS];
+	uint64_t rpc_method[N_METHOD];
+	uint64_t tool_calls[COUNTERS_MAX_TOOLS + 1];
+	uint64_t tool_errors[COUNTERS_MAX_TOOLS + 1];
+	uint64_t duration_bucket[N_DURATION_BUCKETS];
+	uint64_t duration_sum_us;
+	uint64_t bytes_received;
+	uint64_t bytes_sent;
+	uint64_t auth_refusals[N_REFUSAL];
+	int workers;
+	uint64_t open_connections[CONFIG_MAX_WORKERS];	/* by slot, both blocks */
+	uint64_t accepted[CONFIG_MAX_WORKERS];
+	struct fetcher_counters fetcher;
+	struct supervisor_counters supervisor;
+};
+
+/** Sums the region of `workers` slots into *t. */
+void metrics_sum(const union counters_block *blocks, int workers, struct metrics_totals *t);
+/**
+ * Writes *t as a Prometheus exposition.  `now` (unix seconds) dates the key
+ * set's age; `tokens_verified` says whether the key-set metrics apply.
+ */
+void metrics_write_prometheus(struct strbuf *sb, const struct metrics_totals *t, int64_t now,
+    bool tokens_verified);
+/** Appends `s` as a label value: backslash, double quote and newline escaped. */
+void metrics_label_value(struct strbuf *sb, const char *s);
+/** The number of requests the histogram holds (the sum of its buckets). */
+uint64_t metrics_requests(const struct metrics_totals *t);
+
+#endif

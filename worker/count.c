@@ -1,0 +1,20 @@
+/* count: runs in every worker; attached before the sandbox. See count.h. */
+#include "worker/count.h"
+
+static struct worker_counters private_block;
+
+struct worker_counters *count = &private_block;
+
+void
+count_attach(struct worker_counters *block)
+{
+	/* A dead predecessor's connections died with it. */
+	counter_set(&block->gate.open_connections, 0);
+	count = block;
+}
+
+void
+count_detach(void)
+{
+	count = &private_block;
+}
