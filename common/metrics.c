@@ -28,6 +28,8 @@ add_worker(struct metrics_totals *t, const struct worker_counters *w, int slot)
 	add_all(t->auth_refusals, w->auth_refusals, N_REFUSAL);
 	add_all(&t->open_connections[slot], &w->gate.open_connections, 1);
 	add_all(&t->accepted[slot], &w->gate.accepted, 1);
+	for (size_t b = 0; b < N_DURATION_BUCKETS; b++)
+		t->requests[slot] += counter_get(&w->duration_bucket[b]);
 }
 
 void
@@ -161,21 +163,29 @@ write_tools(struct strbuf *sb, const struct metrics_totals *t)
 	}
 }
 
+/* A family with one sample per worker slot. */
 static void
-write_connections(struct strbuf *sb, const struct metrics_totals *t)
+by_slot(struct strbuf *sb, const char *name, const char *type, const char *help, const uint64_t *v, int workers)
 {
 	char slot[16];
 
-	family(sb, "mcpd_open_connections", "gauge", "Connections a worker holds open now, by worker slot.");
-	for (int s = 0; s < t->workers; s++) {
+	family(sb, name, type, help);
+	for (int s = 0; s < workers; s++) {
 		snprintf(slot, sizeof(slot), "%d", s);
-		sample(sb, "mcpd_open_connections", "slot", slot, t->open_connections[s]);
+		sample(sb, name, "slot", slot, v[s]);
 	}
-	family(sb, "mcpd_connections_accepted_total", "counter", "Connections accepted, by worker slot.");
-	for (int s = 0; s < t->workers; s++) {
-		snprintf(slot, sizeof(slot), "%d", s);
-		sample(sb, "mcpd_connections_accepted_total", "slot", slot, t->accepted[s]);
-	}
+}
+
+/* How the work is spread over the workers (worker/spread.h). */
+static void
+write_workers(struct strbuf *sb, const struct metrics_totals *t)
+{
+	by_slot(sb, "mcpd_open_connections", "gauge", "Connections a worker holds open now, by worker slot.",
+	    t->open_connections, t->workers);
+	by_slot(sb, "mcpd_connections_accepted_total", "counter", "Connections accepted, by worker slot.",
+	    t->accepted, t->workers);
+	by_slot(sb, "mcpd_worker_requests_total", "counter", "HTTP requests answered, by worker slot.",
+	    t->requests, t->workers);
 }
 
 static void
@@ -230,7 +240,7 @@ metrics_write_prometheus(struct strbuf *sb, const struct metrics_totals *t, int6
 	write_tools(sb, t);
 	labelled(sb, "mcpd_auth_refusals_total", "counter", "Requests refused for their credentials, by reason.",
 	    "reason", counters_refusal_names, t->auth_refusals, N_REFUSAL);
-	write_connections(sb, t);
+	write_workers(sb, t);
 	write_children(sb, t);
 	if (tokens_verified)
 		write_keys(sb, t, now);

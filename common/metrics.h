@@ -31,6 +31,7 @@ struct metrics_totals {
 	int workers;
 	uint64_t open_connections[CONFIG_MAX_WORKERS];	/* by slot, both blocks */
 	uint64_t accepted[CONFIG_MAX_WORKERS];
+	uint64_t requests[CONFIG_MAX_WORKERS];		/* by slot: the histogram's count */
 	struct fetcher_counters fetcher;
 	struct supervisor_counters supervisor;
 };

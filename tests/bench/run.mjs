@@ -396,7 +396,8 @@ async function startServer(scenario, ctx) {
   } else {
     const prefix = fs.mkdtempSync(path.join(ctx.dir, 'nginx-'));
     const conf = fs.readFileSync(path.join(here, 'ceiling-nginx.conf'), 'utf8')
-      .replaceAll('@PREFIX@', prefix).replaceAll('@PORT@', String(port)).replaceAll('@BODY@', ANSWER);
+      .replaceAll('@PREFIX@', prefix).replaceAll('@PORT@', String(port)).replaceAll('@BODY@', ANSWER)
+      .replaceAll('@WORKERS@', '1');
     fs.writeFileSync(path.join(prefix, 'nginx.conf'), conf);
     argv = [ctx.nginx, '-p', prefix, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'error.log'), '-g', 'daemon off;'];
   }

@@ -110,7 +110,8 @@ exposition_has_each_family_once(void **state)
 		"mcpd_http_request_duration_seconds histogram", "mcpd_rpc_requests_total counter",
 		"mcpd_tool_calls_total counter", "mcpd_tool_errors_total counter",
 		"mcpd_auth_refusals_total counter", "mcpd_open_connections gauge",
-		"mcpd_connections_accepted_total counter", "mcpd_child_starts_total counter",
+		"mcpd_connections_accepted_total counter", "mcpd_worker_requests_total counter",
+		"mcpd_child_starts_total counter",
 		"mcpd_child_exits_total counter", "mcpd_jwks_fetches_total counter",
 		"mcpd_jwks_fetch_failures_total counter", "mcpd_keyset_generation gauge",
 	};
@@ -157,6 +158,9 @@ histogram_is_cumulative(void **state)
 	assert_line(text, "mcpd_http_request_duration_seconds_sum 5.001440");
 	assert_line(text, "mcpd_http_request_duration_seconds_count 4");
 	assert_int_equal(metrics_requests(&f->totals), 4);
+	/* The same requests by worker slot. */
+	assert_line(text, "mcpd_worker_requests_total{slot=\"0\"} 1");
+	assert_line(text, "mcpd_worker_requests_total{slot=\"1\"} 3");
 }
 
 static void
