@@ -194,6 +194,14 @@ write_out(const char *data, size_t len)
 }
 
 void
+log_write_line(const char *line, size_t len)
+{
+	/* Pending request lines first, so that the order on stdout is kept. */
+	log_flush();
+	write_out(line, len);
+}
+
+void
 log_flush(void)
 {
 	if (batch.len == 0)

@@ -53,6 +53,11 @@ void logline_emit(struct logline *line);
 void log_set_batching(bool on);
 /** Writes the held lines, if any. */
 void log_flush(void);
+/**
+ * Writes a line that is not a log line (an EMF document) as it is: one
+ * write(2), so at most PIPE_BUF bytes reach a shared pipe whole.
+ */
+void log_write_line(const char *line, size_t len);
 
 /* Shorthands: an event name plus a printf-style "msg" field. */
 void log_msg(enum log_level level, const char *event, const char *fmt, ...)

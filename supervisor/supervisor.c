@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "supervisor/fetcher.h"
 #include "supervisor/proctab.h"
+#include "supervisor/report.h"
 #include "worker/worker.h"
 
 /* A child that dies sooner than this after starting counts as a crash loop. */
@@ -394,7 +395,7 @@ read_signals(struct supervisor *sv)
 static int
 run_timers(struct supervisor *sv)
 {
-	uint64_t now = now_ms(), next = UINT64_MAX;
+	uint64_t now = now_ms(), next = UINT64_MAX, due;
 
 	for (int s = 0; s < sv->nslots && !sv->stopping; s++) {
 		struct slot_state *st = &sv->slots[s];
@@ -408,13 +409,17 @@ run_timers(struct supervisor *sv)
 			next = st->respawn_at;
 		}
 	}
+	due = report_run(now);
+	if (due < next)
+		next = due;
 	if (sv->stopping) {
 		if (now >= sv->kill_at) {
 			log_msg(LOG_WARN, "shutdown_timeout", "workers still running; sending SIGKILL");
 			proctab_signal_all(&sv->pt, SIGKILL);
 			sv->kill_at = now + 1000;
 		}
-		next = sv->kill_at;
+		if (sv->kill_at < next)
+			next = sv->kill_at;
 	}
 	if (next == UINT64_MAX)
 		return -1;
@@ -504,6 +509,7 @@ supervisor_run(const struct config *cfg, const struct listeners *listeners)
 	}
 	if (create_counters(&sv) < 0)
 		return 1;
+	report_init(cfg, sv.counters, now_ms());
 	if (cfg->auth == AUTH_JWT) {
 		if (create_auth_channels(&sv) < 0)
 			return 1;
@@ -518,6 +524,7 @@ supervisor_run(const struct config *cfg, const struct listeners *listeners)
 			reload_step(&sv);
 		poll_once(&sv, timeout);
 	}
+	report_finish();
 	log_msg(sv.exit_code == 0 ? LOG_INFO : LOG_ERROR, "stopped", "all workers exited");
 	close(sv.sigfd);
 	counters_unmap(sv.counters, cfg->workers);
