@@ -356,14 +356,20 @@ parse_metrics_listen(struct config *cfg, const char *value)
 	if (colon == NULL || parse_unsigned(colon + 1, 1, 65535, &port) < 0)
 		return -1;
 	n = (size_t)(colon - value);
-	if (n >= 2 && value[0] == '[' && value[n - 1] == ']')
-		value++, n -= 2;
 	if (n == 0 || n >= sizeof(host))
 		return -1;
-	memcpy(host, value, n);
-	host[n] = '\0';
-	if (inet_pton(AF_INET, host, addr) != 1 && inet_pton(AF_INET6, host, addr) != 1)
-		return -1;
+	/* An IPv6 address needs its brackets: "::1:9100" is itself an address. */
+	if (value[0] == '[' && value[n - 1] == ']') {
+		memcpy(host, value + 1, n - 2);
+		host[n - 2] = '\0';
+		if (inet_pton(AF_INET6, host, addr) != 1)
+			return -1;
+	} else {
+		memcpy(host, value, n);
+		host[n] = '\0';
+		if (inet_pton(AF_INET, host, addr) != 1)
+			return -1;
+	}
 	strcpy(cfg->metrics_host, host);
 	cfg->metrics_port = (uint16_t)port;
 	cfg->metrics_listen = true;
@@ -458,7 +464,7 @@ static const struct option_row options[] = {
 	{false, "public-ping", "MCPD_PUBLIC_PING", "on|off", "answer a lone JSON-RPC ping without a token, for health probes (default on)",
 	    "on or off (also true/false, 1/0, yes/no)", parse_public_ping},
 	{false, "metrics-listen", "MCPD_METRICS_LISTEN", "ADDR:PORT", "serve Prometheus /metrics on a second listener (default: not served)",
-	    "an address and a port 1..65535 such as 127.0.0.1:9100, 0.0.0.0:9100 or [::1]:9100", parse_metrics_listen},
+	    "an IPv4 address and a port 1..65535 such as 127.0.0.1:9100 or 0.0.0.0:9100, or an IPv6 address in brackets such as [::1]:9100", parse_metrics_listen},
 	{false, "metrics-emf", "MCPD_METRICS_EMF", "SECS", "write CloudWatch Embedded Metric Format lines to stdout every SECS seconds (default 0: off)",
 	    "whole seconds 0..3600 (0 turns it off)", parse_metrics_emf},
 	{false, "metrics-namespace", "MCPD_METRICS_NAMESPACE", "NAME", "CloudWatch namespace of the EMF metrics (default mcpd)",

@@ -29,6 +29,14 @@ test('bad flags and environment values exit 2 with one line naming the value', (
     [[], { MCPD_PORT: 'eighty' }, /MCPD_PORT value 'eighty'/],
     [[], { MCPD_WORKERS: '' }, /MCPD_WORKERS is empty/],
     [[], { MCPD_WORKER: '4' }, /unknown environment variable MCPD_WORKER/],
+    [['--metrics-listen', '127.0.0.1'], {}, /--metrics-listen value '127.0.0.1'.*127\.0\.0\.1:9100/],
+    [['--metrics-listen', '127.0.0.1:0'], {}, /--metrics-listen value '127.0.0.1:0'.*1\.\.65535/],
+    [['--metrics-listen', 'localhost:9100'], {}, /--metrics-listen value 'localhost:9100'/],
+    [['--metrics-listen', '::1:9100'], {}, /--metrics-listen value '::1:9100'.*\[::1\]:9100/],
+    [['--metrics-emf', '-1'], {}, /--metrics-emf value '-1'.*0\.\.3600/],
+    [[], { MCPD_METRICS_EMF: '1m' }, /MCPD_METRICS_EMF value '1m'/],
+    [['--metrics-namespace', ':mcpd'], {}, /--metrics-namespace value ':mcpd'/],
+    [['--metrics-namespace', 'a b'], {}, /--metrics-namespace value 'a b'/],
   ];
   for (const [args, env, pattern] of cases) {
     const r = runMcpd(args, env);
@@ -65,7 +73,13 @@ test('a port in use is a clear error with exit status 1', async () => {
   try {
     const r = runMcpd(['--host', '127.0.0.1', '--port', String(blocker.address().port), '--auth', 'none']);
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /already in use/);
+    assert.match(r.stderr, /already in use.*another --port/);
+    // The metrics port is bound once too, and its error names its own flag.
+    const m = runMcpd(['--host', '127.0.0.1', '--port', '0', '--auth', 'none',
+      '--metrics-listen', `127.0.0.1:${blocker.address().port}`]);
+    assert.equal(m.status, 1);
+    assert.match(m.stderr, /already in use.*another --metrics-listen/);
+    assert.equal(m.stderr.trim().split('\n').length, 1, m.stderr);
   } finally {
     blocker.close();
   }

@@ -43,11 +43,13 @@ export class McpdProcess {
     this.proc = proc;
     this.signalPid = null;
     this.logs = [];
+    this.lines = [];	// stdout as written, one entry a line (logs[i] is lines[i] parsed)
     this.stderr = '';
     this.waiters = new Set();
     this.exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
     this.exited.then(() => this.notify());
     createInterface({ input: proc.stdout }).on('line', (line) => {
+      this.lines.push(line);
       try {
         this.logs.push(JSON.parse(line));
       } catch {

@@ -123,6 +123,9 @@ test_defaults(void **state)
 	assert_int_equal(cfg.jwks_refresh_min, 30);
 	assert_int_equal(cfg.jwks_refresh_max, 3600);
 	assert_string_equal(cfg.discovery_url, "");
+	assert_false(cfg.metrics_listen);
+	assert_int_equal(cfg.metrics_emf, 0);
+	assert_string_equal(cfg.metrics_namespace, "mcpd");
 	assert_false(cfg.show_help);
 	assert_false(cfg.show_version);
 	config_free(&cfg);
@@ -742,6 +745,48 @@ test_allowed_origins_limit(void **state)
 	assert_err_contains("'http://o0.example,");
 }
 
+static void
+test_metrics_flags(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(LOAD(&cfg, err, "--metrics-listen", "0.0.0.0:9100", "--metrics-emf", "60",
+	    "--metrics-namespace", "team/mcpd:prod"), 0);
+	assert_true(cfg.metrics_listen);
+	assert_string_equal(cfg.metrics_host, "0.0.0.0");
+	assert_int_equal(cfg.metrics_port, 9100);
+	assert_int_equal(cfg.metrics_emf, 60);
+	assert_string_equal(cfg.metrics_namespace, "team/mcpd:prod");
+	config_free(&cfg);
+	assert_int_equal(LOAD(&cfg, err, "--metrics-listen", "[::1]:65535"), 0);
+	assert_string_equal(cfg.metrics_host, "::1");
+	assert_int_equal(cfg.metrics_port, 65535);
+	config_free(&cfg);
+	setenv("MCPD_METRICS_EMF", "0", 1);
+	assert_int_equal(LOAD_NO_ARGS(&cfg, err), 0);
+	assert_int_equal(cfg.metrics_emf, 0);
+	config_free(&cfg);
+}
+
+static void
+test_metrics_flags_rejected(void **state)
+{
+	static const char *const listens[] = {
+		"9100", ":9100", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536", "localhost:9100",
+		"::1:9100", "[::1]", "[127.0.0.1]:9100", "[::1]:x", "127.0.0.1:9100 ",
+	};
+	static const char *const namespaces[] = {":mcpd", "a b", "mcpd\"", "é"};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(listens) / sizeof(listens[0]); i++)
+		assert_flag_rejected("--metrics-listen", listens[i], "[::1]:9100");
+	assert_flag_rejected("--metrics-emf", "3601", "0..3600");
+	assert_flag_rejected("--metrics-emf", "-1", "0..3600");
+	for (size_t i = 0; i < sizeof(namespaces) / sizeof(namespaces[0]); i++)
+		assert_flag_rejected("--metrics-namespace", namespaces[i], "not starting with a colon");
+}
+
 int
 main(void)
 {
@@ -784,6 +829,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_allowed_origins_list_replaces_star, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_allowed_origins_invalid_entries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_allowed_origins_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_metrics_flags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_metrics_flags_rejected, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
