@@ -31,6 +31,11 @@ locals {
     var.container_verifies_tokens && length(var.required_scopes) > 0 ? { MCPD_REQUIRED_SCOPES = join(",", var.required_scopes) } : {},
     var.resource_url != "" ? { MCPD_RESOURCE_URL = var.resource_url } : {},
     var.mcpd_workers != null ? { MCPD_WORKERS = tostring(var.mcpd_workers) } : {},
+    # Metrics ride on the log stream the runtime role already writes (EMF).
+    var.metrics_emf_interval > 0 ? {
+      MCPD_METRICS_EMF       = tostring(var.metrics_emf_interval)
+      MCPD_METRICS_NAMESPACE = var.metrics_namespace
+    } : {},
   )
 
   # Only listed headers reach the container. Authorization only when mcpd

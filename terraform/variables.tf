@@ -161,6 +161,28 @@ variable "mcpd_workers" {
   }
 }
 
+variable "metrics_emf_interval" {
+  description = "Seconds between the CloudWatch Embedded Metric Format lines mcpd writes to its log (MCPD_METRICS_EMF): CloudWatch Logs turns them into metrics in metrics_namespace, with no agent and no permission beyond writing the log. 0 turns them off."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = try(var.metrics_emf_interval >= 0 && var.metrics_emf_interval <= 3600 && floor(var.metrics_emf_interval) == var.metrics_emf_interval, false)
+    error_message = "metrics_emf_interval must be a whole number of seconds from 0 (off) to 3600."
+  }
+}
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of mcpd's EMF metrics (MCPD_METRICS_NAMESPACE)."
+  type        = string
+  default     = "mcpd"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9.\\-_/#][A-Za-z0-9.\\-_/#:]{0,254}$", var.metrics_namespace))
+    error_message = "metrics_namespace must be 1 to 255 letters, digits and . - _ / # : and may not start with a colon."
+  }
+}
+
 variable "environment_variables" {
   description = "Environment variables for the container, under the reference pattern's name (merged with extra_environment_variables). LOG_LEVEL (DEBUG, INFO, WARNING, ERROR, CRITICAL) sets mcpd's log level; other names pass through; MCPD_* names must be ones mcpd knows, and the authentication variables are set by the stack."
   type        = map(string)
@@ -171,10 +193,10 @@ variable "environment_variables" {
       for k in keys(var.environment_variables) : !startswith(k, "MCPD_") || contains([
         "MCPD_MAX_BODY", "MCPD_SHUTDOWN_TIMEOUT", "MCPD_IDLE_TIMEOUT", "MCPD_ALLOWED_ORIGINS",
         "MCPD_CLOCK_SKEW", "MCPD_JWKS_REFRESH_MIN", "MCPD_JWKS_REFRESH_MAX", "MCPD_ALLOWED_AUDIENCES",
-        "MCPD_PUBLIC_PING", "MCPD_MAX_PENDING_OUTPUT",
+        "MCPD_PUBLIC_PING", "MCPD_MAX_PENDING_OUTPUT", "MCPD_METRICS_LISTEN",
       ], k)
     ])
-    error_message = "Allowed MCPD_* names: MCPD_MAX_BODY, MCPD_SHUTDOWN_TIMEOUT, MCPD_IDLE_TIMEOUT, MCPD_ALLOWED_ORIGINS, MCPD_CLOCK_SKEW, MCPD_JWKS_REFRESH_MIN, MCPD_JWKS_REFRESH_MAX, MCPD_ALLOWED_AUDIENCES, MCPD_PUBLIC_PING, MCPD_MAX_PENDING_OUTPUT. Host, port, log level, workers and authentication have their own variables."
+    error_message = "Allowed MCPD_* names: MCPD_MAX_BODY, MCPD_SHUTDOWN_TIMEOUT, MCPD_IDLE_TIMEOUT, MCPD_ALLOWED_ORIGINS, MCPD_CLOCK_SKEW, MCPD_JWKS_REFRESH_MIN, MCPD_JWKS_REFRESH_MAX, MCPD_ALLOWED_AUDIENCES, MCPD_PUBLIC_PING, MCPD_MAX_PENDING_OUTPUT, MCPD_METRICS_LISTEN. Host, port, log level, workers, EMF metrics and authentication have their own variables."
   }
 
   validation {
@@ -193,10 +215,10 @@ variable "extra_environment_variables" {
       for k in keys(var.extra_environment_variables) : !startswith(k, "MCPD_") || contains([
         "MCPD_MAX_BODY", "MCPD_SHUTDOWN_TIMEOUT", "MCPD_IDLE_TIMEOUT", "MCPD_ALLOWED_ORIGINS",
         "MCPD_CLOCK_SKEW", "MCPD_JWKS_REFRESH_MIN", "MCPD_JWKS_REFRESH_MAX", "MCPD_ALLOWED_AUDIENCES",
-        "MCPD_PUBLIC_PING", "MCPD_MAX_PENDING_OUTPUT",
+        "MCPD_PUBLIC_PING", "MCPD_MAX_PENDING_OUTPUT", "MCPD_METRICS_LISTEN",
       ], k)
     ])
-    error_message = "Allowed MCPD_* names: MCPD_MAX_BODY, MCPD_SHUTDOWN_TIMEOUT, MCPD_IDLE_TIMEOUT, MCPD_ALLOWED_ORIGINS, MCPD_CLOCK_SKEW, MCPD_JWKS_REFRESH_MIN, MCPD_JWKS_REFRESH_MAX, MCPD_ALLOWED_AUDIENCES, MCPD_PUBLIC_PING, MCPD_MAX_PENDING_OUTPUT. Host, port, log level, workers and authentication have their own variables."
+    error_message = "Allowed MCPD_* names: MCPD_MAX_BODY, MCPD_SHUTDOWN_TIMEOUT, MCPD_IDLE_TIMEOUT, MCPD_ALLOWED_ORIGINS, MCPD_CLOCK_SKEW, MCPD_JWKS_REFRESH_MIN, MCPD_JWKS_REFRESH_MAX, MCPD_ALLOWED_AUDIENCES, MCPD_PUBLIC_PING, MCPD_MAX_PENDING_OUTPUT, MCPD_METRICS_LISTEN. Host, port, log level, workers, EMF metrics and authentication have their own variables."
   }
 
   validation {

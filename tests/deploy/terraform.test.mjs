@@ -125,6 +125,16 @@ const VALIDATION_CASES = [
   [['extra_environment_variables={MCPD_AUTH="none"}'], false, 'var.extra_environment_variables'],
   [['extra_environment_variables={MCPD_TYPO="1"}'], false, 'var.extra_environment_variables'],
   [['extra_environment_variables={MCPD_PUBLIC_PING="off",MCPD_MAX_PENDING_OUTPUT="128MiB"}'], true],
+  [['extra_environment_variables={MCPD_METRICS_LISTEN="127.0.0.1:9100"}'], true],
+  [['extra_environment_variables={MCPD_METRICS_EMF="10"}'], false, 'var.extra_environment_variables'],
+  [['metrics_emf_interval=0'], true],
+  [['metrics_emf_interval=10'], true],
+  [['metrics_emf_interval=-1'], false, 'var.metrics_emf_interval'],
+  [['metrics_emf_interval=1.5'], false, 'var.metrics_emf_interval'],
+  [['metrics_emf_interval=3601'], false, 'var.metrics_emf_interval'],
+  [['metrics_namespace=team/mcpd:prod'], true],
+  [['metrics_namespace=:mcpd'], false, 'var.metrics_namespace'],
+  [['metrics_namespace=a b'], false, 'var.metrics_namespace'],
   [['environment_variables={LOG_LEVEL="DEBUG"}'], true],
   [['environment_variables={LOG_LEVEL="warning"}'], true],
   [['environment_variables={LOG_LEVEL="TRACE"}'], false, 'var.environment_variables'],
@@ -255,7 +265,13 @@ test('the container is configured to verify the same Cognito tokens, or to run -
 
   const none = await tfEval(dir, 'local.mcpd_environment', ['container_verifies_tokens=false', 'mcpd_workers=2',
     'required_scopes=["a/b"]', 'extra_environment_variables={MCPD_MAX_BODY="64KiB"}']);
-  assert.deepEqual(none, { MCPD_AUTH: 'none', MCPD_LOG_LEVEL: 'info', MCPD_WORKERS: '2', MCPD_MAX_BODY: '64KiB' });
+  assert.deepEqual(none, {
+    MCPD_AUTH: 'none', MCPD_LOG_LEVEL: 'info', MCPD_WORKERS: '2', MCPD_MAX_BODY: '64KiB',
+    MCPD_METRICS_EMF: '60', MCPD_METRICS_NAMESPACE: 'mcpd',
+  }, 'EMF metrics are on by default');
+  const quiet = await tfEval(dir, 'local.mcpd_environment', ['metrics_emf_interval=0']);
+  assert.equal(quiet.MCPD_METRICS_EMF, undefined, 'metrics_emf_interval = 0 turns EMF off');
+  assert.equal(quiet.MCPD_METRICS_NAMESPACE, undefined);
   assert.deepEqual(await tfEval(dir, 'local.request_header_allowlist', ['container_verifies_tokens=false']),
     ['Mcp-Protocol-Version', 'Mcp-Method', 'Mcp-Name'], 'Authorization is forwarded only when mcpd reads it');
 
@@ -274,7 +290,7 @@ test('the container is configured to verify the same Cognito tokens, or to run -
   const both = await tfEval(dir, 'local.mcpd_environment', ['environment_variables={LOG_LEVEL="DEBUG"}', 'log_level=error']);
   assert.equal(both.MCPD_LOG_LEVEL, 'error', 'log_level, when set, wins over LOG_LEVEL');
 
-  for (const env of [verify, none, scoped, python]) {
+  for (const env of [verify, none, scoped, python, quiet]) {
     for (const k of Object.keys(env)) if (k.startsWith('MCPD_')) assert.ok(known.has(k), `mcpd does not know ${k}`);
   }
 });
