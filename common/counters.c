@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -47,7 +48,9 @@ const char *const counters_fetch_failure_names[N_FETCH_FAILURE] = {
 	[FETCH_PUBLISH] = "publish",
 };
 
-const char *const counters_role_names[N_ROLE] = {[ROLE_WORKER] = "worker", [ROLE_FETCHER] = "fetcher"};
+const char *const counters_role_names[N_ROLE] = {
+	[ROLE_WORKER] = "worker", [ROLE_FETCHER] = "fetcher", [ROLE_METRICS] = "metrics",
+};
 
 const char *const counters_exit_names[N_EXIT] = {
 	[EXIT_CLEAN] = "clean", [EXIT_ERROR] = "error", [EXIT_CONFIG] = "config", [EXIT_CRASH] = "crash",
@@ -130,9 +133,30 @@ counters_map(int fd, int workers)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+const union counters_block *
+counters_map_readonly(int fd, int workers)
+{
+	char path[64];
+	void *p;
+	int rofd, saved;
+
+	if (snprintf(path, sizeof(path), "/proc/self/fd/%d", fd) >= (int)sizeof(path)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	rofd = open(path, O_RDONLY | O_CLOEXEC);
+	if (rofd < 0)
+		return NULL;
+	p = mmap(NULL, region_size(workers), PROT_READ, MAP_SHARED, rofd, 0);
+	saved = errno;
+	close(rofd);
+	errno = saved;
+	return p == MAP_FAILED ? NULL : p;
+}
+
 void
-counters_unmap(union counters_block *blocks, int workers)
+counters_unmap(const union counters_block *blocks, int workers)
 {
 	if (blocks != NULL)
-		munmap(blocks, region_size(workers));
+		munmap((void *)blocks, region_size(workers));
 }

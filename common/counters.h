@@ -70,7 +70,7 @@ enum counters_fetch_failure {
 	FETCH_JWKS_INVALID, FETCH_PUBLISH, N_FETCH_FAILURE
 };
 
-enum counters_role { ROLE_WORKER, ROLE_FETCHER, N_ROLE };
+enum counters_role { ROLE_WORKER, ROLE_FETCHER, ROLE_METRICS, N_ROLE };
 
 /* How a child ended. */
 enum counters_exit {
@@ -167,7 +167,13 @@ int counters_region_create(int workers);
  * own block).  Returns the first block, or NULL with errno.
  */
 union counters_block *counters_map(int fd, int workers);
-void counters_unmap(union counters_block *blocks, int workers);
+/**
+ * Maps a region read-only through a fresh read-only open of the memfd, so
+ * that no mprotect can make it writable (the metrics process only reads).
+ * Returns the first block, or NULL with errno.
+ */
+const union counters_block *counters_map_readonly(int fd, int workers);
+void counters_unmap(const union counters_block *blocks, int workers);
 
 /** The label of each enum value, as the exposition writes it. */
 extern const char *const counters_method_names[N_METHOD];

@@ -21,7 +21,7 @@ struct child_args {
 	int refresh_fd;	/* eventfd: workers ask the fetcher for fresh keys */
 	int ready_fd;	/* the child writes one byte here once it serves */
 	int counters_fd;	/* the shared counters region (every child) */
-	int metrics_fd;	/* the --metrics-listen listener (workers only) */
+	int metrics_fd;	/* the --metrics-listen listener (the metrics process only) */
 	int slot;
 	int counters_block;	/* the child's own block of the counters region */
 };
@@ -53,7 +53,8 @@ struct proc {
 	uint64_t started_ms;	/* monotonic */
 };
 
-#define PROCTAB_MAX (2 * CONFIG_MAX_WORKERS + 2)
+/* Every worker and a reload successor, the fetcher and the metrics process. */
+#define PROCTAB_MAX (2 * CONFIG_MAX_WORKERS + 3)
 
 struct proctab {
 	struct proc procs[PROCTAB_MAX];

@@ -17,6 +17,7 @@
 #include "supervisor/fetcher.h"
 #include "supervisor/proctab.h"
 #include "supervisor/report.h"
+#include "worker/metrics_process.h"
 #include "worker/worker.h"
 
 /* A child that dies sooner than this after starting counts as a crash loop. */
@@ -26,9 +27,13 @@
 /* Extra time after --shutdown-timeout for children to exit before SIGKILL. */
 #define KILL_GRACE_MS 2000
 
-/* The kinds of children: N workers in slots 0..N-1, then the fetcher. */
+/*
+ * The kinds of children: N workers in slots 0..N-1, then the fetcher when
+ * tokens are verified, then the metrics process with --metrics-listen.
+ */
 static const struct role worker_role = {"worker", worker_main};
 static const struct role fetcher_role = {"fetcher", fetcher_main};
+static const struct role metrics_role = {"metrics", metrics_main};
 
 struct slot_state {
 	unsigned quick_exits;	/* consecutive exits within QUICK_EXIT_MS */
@@ -41,10 +46,11 @@ struct slot_state {
 struct supervisor {
 	const struct config *cfg;
 	struct child_args args;	/* fds every child may be handed */
-	int nslots;		/* workers, plus one for the fetcher when tokens are verified */
+	int nslots;		/* workers, then the fetcher and the metrics process when asked for */
+	const struct role *slot_roles[CONFIG_MAX_WORKERS + 2];
 	int sigfd;
 	struct proctab pt;
-	struct slot_state slots[CONFIG_MAX_WORKERS + 1];
+	struct slot_state slots[CONFIG_MAX_WORKERS + 2];
 	union counters_block *counters;	/* the shared counters region */
 	bool stopping;
 	uint64_t kill_at;
@@ -72,7 +78,13 @@ open_signalfd(void)
 static const struct role *
 role_of_slot(const struct supervisor *sv, int slot)
 {
-	return slot < sv->cfg->workers ? &worker_role : &fetcher_role;
+	return sv->slot_roles[slot];
+}
+
+static void
+add_slot(struct supervisor *sv, const struct role *role)
+{
+	sv->slot_roles[sv->nslots++] = role;
 }
 
 /* Logs "<role>_<what>", e.g. worker_started or fetcher_ready. */
@@ -98,31 +110,47 @@ static int
 counters_block_of(const struct supervisor *sv, int slot, bool successor)
 {
 	int copy = sv->slots[slot].counters_copy;
+	const struct role *role = role_of_slot(sv, slot);
 
-	if (role_of_slot(sv, slot) != &worker_role)
+	if (role == &fetcher_role)
 		return COUNTERS_FETCHER_BLOCK;
+	/* The metrics process writes no block: its mapping is read-only. */
+	if (role == &metrics_role)
+		return COUNTERS_SUPERVISOR_BLOCK;
 	return COUNTERS_WORKER_BLOCK(slot, successor ? 1 - copy : copy);
 }
 
 static enum counters_role
 counted_role(const struct proc *p)
 {
-	return p->role == &worker_role ? ROLE_WORKER : ROLE_FETCHER;
+	if (p->role == &worker_role)
+		return ROLE_WORKER;
+	return p->role == &fetcher_role ? ROLE_FETCHER : ROLE_METRICS;
+}
+
+/* Each child gets only the fds its role uses. */
+static struct child_args
+args_for(const struct supervisor *sv, const struct role *role, int slot, bool successor)
+{
+	struct child_args args = sv->args;
+
+	if (role != &worker_role)
+		args.listen_fd = -1;
+	if (role != &metrics_role)
+		args.metrics_fd = -1;
+	if (role == &metrics_role)
+		args.keyset_fd = args.refresh_fd = -1;
+	args.counters_block = counters_block_of(sv, slot, successor);
+	return args;
 }
 
 static void
 spawn_slot(struct supervisor *sv, int slot, bool successor)
 {
 	const struct role *role = role_of_slot(sv, slot);
-	struct child_args args = sv->args;
+	struct child_args args = args_for(sv, role, slot, successor);
 	struct proc *p;
 
-	/* Only workers serve: the fetcher never holds the listening sockets. */
-	if (role != &worker_role) {
-		args.listen_fd = -1;
-		args.metrics_fd = -1;
-	}
-	args.counters_block = counters_block_of(sv, slot, successor);
 	p = proctab_spawn(&sv->pt, role, slot, &args);
 	if (p != NULL)
 		counter_add(&sv->counters[COUNTERS_SUPERVISOR_BLOCK].supervisor.starts[counted_role(p)], 1);
@@ -160,8 +188,10 @@ schedule_respawn(struct supervisor *sv, const struct proc *p, int status)
 		delay = (uint64_t)BACKOFF_FIRST_MS << shift;
 		if (delay > BACKOFF_MAX_MS)
 			delay = BACKOFF_MAX_MS;
-		log_msg(LOG_WARN, p->role == &worker_role ? "worker_backoff" : "fetcher_backoff",
-		    "%s slot %d exited %u time(s) in a row within %d ms of starting; "
+		char event[48];
+
+		snprintf(event, sizeof(event), "%s_backoff", p->role->name);
+		log_msg(LOG_WARN, event, "%s slot %d exited %u time(s) in a row within %d ms of starting; "
 		    "restarting in %llu ms", p->role->name, p->slot, s->quick_exits, QUICK_EXIT_MS,
 		    (unsigned long long)delay);
 	}
@@ -498,7 +528,7 @@ supervisor_run(const struct config *cfg, const struct listeners *listeners)
 	static struct supervisor sv;
 
 	sv = (struct supervisor){
-		.cfg = cfg, .reload_slot = -1, .nslots = cfg->workers,
+		.cfg = cfg, .reload_slot = -1,
 		.args = {.cfg = cfg, .listen_fd = listeners->mcp_fd, .metrics_fd = listeners->metrics_fd,
 		    .keyset_fd = -1, .refresh_fd = -1, .counters_fd = -1},
 	};
@@ -510,11 +540,15 @@ supervisor_run(const struct config *cfg, const struct listeners *listeners)
 	if (create_counters(&sv) < 0)
 		return 1;
 	report_init(cfg, sv.counters, now_ms());
+	for (int w = 0; w < cfg->workers; w++)
+		add_slot(&sv, &worker_role);
 	if (cfg->auth == AUTH_JWT) {
 		if (create_auth_channels(&sv) < 0)
 			return 1;
-		sv.nslots++;
+		add_slot(&sv, &fetcher_role);
 	}
+	if (listeners->metrics_fd >= 0)
+		add_slot(&sv, &metrics_role);
 	for (int s = 0; s < sv.nslots; s++)
 		spawn_slot(&sv, s, false);
 	while (!sv.stopping || sv.pt.nprocs > 0) {

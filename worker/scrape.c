@@ -1,4 +1,4 @@
-/* scrape: runs in every worker (configured before the sandbox, answered after). See scrape.h. */
+/* scrape: runs in the metrics process (configured before its sandbox, answered after). See scrape.h. */
 #include "worker/scrape.h"
 
 #include <string.h>
@@ -73,8 +73,6 @@ scrape_configure(const struct config *cfg, const union counters_block *blocks)
 	h2o_pathconf_t *path;
 	h2o_handler_t *handler;
 
-	if (!cfg->metrics_listen)
-		return NULL;
 	scrape_cfg = cfg;
 	scrape_blocks = blocks;
 	h2o_config_init(&scrape_conf);
@@ -85,4 +83,10 @@ scrape_configure(const struct config *cfg, const union counters_block *blocks)
 	handler = h2o_create_handler(path, sizeof(*handler));
 	handler->on_req = on_req_metrics;
 	return scrape_conf.hosts;
+}
+
+h2o_globalconf_t *
+scrape_globalconf(void)
+{
+	return &scrape_conf;
 }

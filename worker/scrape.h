@@ -1,9 +1,7 @@
 /*
  * scrape: the --metrics-listen listener's one path, GET /metrics, answered
- * by whichever worker accepts the scrape with the sum of every block of the
- * shared counters (common/metrics.h).  Served by the workers because they
- * already run an HTTP server inside their sandbox: a scrape needs no
- * process, socket or privilege the workers do not already have.
+ * with the sum of every block of the shared counters (common/metrics.h).
+ * Served by the metrics process (metrics_process.h).
  */
 #ifndef MCPD_WORKER_SCRAPE_H
 #define MCPD_WORKER_SCRAPE_H
@@ -14,10 +12,12 @@
 #include "common/counters.h"
 
 /**
- * Builds the metrics listener's configuration over the region `blocks`.
- * Returns the hosts to accept its connections with, or NULL without
- * --metrics-listen.
+ * Builds the metrics listener's configuration over the region `blocks`
+ * (call once, before h2o_context_init with scrape_globalconf()).  Returns
+ * the hosts to accept its connections with.
  */
 h2o_hostconf_t **scrape_configure(const struct config *cfg, const union counters_block *blocks);
+/** The configuration scrape_configure built. */
+h2o_globalconf_t *scrape_globalconf(void);
 
 #endif

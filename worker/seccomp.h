@@ -7,6 +7,7 @@
 #include "common/sandbox.h"
 
 extern const struct sandbox_policy worker_policy;
+extern const struct sandbox_policy metrics_policy;
 extern const struct sandbox_policy fetcher_policy;
 
 /*

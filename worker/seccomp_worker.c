@@ -59,3 +59,16 @@ const struct sandbox_policy worker_policy = {
 	.max_files = 16384,
 	.no_threads = true,
 };
+
+/*
+ * The metrics process serves GET /metrics with the same HTTP stack and no
+ * other work, so the worker's rows cover it; it holds a few scrapers'
+ * connections, not thousands of clients'.
+ */
+const struct sandbox_policy metrics_policy = {
+	.role = "metrics",
+	.rules = worker_rules,
+	.nrules = sizeof(worker_rules) / sizeof(worker_rules[0]),
+	.max_files = 256,
+	.no_threads = true,
+};

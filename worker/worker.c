@@ -19,7 +19,6 @@
 #include "worker/count.h"
 #include "worker/http.h"
 #include "worker/outflow.h"
-#include "worker/scrape.h"
 #include "worker/seccomp.h"
 #include "worker/spread.h"
 
@@ -46,8 +45,6 @@ struct worker {
 	h2o_context_t ctx;
 	h2o_accept_ctx_t accept_ctx;
 	h2o_socket_t *listener;
-	h2o_accept_ctx_t metrics_accept_ctx;
-	h2o_socket_t *metrics_listener;	/* NULL without --metrics-listen */
 	h2o_socket_t *signals;
 	union counters_block *counters;	/* the shared region */
 	bool draining;
@@ -163,19 +160,6 @@ on_accept(h2o_socket_t *listener, const char *err)
 	}
 }
 
-/* Scrapes are few and cheap: no spread, not counted as open connections. */
-static void
-on_metrics_accept(h2o_socket_t *listener, const char *err)
-{
-	struct worker *w = listener->data;
-	h2o_socket_t *sock;
-
-	if (err != NULL)
-		return;
-	sock = h2o_evloop_socket_accept(listener);
-	if (sock != NULL)
-		h2o_accept(&w->metrics_accept_ctx, sock);
-}
 
 /*
  * Stop taking connections and let the open ones finish.  h2o 2.2.5 only marks
@@ -195,11 +179,6 @@ begin_drain(struct worker *w)
 	h2o_socket_read_stop(w->listener);
 	h2o_socket_close(w->listener);
 	w->listener = NULL;
-	if (w->metrics_listener != NULL) {
-		h2o_socket_read_stop(w->metrics_listener);
-		h2o_socket_close(w->metrics_listener);
-		w->metrics_listener = NULL;
-	}
 	if (h2o_timeout_is_linked(&w->accept_resume))
 		h2o_timeout_unlink(&w->accept_resume);
 	if (h2o_timeout_is_linked(&w->spread_resume))
@@ -259,13 +238,6 @@ start_serving(struct worker *w, const struct child_args *args)
 	h2o_timeout_init(w->ctx.loop, &w->spread_pause, SPREAD_PAUSE_MS);
 	w->spread_resume.cb = on_spread_resume;
 	h2o_socket_read_start(w->listener, on_accept);
-	if (args->metrics_fd < 0)
-		return 0;
-	w->metrics_listener = h2o_evloop_socket_create(w->ctx.loop, args->metrics_fd, H2O_SOCKET_FLAG_DONT_READ);
-	if (w->metrics_listener == NULL)
-		return -1;
-	w->metrics_listener->data = w;
-	h2o_socket_read_start(w->metrics_listener, on_metrics_accept);
 	return 0;
 }
 
@@ -343,8 +315,6 @@ worker_main(const struct child_args *args)
 	outflow_init(w.ctx.loop, args->cfg->max_pending_output, args->cfg->idle_timeout);
 	chunked_limit_init(&w.ctx, args->cfg->max_body);
 	w.accept_ctx = (h2o_accept_ctx_t){.ctx = &w.ctx, .hosts = w.globalconf.hosts};
-	w.metrics_accept_ctx = (h2o_accept_ctx_t){.ctx = &w.ctx,
-	    .hosts = scrape_configure(args->cfg, w.counters)};
 	if (watch_signals(&w) < 0 || start_serving(&w, args) < 0) {
 		log_errno("worker_setup_failed", "cannot start the event loop");
 		return CHILD_EXIT_CONFIG;

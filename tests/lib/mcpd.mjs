@@ -118,7 +118,7 @@ export class McpdProcess {
       if (l.event === 'shutdown_timeout' || l.event === 'worker_drain_timeout') {
         trouble.push(`shutdown was not clean: ${JSON.stringify(l)}`);
       }
-      if (l.event !== 'worker_exited' && l.event !== 'fetcher_exited') continue;
+      if (!['worker_exited', 'fetcher_exited', 'metrics_exited'].includes(l.event)) continue;
       if (l.signal === 9 || l.exit_code === 0) continue;
       trouble.push(`worker ${l.child_pid} exited unexpectedly: ${JSON.stringify(l)}`);
     }

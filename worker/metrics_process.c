@@ -1,0 +1,114 @@
+#define _GNU_SOURCE
+/*
+ * metrics_process: runs in the metrics child; sandboxed (metrics_policy)
+ * before it accepts a scrape.  See metrics_process.h.
+ */
+#include "worker/metrics_process.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <h2o.h>
+
+#include "common/counters.h"
+#include "common/log.h"
+#include "worker/scrape.h"
+#include "worker/seccomp.h"
+
+static struct {
+	h2o_context_t ctx;
+	h2o_accept_ctx_t accept_ctx;
+	h2o_socket_t *listener;
+	h2o_socket_t *signals;
+	bool stopping;
+} metrics;
+
+static void
+on_accept(h2o_socket_t *listener, const char *err)
+{
+	h2o_socket_t *sock;
+
+	if (err != NULL)
+		return;
+	sock = h2o_evloop_socket_accept(listener);
+	if (sock != NULL)
+		h2o_accept(&metrics.accept_ctx, sock);
+}
+
+static void
+on_signal(h2o_socket_t *sock, const char *err)
+{
+	struct signalfd_siginfo si;
+
+	if (err != NULL)
+		return;
+	while (read(h2o_socket_get_fd(sock), &si, sizeof(si)) == sizeof(si))
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+			metrics.stopping = true;
+}
+
+/* SIGTERM and SIGINT through a signalfd in the loop; SIGHUP is the supervisor's. */
+static int
+watch_signals(void)
+{
+	sigset_t set;
+	int fd;
+
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -1;
+	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	metrics.signals = h2o_evloop_socket_create(metrics.ctx.loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+	h2o_socket_read_start(metrics.signals, on_signal);
+	return 0;
+}
+
+static int
+start_serving(int metrics_fd)
+{
+	metrics.listener = h2o_evloop_socket_create(metrics.ctx.loop, metrics_fd, H2O_SOCKET_FLAG_DONT_READ);
+	if (metrics.listener == NULL)
+		return -1;
+	h2o_socket_read_start(metrics.listener, on_accept);
+	return 0;
+}
+
+int
+metrics_main(const struct child_args *args)
+{
+	const union counters_block *blocks = counters_map_readonly(args->counters_fd, args->cfg->workers);
+	char byte = 'R';
+
+	close(args->counters_fd);
+	if (blocks == NULL) {
+		log_errno("metrics_setup_failed", "cannot map the shared counters");
+		return CHILD_EXIT_CONFIG;
+	}
+	tzset();
+	metrics.accept_ctx.hosts = scrape_configure(args->cfg, blocks);
+	h2o_context_init(&metrics.ctx, h2o_evloop_create(), scrape_globalconf());
+	metrics.accept_ctx.ctx = &metrics.ctx;
+	if (watch_signals() < 0 || start_serving(args->metrics_fd) < 0) {
+		log_errno("metrics_setup_failed", "cannot start the event loop");
+		return CHILD_EXIT_CONFIG;
+	}
+	if (sandbox_enter(&metrics_policy, args->cfg) < 0)
+		return CHILD_EXIT_CONFIG;
+	while (write(args->ready_fd, &byte, 1) < 0 && errno == EINTR)
+		;
+	close(args->ready_fd);
+	/* A scrape is a few milliseconds: stopping does not wait for one. */
+	while (!metrics.stopping)
+		h2o_evloop_run(metrics.ctx.loop, INT32_MAX);
+	counters_unmap(blocks, args->cfg->workers);
+	return 0;
+}
