@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -517,6 +518,11 @@ create_counters(struct supervisor *sv)
 	sv->counters = counters_map(sv->args.counters_fd, sv->cfg->workers);
 	if (sv->counters == NULL) {
 		log_errno("counters_failed", "cannot map the shared counters region");
+		return -1;
+	}
+	/* Children map the region themselves, each as its role needs (the metrics process read-only). */
+	if (madvise(sv->counters, COUNTERS_BLOCKS(sv->cfg->workers) * COUNTERS_BLOCK_SIZE, MADV_DONTFORK) < 0) {
+		log_errno("counters_failed", "cannot keep the counters mapping from children");
 		return -1;
 	}
 	return 0;

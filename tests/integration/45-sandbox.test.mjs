@@ -62,6 +62,44 @@ test('workers and the fetcher run with no_new_privs, seccomp and an unprivileged
   }
 });
 
+test('the metrics process is sandboxed too, and holds neither the MCP listener nor the key set', async () => {
+  const issuer = fileIssuer();
+  const net = await import('node:net');
+  const metricsPort = await new Promise((resolve) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => { const { port } = probe.address(); probe.close(() => resolve(port)); });
+  });
+  const server = await startMcpd({
+    workers: 1,
+    args: ['--discovery-url', issuer.url, '--allow-insecure-issuer', '--allowed-clients', 'c1',
+      '--metrics-listen', `127.0.0.1:${metricsPort}`],
+  });
+  try {
+    const metrics = await server.waitForLog((l) => l.event === 'metrics_ready');
+    await server.waitForLog((l) => l.event === 'jwks_published');
+    const st = status(metrics.child_pid);
+    assert.equal(st.NoNewPrivs, '1');
+    assert.equal(st.Seccomp, '2');
+    if (status(server.pid).Uid.split('\t')[0] === '0') assert.notEqual(st.Uid.split('\t')[0], '0');
+    // Past stdio (which every child shares), nothing the metrics process holds is a worker's.
+    const fdsOf = (pid) => fs.readdirSync(`/proc/${pid}/fd`).filter((fd) => Number(fd) > 2)
+      .map((fd) => fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+    const mine = fdsOf(metrics.child_pid);
+    const [worker] = server.workerPids();
+    const workerSockets = fdsOf(worker).filter((t) => t.startsWith('socket:'));
+    assert.ok(!mine.some((t) => workerSockets.includes(t)), `the metrics process shares a socket with a worker: ${mine}`);
+    assert.ok(!mine.some((t) => t.includes('mcpd-keyset')), `the metrics process holds the key set: ${mine}`);
+    const maps = fs.readFileSync(`/proc/${metrics.child_pid}/maps`, 'utf8').split('\n');
+    assert.ok(!maps.some((l) => l.includes('mcpd-keyset')), 'the metrics process maps the key set');
+    // The counters are mapped, and only for reading.
+    const counters = maps.filter((l) => l.includes('mcpd-counters'));
+    assert.ok(counters.length >= 1 && counters.every((l) => l.split(/\s+/)[1].startsWith('r-')), counters.join('\n'));
+    assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).status, 200);
+  } finally {
+    await server.stop();
+    fs.rmSync(issuer.dir, { recursive: true, force: true });
+  }
+});
+
 test('a worker making a forbidden system call dies by SIGSYS and is replaced; the others keep serving', async () => {
   const server = await startMcpd({ workers: 2 });
   try {
