@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { freePort, sleep, waitExit } from './procs.mjs';
 import { createIssuer, mintToken, mintTokenFile } from './issuer.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -44,7 +45,7 @@ const BATCH = {
 };
 
 const USAGE = `usage: ops/bench [--runs N] [--duration SECS] [--connections N] [--warmup SECS] [--quick]
-                 [--mcpd PATH] [--workers N] [--tokens N] [--only ID,...] [--syscalls]
+                 [--mcpd PATH] [--compare PATH] [--workers N] [--tokens N] [--only ID,...] [--syscalls]
                  [--server-cpu N] [--load-cpu N] [--threads N] [--nice N] [--retries N] [--max-other PCT]
                  [--strict] [--keep]
 scenarios: ${SCENARIOS.map((s) => s.id).join(', ')}, ${BATCH.id}`;
@@ -60,6 +61,7 @@ try {
   ({ values: opt } = parseArgs({
     options: {
       mcpd: { type: 'string', default: path.join(repo, 'build/mcpd') },
+      compare: { type: 'string' },
       runs: { type: 'string' },
       duration: { type: 'string' },
       connections: { type: 'string', default: '64' },
@@ -99,6 +101,7 @@ function intOpt(name, value, min, max) {
 
 const cfg = {
   mcpd: path.resolve(opt.mcpd),
+  compare: opt.compare ? path.resolve(opt.compare) : null,
   runs: intOpt('runs', opt.runs ?? (opt.quick ? 1 : 3), 1, 50),
   duration: intOpt('duration', opt.duration ?? (opt.quick ? 2 : 10), 1, 600),
   connections: intOpt('connections', opt.connections, 1, 10000),
@@ -114,6 +117,12 @@ const cfg = {
 };
 for (const k of ['server-cpu', 'load-cpu']) {
   if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(opt[k])) usage(`--${k} '${opt[k]}' is not a CPU list`);
+}
+// --compare BIN: the same scenario with another build, interleaved with the
+// others, so that two builds' CPU per request is compared within one run.
+if (cfg.compare) {
+  if (!fs.existsSync(cfg.compare)) usage(`--compare: no mcpd binary at ${cfg.compare}`);
+  SCENARIOS.splice(2, 0, { id: 'mcpd-compare', label: 'mcpd --compare build, verified token', kind: 'mcpd', auth: 'jwt', log: 'info', tokens: 'one', bin: cfg.compare });
 }
 let scenarios = SCENARIOS;
 let runBatch = true;
@@ -131,18 +140,7 @@ const sh = (cmd, args) => spawnSync(cmd, args, { encoding: 'utf8' }).stdout?.tri
 
 // ---------------------------------------------------------------- helpers
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Children alive now (servers, wrk, strace): stopped if ops/bench is interrupted.
 const live = new Set();
@@ -347,13 +345,6 @@ function memory(root, kind) {
   return mem;
 }
 
-function waitExit(proc, ms) {
-  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const t = setTimeout(() => resolve(false), ms);
-    proc.once('exit', () => { clearTimeout(t); resolve(true); });
-  });
-}
 
 async function stopServer(server) {
   const { proc } = server;
@@ -382,7 +373,7 @@ async function startServer(scenario, ctx) {
   // Request logs go to /dev/null: what a log line costs is its formatting and its write(2).
   let stdout = out;
   if (scenario.kind === 'mcpd') {
-    argv = [cfg.mcpd, '--host', '127.0.0.1', '--port', String(port), '--workers', String(cfg.workers),
+    argv = [scenario.bin ?? cfg.mcpd, '--host', '127.0.0.1', '--port', String(port), '--workers', String(cfg.workers),
       '--log-level', scenario.log];
     if (scenario.auth === 'jwt') {
       argv.push('--discovery-url', ctx.issuer.discoveryUrl, '--allow-insecure-issuer', '--allowed-clients', ctx.issuer.clientId);
@@ -817,6 +808,7 @@ function report(started, results, syscalls, batch, ctx) {
   if (S.get('mcpd-noauth') && m) lines.push(`  + bearer token, verified and cached:            ${fmt(layer('mcpd', 'mcpd-noauth'), 1)} µs`);
   if (S.get('mcpd-fresh') && m) lines.push(`  + full RS256 verification (fresh token):        ${fmt(layer('mcpd-fresh', 'mcpd'), 1)} µs`);
   if (S.get('mcpd-quiet') && m) lines.push(`  of which the request log line (info vs warn):   ${fmt(layer('mcpd', 'mcpd-quiet'), 1)} µs`);
+  if (S.get('mcpd-compare') && m) lines.push(`  this build vs --compare ${path.relative(repo, cfg.compare) || cfg.compare}: ${fmt(layer('mcpd', 'mcpd-compare'), 2)} µs (${fmt(m.cpuUs, 2)} vs ${fmt(S.get('mcpd-compare').cpuUs, 2)})`);
   if (S.get('peer-noauth')) lines.push(`  SDK peer, whole request without auth:           ${fmt(S.get('peer-noauth').cpuUs, 1)} µs`);
   if (S.get('peer-noauth') && peer) lines.push(`  + bearer token verified with jose:              ${fmt(layer('peer', 'peer-noauth'), 1)} µs`);
   if (lines.length) {

@@ -14,11 +14,11 @@
 // Run it through ops/bench, which installs wrk and nginx and builds mcpd.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { freePort, sleep, waitExit } from './procs.mjs';
 import { createIssuer, mintToken } from './issuer.mjs';
 import { openBurst, connectionsPerProcess } from '../lib/spread.mjs';
 
@@ -55,19 +55,9 @@ for (const [k, v] of Object.entries({ bursts: cfg.bursts, duration: cfg.duration
 }
 
 const log = (...a) => console.error('ops/bench:', ...a);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }) : '-');
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 async function until(cond, ms, what) {
   const deadline = Date.now() + ms;
@@ -77,13 +67,6 @@ async function until(cond, ms, what) {
   }
 }
 
-function waitExit(proc, ms) {
-  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const t = setTimeout(() => resolve(false), ms);
-    proc.once('exit', () => { clearTimeout(t); resolve(true); });
-  });
-}
 
 async function stop(proc) {
   proc.kill('SIGTERM');
@@ -138,19 +121,32 @@ async function startMcpd(workers, ctx, extra = []) {
   else argv.push('--auth', 'none');
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MCPD_')));
   const proc = spawn(cfg.mcpd, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '', ready = 0;
+  // The worker pids by slot, from worker_ready lines: the kernel view must
+  // count workers only, not the fetcher or the metrics process.
+  let stderr = '', pending = '';
+  const workerPids = new Map();
   proc.stderr.on('data', (d) => { stderr += d; });
-  proc.stdout.on('data', (d) => { ready += (String(d).match(/"event":"worker_ready"/g) || []).length; });
+  proc.stdout.on('data', (d) => {
+    const lines = (pending + d).split('\n');
+    pending = lines.pop();
+    for (const line of lines) {
+      if (!line.includes('"worker_ready"')) continue;
+      let rec;
+      try { rec = JSON.parse(line); } catch { continue; }
+      if (rec.event === 'worker_ready') workerPids.set(rec.slot, rec.child_pid);
+    }
+  });
   try {
     await until(async () => {
       if (proc.exitCode !== null) throw new Error(`mcpd exited: ${stderr}`);
-      return ready >= workers && (await scrape(metricsPort).catch(() => '')).includes('mcpd_worker_requests_total');
+      return workerPids.size >= workers && (await scrape(metricsPort).catch(() => '')).includes('mcpd_worker_requests_total');
     }, 20000, 'every worker to be ready and /metrics served');
   } catch (e) {
     proc.kill('SIGKILL');
     throw e;
   }
-  return { proc, port, metricsPort };
+  const pids = () => [...workerPids.entries()].sort((a, b) => a[0] - b[0]).map(([, pid]) => pid);
+  return { proc, port, metricsPort, pids };
 }
 
 async function bursts(workers) {
@@ -161,7 +157,7 @@ async function bursts(workers) {
       const close = await openBurst(server.port, 64);
       try {
         const counts = bySlot(await scrape(server.metricsPort), 'mcpd_open_connections');
-        const kernel = connectionsPerProcess(children(server.proc.pid), server.port);
+        const kernel = connectionsPerProcess(server.pids(), server.port);
         const agree = [...counts].sort((x, y) => x - y).join('/') === [...kernel].sort((x, y) => x - y).join('/');
         rows.push({ counts, ratio: Math.max(...counts) / Math.min(...counts), agree, kernel });
       } finally {
