@@ -187,7 +187,7 @@ function fakeRepo(dir) {
     'worker/http.c': 'int http;\n',
     'ops/deps': '#!/bin/sh\n',
     'ops/build': '#!/bin/sh\n',
-    'ops/dev-issuer/dev_issuer.c': 'int dev;\n',
+    'ops/dev-issuer/cli.c': 'int dev;\n',
     'ops/smoke-test': '#!/usr/bin/env node\n',
     'README.md': '# x\n',
     'tests/unit/x_test.c': 'int t;\n',
@@ -217,7 +217,7 @@ test('the image tag is a hash of exactly what the image is built from', needsTer
     assert.equal(await tag(), t0, `a change to ${f} (not in the image) must not change the tag`);
     edit(f, before);
   }
-  for (const f of ['common/log.c', 'Dockerfile', 'ops/deps', 'ops/dev-issuer/dev_issuer.c', 'CMakeLists.txt']) {
+  for (const f of ['common/log.c', 'Dockerfile', 'ops/deps', 'ops/dev-issuer/cli.c', 'CMakeLists.txt']) {
     const before = fs.readFileSync(path.join(repo, f), 'utf8');
     edit(f, `${before}\n`);
     assert.notEqual(await tag(), t0, `a change to ${f} must change the tag`);
