@@ -242,7 +242,7 @@ logline_emit(struct logline *line)
 	batch.len += sb->len;
 }
 
-static void
+static void __attribute__((format(printf, 4, 0)))
 log_vmsg(enum log_level level, const char *event, int errnum,
     const char *fmt, va_list ap)
 {

@@ -5,7 +5,7 @@
  * to the unprivileged user when started as root, no_new_privs, then a
  * seccomp filter that kills the process on any system call its policy does
  * not list.  The policies themselves are tables beside the roles that use
- * them (worker/seccomp_worker.c, supervisor/seccomp_fetcher.c).
+ * them (worker/seccomp_worker.c, fetcher/seccomp_fetcher.c).
  */
 #ifndef MCPD_COMMON_SANDBOX_H
 #define MCPD_COMMON_SANDBOX_H
@@ -68,6 +68,50 @@ struct sandbox_policy {
  * step failed and the default strict mode refuses to serve unsandboxed.
  */
 int sandbox_enter(const struct sandbox_policy *policy, const struct config *cfg);
+
+/*
+ * Sanitizer builds only (MCPD_SANITIZE): the ASan/LSan runtime reports
+ * errors and checks for leaks at exit with calls the release policies never
+ * allow (LeakSanitizer stops the world with a ptrace-ing thread).  Release
+ * builds never contain these rows.
+ */
+#define SANITIZER_RULES \
+	SANDBOX_ALLOW(sigaltstack, "sanitizer runtime"), \
+	SANDBOX_ALLOW(rt_sigaction, "sanitizer runtime"), \
+	SANDBOX_ALLOW(rt_sigprocmask, "sanitizer runtime"), \
+	SANDBOX_ALLOW(gettid, "sanitizer runtime"), \
+	SANDBOX_ALLOW(tgkill, "sanitizer runtime"), \
+	SANDBOX_ALLOW_X86_64(readlink, "sanitizer runtime"), \
+	SANDBOX_ALLOW(readlinkat, "sanitizer runtime (aarch64 has only readlinkat)"), \
+	SANDBOX_ALLOW(clone, "LeakSanitizer's tracer thread"), \
+	SANDBOX_ALLOW(ptrace, "LeakSanitizer stops the world"), \
+	SANDBOX_ALLOW(wait4, "LeakSanitizer"), \
+	SANDBOX_ALLOW(waitid, "LeakSanitizer"), \
+	SANDBOX_ALLOW(sched_yield, "LeakSanitizer"), \
+	SANDBOX_ALLOW(prctl, "LeakSanitizer"), \
+	SANDBOX_ALLOW(sched_getaffinity, "sanitizer runtime"), \
+	SANDBOX_ALLOW(prlimit64, "sanitizer runtime"), \
+	SANDBOX_ALLOW(getrlimit, "sanitizer runtime"), \
+	SANDBOX_ALLOW(set_robust_list, "sanitizer runtime"), \
+	SANDBOX_ALLOW(rseq, "sanitizer runtime"), \
+	SANDBOX_ALLOW(pipe2, "sanitizer runtime"), \
+	SANDBOX_ALLOW_X86_64(dup2, "sanitizer runtime"), \
+	SANDBOX_ALLOW(dup3, "sanitizer runtime"), \
+	SANDBOX_ALLOW(lseek, "sanitizer runtime"), \
+	SANDBOX_ALLOW(fstat, "sanitizer runtime"), \
+	SANDBOX_ALLOW(uname, "sanitizer runtime"), \
+	SANDBOX_ALLOW(sysinfo, "sanitizer runtime"), \
+	SANDBOX_ALLOW(mprotect, "sanitizer runtime"), \
+	SANDBOX_ALLOW(mmap, "sanitizer runtime"), \
+	SANDBOX_ALLOW(openat, "LeakSanitizer reads /proc/self/maps"), \
+	SANDBOX_ALLOW_X86_64(open, "LeakSanitizer reads /proc/self/maps"), \
+	SANDBOX_ALLOW(newfstatat, "sanitizer runtime"), \
+	SANDBOX_ALLOW_X86_64(stat, "sanitizer runtime"), \
+	SANDBOX_ALLOW(getdents64, "LeakSanitizer lists /proc/self/task"), \
+	SANDBOX_ALLOW_X86_64(getdents, "LeakSanitizer lists /proc/self/task"), \
+	SANDBOX_ALLOW(getppid, "LeakSanitizer's tracer checks its parent"), \
+	SANDBOX_ALLOW(kill, "LeakSanitizer"), \
+	SANDBOX_ALLOW(tkill, "LeakSanitizer"),
 
 /** Number of distinct allowed syscalls of a policy (for logs and docs). */
 size_t sandbox_allowed_count(const struct sandbox_policy *policy);

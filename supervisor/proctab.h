@@ -11,30 +11,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "common/child.h"
+#include "common/clock.h"
 #include "common/config.h"
-
-/* What a child process is given; fds it does not get are -1. */
-struct child_args {
-	const struct config *cfg;
-	int listen_fd;	/* the shared listener (workers only) */
-	int keyset_fd;	/* the key-set memfd (when tokens are verified) */
-	int refresh_fd;	/* eventfd: workers ask the fetcher for fresh keys */
-	int ready_fd;	/* the child writes one byte here once it serves */
-	int counters_fd;	/* the shared counters region (every child) */
-	int metrics_fd;	/* the --metrics-listen listener (the metrics process only) */
-	int slot;
-	int counters_block;	/* the child's own block of the counters region */
-};
-
-/* A child returns its exit status; CHILD_EXIT_CONFIG means "do not hot-loop". */
-typedef int (*child_entry)(const struct child_args *args);
-#define CHILD_EXIT_CONFIG 2
-
-/* One row per kind of child (relayd's procs[], nginx's processes). */
-struct role {
-	const char *name;
-	child_entry entry;
-};
 
 enum proc_state {
 	PROC_STARTING,	/* forked, not yet serving */
@@ -60,9 +39,6 @@ struct proctab {
 	struct proc procs[PROCTAB_MAX];
 	int nprocs;
 };
-
-/** Monotonic clock in milliseconds. */
-uint64_t now_ms(void);
 
 /**
  * Forks a child of `role` for `slot`, handing it the fds in `args` (whose

@@ -12,10 +12,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/counters.h"
 #include "common/keyset.h"
 #include "common/log.h"
-#include "supervisor/fetcher.h"
+#include "fetcher/fetcher.h"
 #include "supervisor/proctab.h"
 #include "supervisor/report.h"
 #include "worker/metrics_process.h"

@@ -11,7 +11,7 @@
 #ifndef MCPD_WORKER_METRICS_PROCESS_H
 #define MCPD_WORKER_METRICS_PROCESS_H
 
-#include "supervisor/proctab.h"
+#include "common/child.h"
 
 /** Entry point of the forked metrics process; returns its exit status. */
 int metrics_main(const struct child_args *args);

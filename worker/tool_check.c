@@ -10,7 +10,7 @@
 
 #include "worker/tools.h"
 
-static int
+static int __attribute__((format(printf, 3, 4)))
 bad(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;

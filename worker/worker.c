@@ -11,6 +11,7 @@
 
 #include <h2o.h>
 
+#include "common/clock.h"
 #include "common/counters.h"
 #include "common/json_arena.h"
 #include "common/log.h"
@@ -56,15 +57,6 @@ struct worker {
 	unsigned accept_failures;	/* since the last log line */
 	uint64_t accept_logged_ms;
 };
-
-static uint64_t
-monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void on_accept(h2o_socket_t *listener, const char *err);
 
@@ -116,7 +108,7 @@ on_connection_closed(void *data)
 static void
 pause_accepting(struct worker *w, int error)
 {
-	uint64_t now = monotonic_ms();
+	uint64_t now = now_ms();
 
 	w->accept_failures++;
 	if (w->accept_logged_ms == 0 || now - w->accept_logged_ms >= ACCEPT_LOG_INTERVAL_MS) {
@@ -143,7 +135,7 @@ on_accept(h2o_socket_t *listener, const char *err)
 	if (err != NULL)
 		return;
 	for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
-		if (spread_should_yield(monotonic_ms())) {
+		if (spread_should_yield(now_ms())) {
 			leave_to_peer(w);
 			return;
 		}
@@ -173,7 +165,7 @@ begin_drain(struct worker *w)
 	if (w->draining)
 		return;
 	w->draining = true;
-	w->drain_deadline = monotonic_ms() + w->cfg->shutdown_timeout * 1000ULL;
+	w->drain_deadline = now_ms() + w->cfg->shutdown_timeout * 1000ULL;
 	log_msg(LOG_INFO, "worker_draining", "stopped accepting; finishing open connections");
 	set_accepting(false);
 	h2o_socket_read_stop(w->listener);
@@ -269,7 +261,7 @@ run_loop(struct worker *w)
 
 		h2o_evloop_run(w->ctx.loop, wait);
 		log_flush();	/* this turn's request lines, before waiting again */
-		if (w->draining && monotonic_ms() >= w->drain_deadline) {
+		if (w->draining && now_ms() >= w->drain_deadline) {
 			log_msg(LOG_WARN, "worker_drain_timeout",
 			    "connections still open after %u s; closing them",
 			    w->cfg->shutdown_timeout);

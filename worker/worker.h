@@ -5,7 +5,7 @@
 #ifndef MCPD_WORKER_WORKER_H
 #define MCPD_WORKER_WORKER_H
 
-#include "supervisor/proctab.h"
+#include "common/child.h"
 
 /** Entry point of a forked worker; returns its exit status. */
 int worker_main(const struct child_args *args);

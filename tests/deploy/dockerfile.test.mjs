@@ -173,7 +173,7 @@ test('ops/deps build installs the -dev package of every pkg-config module CMake 
 
 test('the build context that .dockerignore lets through builds mcpd with the builder\'s command, without the tests', { timeout: 540000 }, async () => {
   const files = buildContextFiles(repoRoot);
-  for (const f of ['CMakeLists.txt', 'ops/deps', 'ops/build', 'ops/image-root', 'supervisor/main.c', 'LICENSE']) assert.ok(files.includes(f), `${f} missing from the context`);
+  for (const f of ['CMakeLists.txt', 'ops/deps', 'ops/build', 'ops/image-root', 'supervisor/main.c', 'fetcher/fetcher.c', 'LICENSE']) assert.ok(files.includes(f), `${f} missing from the context`);
   for (const f of files) {
     assert.ok(!/^(build[^/]*|tests|terraform|\.git|node_modules)\//.test(f), `${f} must not be in the build context`);
   }

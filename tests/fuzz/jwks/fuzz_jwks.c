@@ -1,7 +1,7 @@
 /*
  * Fuzz driver for what the JWKS fetcher reads from the network and what the
- * workers make of it: common/jwk.c (JWKS -> key set), the discovery-document
- * checks of supervisor/fetcher.c, common/keyset.c (publish to the shared
+ * workers make of it: fetcher/jwk.c (JWKS -> key set), the discovery-document
+ * checks of fetcher/fetcher.c, common/keyset.c (publish to the shared
  * region) and the OpenSSL keys worker/auth.c builds from a published set.
  *
  * Input: one JSON document, read both as a JWKS and as an OpenID discovery
@@ -12,7 +12,7 @@
  * fetch_discovery does HTTP, so the few lines that follow the GET are
  * repeated in check_discovery_document below.
  */
-#include "supervisor/fetcher.c"
+#include "fetcher/fetcher.c"
 
 #include "worker/auth.h"
 #include "tests/fuzz/fuzz_check.h"

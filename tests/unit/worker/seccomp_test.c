@@ -1,6 +1,7 @@
 /*
- * Unit tests for the seccomp policies declared in worker/seccomp.h (the
- * worker's, the fetcher's, and the sanitizer-build additions), on both
+ * Unit tests for every seccomp policy (worker/seccomp.h: the worker's and the
+ * metrics process's; fetcher/seccomp.h: the fetcher's; common/sandbox.h:
+ * the sanitizer-build additions), on both
  * architectures mcpd ships for, whatever machine runs the test.
  *
  * qemu-user cannot load a seccomp filter, so an arm64 image cannot prove its
@@ -21,6 +22,7 @@
 #include <cmocka.h>
 #include <seccomp.h>
 
+#include "fetcher/seccomp.h"
 #include "worker/seccomp.h"
 
 /* The sanitizer rows are compiled into the policies only in sanitizer builds. */

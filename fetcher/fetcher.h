@@ -6,10 +6,10 @@
  * key id, at most once per --jwks-refresh-min, and keeps the last good set
  * (retrying with backoff and jitter) when the issuer fails.
  */
-#ifndef MCPD_SUPERVISOR_FETCHER_H
-#define MCPD_SUPERVISOR_FETCHER_H
+#ifndef MCPD_FETCHER_FETCHER_H
+#define MCPD_FETCHER_FETCHER_H
 
-#include "supervisor/proctab.h"
+#include "common/child.h"
 
 /** Entry point of the forked fetcher; returns its exit status. */
 int fetcher_main(const struct child_args *args);

@@ -1,8 +1,8 @@
 /*
  * http_get: one bounded GET with libcurl, for the fetcher.
  */
-#ifndef MCPD_SUPERVISOR_HTTP_GET_H
-#define MCPD_SUPERVISOR_HTTP_GET_H
+#ifndef MCPD_FETCHER_HTTP_GET_H
+#define MCPD_FETCHER_HTTP_GET_H
 
 #include <stdbool.h>
 #include <stddef.h>

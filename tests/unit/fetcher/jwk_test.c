@@ -1,5 +1,5 @@
 /*
- * Unit tests for common/jwk.c: which keys of a JWKS are kept, which are
+ * Unit tests for fetcher/jwk.c: which keys of a JWKS are kept, which are
  * skipped and why, documents that are not a JWKS, and garbage input.
  *
  * The moduli are real keys made with `openssl genrsa`; n is their base64url
@@ -16,7 +16,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "common/jwk.h"
+#include "fetcher/jwk.h"
 
 /* openssl genrsa 2048: n starts a6c9d603, ends 62a4f2eb. */
 #define N2048 "psnWA8xVcB11zLijg26HbZytrJSvKbQcpgbAfTbh2TCPgm73wyclBCB7vswDfIiECaWc-T6rrS-01Qj95n1ipkn-ScwWUdgY-_uSYTEpNmDbDqJtTtRYznEAwr_rLC9-3PAoVT3BQvm6EqR6WClOyS75OgfBtANtFnsUO47HHjH3odEZyW0tJAEL89ISbLNf14D6Bq3_vxpltoG6zIcQ9sA00j_pjeD0ZnBCbxvunSCPZFgvdAvKZjymTZ5ySt1ymgWt2IeDJtJr69RfW0XHKqESn1sqS_5uo6JNkzB2QraRJWQT_5zpR_jNhOhLYzlte235fM_H4tG_rAdnYqTy6w"

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "supervisor/http_get.h"
+#include "fetcher/http_get.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,8 +2,8 @@
  * jwk: turns a JWKS document (RFC 7517) into keyset keys the verifier can
  * use, keeping only keys that are safe to trust.
  */
-#ifndef MCPD_COMMON_JWK_H
-#define MCPD_COMMON_JWK_H
+#ifndef MCPD_FETCHER_JWK_H
+#define MCPD_FETCHER_JWK_H
 
 #include <stddef.h>
 

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "supervisor/fetcher.h"
+#include "fetcher/fetcher.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -16,13 +16,14 @@
 #include <curl/curl.h>
 #include <sodium.h>
 
-#include "common/json.h"
+#include "common/clock.h"
 #include "common/counters.h"
-#include "common/jwk.h"
+#include "common/json.h"
 #include "common/keyset.h"
 #include "common/log.h"
-#include "supervisor/http_get.h"
-#include "worker/seccomp.h"
+#include "fetcher/http_get.h"
+#include "fetcher/jwk.h"
+#include "fetcher/seccomp.h"
 
 #define FIRST_RETRY_S 1
 /* Retries never wait longer than this, so a recovered issuer is seen soon. */

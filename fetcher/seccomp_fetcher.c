@@ -9,7 +9,7 @@
 #include <fcntl.h>
 #include <sched.h>
 
-#include "worker/seccomp.h"
+#include "fetcher/seccomp.h"
 
 /* Opening is allowed read-only: no create, truncate, append or write. */
 #define READ_ONLY_MASK (O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND)

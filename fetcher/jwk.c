@@ -6,7 +6,7 @@
  * fetcher can log.  The kept keys get alg pinned to RS256 here: the verifier
  * never takes the algorithm from a token header (RFC 8725 §2.1, §3.1).
  */
-#include "common/jwk.h"
+#include "fetcher/jwk.h"
 
 #include <stdarg.h>
 #include <stdbool.h>

@@ -1,0 +1,14 @@
+/* Every process: the monotonic millisecond clock (clock.h). */
+#include "common/clock.h"
+
+#include <time.h>
+
+uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	/* CLOCK_MONOTONIC cannot fail with a valid pointer and clock id. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}

@@ -1,0 +1,76 @@
+// The layers of the source tree, read from its #include lines:
+//   common/      includes nothing of mcpd's other folders;
+//   worker/      common/ and itself;  fetcher/  common/ and itself;
+//   supervisor/  common/, itself, and each role's entry header only.
+// The folder libraries (CMakeLists.txt) hold the same rules at link time;
+// this test names the offending line.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const FOLDERS = ['common', 'worker', 'fetcher', 'supervisor'];
+
+// What each folder may include, besides itself. A role's entry header is
+// the only door into it.
+const ALLOWED = {
+  common: [],
+  worker: ['common/'],
+  fetcher: ['common/'],
+  supervisor: ['common/', 'worker/worker.h', 'worker/metrics_process.h', 'fetcher/fetcher.h'],
+};
+
+// Every .c and .h under the four folders (tools included), as { rel, text }.
+function sources() {
+  const found = [];
+  const walk = (dir) => {
+    for (const entry of fs.readdirSync(path.join(repoRoot, dir), { withFileTypes: true })) {
+      const rel = `${dir}/${entry.name}`;
+      if (entry.isDirectory()) walk(rel);
+      else if (/\.[ch]$/.test(entry.name)) found.push({ rel, text: fs.readFileSync(path.join(repoRoot, rel), 'utf8') });
+    }
+  };
+  for (const folder of FOLDERS) walk(folder);
+  return found;
+}
+
+// Includes that run against the layers: "file:line: includes X".
+export function backEdges(files) {
+  const edges = [];
+  for (const { rel, text } of files) {
+    const folder = rel.split('/')[0];
+    text.split('\n').forEach((line, i) => {
+      const m = line.match(/^\s*#\s*include\s+"([^"]+)"/);
+      // Generated headers (tool_registry.h) have no folder; a folder's own files are always fine.
+      if (!m || !m[1].includes('/') || m[1].startsWith(`${folder}/`)) return;
+      const target = m[1];
+      const ok = ALLOWED[folder].some((a) => (a.endsWith('/') ? target.startsWith(a) : target === a));
+      if (!ok) edges.push(`${rel}:${i + 1}: includes ${target}`);
+    });
+  }
+  return edges;
+}
+
+test('no include runs against the layers', () => {
+  const files = sources();
+  assert.ok(files.length > 50, `found only ${files.length} source files: is the walk broken?`);
+  assert.deepEqual(backEdges(files), []);
+});
+
+test('the check finds each kind of back-edge', () => {
+  const fake = [
+    { rel: 'common/a.c', text: '#include "common/b.h"\n#include "worker/worker.h"\n' },
+    { rel: 'worker/a.c', text: '#include "supervisor/proctab.h"\n#include "fetcher/jwk.h"\n#include "common/log.h"\n' },
+    { rel: 'fetcher/a.c', text: ' # include "worker/seccomp.h"\n#include "tool_registry.h"\n' },
+    { rel: 'supervisor/a.c', text: '#include "worker/worker.h"\n#include "worker/auth.h"\n#include "fetcher/fetcher.h"\n' },
+  ];
+  assert.deepEqual(backEdges(fake), [
+    'common/a.c:2: includes worker/worker.h',
+    'worker/a.c:1: includes supervisor/proctab.h',
+    'worker/a.c:2: includes fetcher/jwk.h',
+    'fetcher/a.c:1: includes worker/seccomp.h',
+    'supervisor/a.c:2: includes worker/auth.h',
+  ]);
+});
