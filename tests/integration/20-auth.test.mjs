@@ -413,11 +413,13 @@ test('a flood of unknown kids is rate limited to one JWKS fetch per --jwks-refre
       sends.push(callTool(s, unknownKidToken(own)));
     }
     const results = await Promise.all(sends);
+    for (const r of results) assert.equal(r.status, 401);
+    // The refetch comes --jwks-refresh-min after the start-up fetch, which on
+    // a loaded machine can be after the last answer: wait for it (or fail).
+    await own.waitForJwksFetches(fetchesBefore + 1, 10000);
     const fetched = own.fetches.jwks - fetchesBefore;
     const seconds = (Date.now() - start) / 1000;
     t.diagnostic(`${results.length} unknown kids in ${seconds.toFixed(2)} s caused ${fetched} JWKS fetches`);
-    for (const r of results) assert.equal(r.status, 401);
-    assert.ok(fetched >= 1, 'unknown kids make mcpd refetch at all');
     assert.ok(fetched <= Math.ceil(seconds / 1) + 2, `${fetched} JWKS fetches in ${seconds.toFixed(2)} s`);
     await assertToolWorks(s, mint(own), 'add_numbers', 'a good token after the flood');
   } finally {
