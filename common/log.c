@@ -279,15 +279,3 @@ log_errno(const char *event, const char *fmt, ...)
 	log_vmsg(LOG_ERROR, event, saved, fmt, ap);
 	va_end(ap);
 }
-
-void
-fatal(int code, const char *event, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	log_vmsg(LOG_ERROR, event, 0, fmt, ap);
-	va_end(ap);
-	log_flush();
-	exit(code);
-}

@@ -65,8 +65,5 @@ void log_msg(enum log_level level, const char *event, const char *fmt, ...)
 /** Like log_msg at LOG_ERROR, with strerror(errno) appended as "error". */
 void log_errno(const char *event, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/** Logs at LOG_ERROR and exits with `code`; for start-up failures only. */
-void fatal(int code, const char *event, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4), noreturn));
 
 #endif

@@ -358,7 +358,7 @@ test_long_value_with_commas_is_truncated_with_marker(void **state)
 }
 
 static void
-test_fatal_logs_and_exits_with_code(void **state)
+test_forked_child_logs_with_its_role_and_pid(void **state)
 {
 	struct capture *cap = *state;
 	int status;
@@ -369,7 +369,9 @@ test_fatal_logs_and_exits_with_code(void **state)
 	if (pid == 0) {
 		/* After fork the role is set again, which also re-reads the pid. */
 		log_set_role("child");
-		fatal(3, "boom", "cannot continue: %d", 42);
+		log_msg(LOG_ERROR, "boom", "cannot continue: %d", 42);
+		log_flush();
+		_exit(3);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
@@ -481,7 +483,7 @@ main(void)
 		LOG_TEST(test_long_value_is_truncated_with_marker),
 		LOG_TEST(test_long_escaped_message_is_truncated_with_marker),
 		LOG_TEST(test_long_value_with_commas_is_truncated_with_marker),
-		LOG_TEST(test_fatal_logs_and_exits_with_code),
+		LOG_TEST(test_forked_child_logs_with_its_role_and_pid),
 		LOG_TEST(test_batching_holds_lines_until_flush),
 		LOG_TEST(test_batching_writes_whole_lines_within_pipe_buf),
 		LOG_TEST(test_time_follows_the_clock),
