@@ -1,3 +1,4 @@
+/* Runs in: workers (token parts, header values) and the fetcher (JWK members). */
 #include "common/base64.h"
 
 /*

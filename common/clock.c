@@ -1,4 +1,4 @@
-/* Every process: the monotonic millisecond clock (clock.h). */
+/* Runs in: every process. */
 #include "common/clock.h"
 
 #include <time.h>

@@ -1,3 +1,4 @@
+/* Runs in: the supervisor, before anything else; children only read the result. */
 #include "common/config.h"
 
 #include <arpa/inet.h>

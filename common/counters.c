@@ -1,3 +1,4 @@
+/* Runs in: the supervisor (creates it) and every child (maps it; each writes its own block). */
 #define _GNU_SOURCE	/* memfd_create, F_ADD_SEALS */
 /*
  * counters: the region (created by the supervisor before any child, mapped

@@ -1,4 +1,4 @@
-/* emf: runs in the supervisor, every --metrics-emf seconds and once at exit. See emf.h. */
+/* Runs in: the supervisor, every --metrics-emf seconds and once at exit. See emf.h. */
 #include "common/emf.h"
 
 #include <stdio.h>

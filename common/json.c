@@ -1,3 +1,4 @@
+/* Runs in: workers (JSON-RPC, token claims) and the fetcher (discovery, JWKS). */
 #include "common/json.h"
 
 #include <limits.h>

@@ -1,3 +1,4 @@
+/* Runs in: workers, one arena per request, after the sandbox. */
 #include "common/json_arena.h"
 
 #include <stdalign.h>

@@ -1,3 +1,4 @@
+/* Runs in: the supervisor (creates), the fetcher (publishes), workers (read, in the sandbox). */
 #define _GNU_SOURCE	/* memfd_create, F_ADD_SEALS */
 /*
  * keyset: the shared key-set region (layout, writer, reader).

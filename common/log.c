@@ -1,3 +1,4 @@
+/* Runs in: every process. */
 #include "common/log.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* Runs in: the metrics process (a scrape, after its sandbox) and the supervisor (EMF sums). */
 /*
  * metrics: runs in workers (a scrape of /metrics, after the sandbox) and in
  * the supervisor (EMF).  Reads the region only; writes nothing to it.

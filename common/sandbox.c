@@ -1,3 +1,4 @@
+/* Runs in: every child, once, before it serves. */
 #define _GNU_SOURCE
 #include "common/sandbox.h"
 

@@ -1,3 +1,4 @@
+/* Runs in: every process. */
 #include "common/strbuf.h"
 
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* Runs in: the fetcher: set up before the sandbox, then fetching inside it. */
 #define _GNU_SOURCE
 #include "fetcher/fetcher.h"
 

@@ -1,3 +1,4 @@
+/* Runs in: the fetcher, after the sandbox. */
 #define _GNU_SOURCE
 #include "fetcher/http_get.h"
 

@@ -1,3 +1,4 @@
+/* Runs in: the fetcher, after the sandbox. */
 /*
  * jwk: JWKS document -> keyset keys.
  *

@@ -1,3 +1,4 @@
+/* Runs in: the fetcher (its policy, installed by sandbox_enter). */
 /*
  * The JWKS fetcher's seccomp policy: outbound HTTPS with DNS and the CA
  * bundle, read-only file access, resolver threads; no listening socket, no

@@ -1,3 +1,4 @@
+/* Runs in: the supervisor, before any child is forked. */
 #include "supervisor/listener.h"
 
 #include <arpa/inet.h>

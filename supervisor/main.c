@@ -1,3 +1,4 @@
+/* Runs in: the supervisor (the process the container starts). */
 /*
  * mcpd: the container entrypoint.  Reads flags and MCPD_* variables, binds
  * the listening sockets once and hands them to the supervisor.

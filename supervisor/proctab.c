@@ -1,3 +1,4 @@
+/* Runs in: the supervisor (forks), and each child between fork and its entry. */
 #define _GNU_SOURCE
 #include "supervisor/proctab.h"
 

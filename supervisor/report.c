@@ -1,4 +1,4 @@
-/* report: runs in the supervisor, unsandboxed, between child events. See report.h. */
+/* Runs in: the supervisor, unsandboxed, between child events. See report.h. */
 #include "supervisor/report.h"
 
 #include <stdio.h>

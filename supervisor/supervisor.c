@@ -1,3 +1,4 @@
+/* Runs in: the supervisor, unsandboxed: it binds, forks, reaps and respawns. */
 #define _GNU_SOURCE
 #include "supervisor/supervisor.h"
 

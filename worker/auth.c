@@ -1,3 +1,4 @@
+/* Runs in: workers: keys and cache set up before the sandbox, tokens checked inside it. */
 #include "worker/auth.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* Runs in: workers, after the sandbox. */
 /*
  * chunked_limit: oversized chunked bodies refused early.  Runs in every
  * worker, on a timer of its event loop, after the sandbox is in place.

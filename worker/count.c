@@ -1,4 +1,4 @@
-/* count: runs in every worker; attached before the sandbox. See count.h. */
+/* Runs in: workers (the block is attached before the sandbox). See count.h. */
 #include "worker/count.h"
 
 static struct worker_counters private_block;

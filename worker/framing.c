@@ -1,3 +1,4 @@
+/* Runs in: workers, after the sandbox. */
 /*
  * framing: RFC 9112 framing checks on the raw request head.  Runs in every
  * worker, on the request path, after the sandbox is in place.

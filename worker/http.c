@@ -1,3 +1,4 @@
+/* Runs in: workers (routes set up before the sandbox, requests served after). */
 #include "worker/http.h"
 
 #include <stdio.h>

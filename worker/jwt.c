@@ -1,3 +1,4 @@
+/* Runs in: workers, after the sandbox. */
 #include "worker/jwt.h"
 
 #include <math.h>

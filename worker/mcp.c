@@ -1,3 +1,4 @@
+/* Runs in: workers, after the sandbox. */
 /*
  * mcp: the JSON-RPC envelope.  Parses the body, tells the era of each message
  * (spec-notes §1.5: a `_meta` protocol-version claim makes it 2026-07-28,

@@ -1,3 +1,4 @@
+/* Runs in: workers, after the sandbox. */
 /*
  * methods: the MCP methods this server answers, one function each.
  */

@@ -1,3 +1,4 @@
+/* Runs in: the metrics process: set up before its sandbox, serving inside it. */
 #define _GNU_SOURCE
 /*
  * metrics_process: runs in the metrics child; sandboxed (metrics_policy)

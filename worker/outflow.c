@@ -1,3 +1,4 @@
+/* Runs in: workers, after the sandbox. */
 /*
  * outflow: large answers in flight in one worker.  Runs in every worker;
  * outflow_init before the sandbox, the rest on the request path.

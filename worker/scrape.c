@@ -1,4 +1,4 @@
-/* scrape: runs in the metrics process (configured before its sandbox, answered after). See scrape.h. */
+/* Runs in: the metrics process (configured before its sandbox, answered after). See scrape.h. */
 #include "worker/scrape.h"
 
 #include <string.h>

@@ -1,3 +1,4 @@
+/* Runs in: workers and the metrics process (their policies, installed by sandbox_enter). */
 /*
  * The worker's seccomp policy: serving HTTP on an inherited socket and
  * nothing else.  Measured under the full test suite (strace after the

@@ -1,4 +1,4 @@
-/* spread: runs in every worker, on each wake-up of the listening socket. See spread.h. */
+/* Runs in: workers, on each wake-up of the listening socket. See spread.h. */
 #include "worker/spread.h"
 
 static struct {

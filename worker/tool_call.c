@@ -1,3 +1,4 @@
+/* Runs in: workers, after the sandbox. */
 /*
  * tool_call: one call of a tool.  Checks the arguments against the tool's
  * parameters, runs it, and turns what it returned (worker/tool.h's mcpd_*

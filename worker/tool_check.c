@@ -1,3 +1,4 @@
+/* Runs in: workers, before the sandbox (each tool checked once at start). */
 /*
  * tool_check: the rules a tool's description must keep, checked once when a
  * worker starts (before the sandbox): a broken description stops the server

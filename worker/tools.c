@@ -1,3 +1,4 @@
+/* Runs in: workers (the registry is checked before the sandbox). */
 /*
  * tools: the registry of tools and what tools/list says of them.  Runs in
  * every worker: the descriptions are checked and the lists written once,

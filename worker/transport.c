@@ -1,3 +1,4 @@
+/* Runs in: workers, after the sandbox. */
 #include "worker/transport.h"
 
 #include <string.h>

@@ -1,3 +1,4 @@
+/* Runs in: workers: set up before the sandbox, serving inside it. */
 #define _GNU_SOURCE
 #include "worker/worker.h"
 

@@ -6,12 +6,7 @@
 // this test names the offending line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const FOLDERS = ['common', 'worker', 'fetcher', 'supervisor'];
+import { sourceFiles } from '../lib/sources.mjs';
 
 // What each folder may include, besides itself. A role's entry header is
 // the only door into it.
@@ -21,20 +16,6 @@ const ALLOWED = {
   fetcher: ['common/'],
   supervisor: ['common/', 'worker/worker.h', 'worker/metrics_process.h', 'fetcher/fetcher.h'],
 };
-
-// Every .c and .h under the four folders (tools included), as { rel, text }.
-function sources() {
-  const found = [];
-  const walk = (dir) => {
-    for (const entry of fs.readdirSync(path.join(repoRoot, dir), { withFileTypes: true })) {
-      const rel = `${dir}/${entry.name}`;
-      if (entry.isDirectory()) walk(rel);
-      else if (/\.[ch]$/.test(entry.name)) found.push({ rel, text: fs.readFileSync(path.join(repoRoot, rel), 'utf8') });
-    }
-  };
-  for (const folder of FOLDERS) walk(folder);
-  return found;
-}
 
 // Includes that run against the layers: "file:line: includes X".
 export function backEdges(files) {
@@ -54,7 +35,7 @@ export function backEdges(files) {
 }
 
 test('no include runs against the layers', () => {
-  const files = sources();
+  const files = sourceFiles();
   assert.ok(files.length > 50, `found only ${files.length} source files: is the walk broken?`);
   assert.deepEqual(backEdges(files), []);
 });

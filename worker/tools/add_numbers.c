@@ -1,3 +1,4 @@
+/* Runs in: workers, after the sandbox. */
 /* add_numbers: the sum of two 64-bit integers, refused when it overflows. */
 #include "worker/tool.h"
 

@@ -1,3 +1,4 @@
+/* Runs in: workers, after the sandbox. */
 /* greet_user: a greeting for the name given. */
 #include "worker/tool.h"
 

@@ -1,3 +1,4 @@
+/* Runs in: workers, after the sandbox. */
 /* multiply_numbers: the product of two 64-bit integers, refused when it overflows. */
 #include "worker/tool.h"
 
