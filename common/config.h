@@ -92,4 +92,16 @@ void config_free(struct config *cfg);
 /** Writes the flag reference to stdout. */
 void config_print_usage(const char *prog);
 
+/* One flag of the option table as users see it (README, --help). */
+struct config_option_doc {
+	const char *flag;		/* without the leading "--" */
+	const char *metavar;		/* "" for a switch */
+	const char *env;		/* its MCPD_* variable */
+	const char *default_text;	/* "" when there is none */
+	bool default_is_value;		/* default_text is a value the flag accepts */
+};
+
+/** Describes flag i of the option table in doc; false when there are fewer flags. */
+bool config_option_doc(size_t i, struct config_option_doc *doc);
+
 #endif
