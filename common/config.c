@@ -572,7 +572,7 @@ accepted_text(const struct option_row *row, char *buf, size_t len)
 	return buf;
 }
 
-static int
+static int __attribute__((format(printf, 3, 4)))
 fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
