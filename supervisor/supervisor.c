@@ -18,15 +18,12 @@
 #include "common/keyset.h"
 #include "common/log.h"
 #include "fetcher/fetcher.h"
+#include "supervisor/policy.h"
 #include "supervisor/proctab.h"
 #include "supervisor/report.h"
 #include "worker/metrics_process.h"
 #include "worker/worker.h"
 
-/* A child that dies sooner than this after starting counts as a crash loop. */
-#define QUICK_EXIT_MS 1000
-#define BACKOFF_FIRST_MS 100
-#define BACKOFF_MAX_MS 30000
 /* Extra time after --shutdown-timeout for children to exit before SIGKILL. */
 #define KILL_GRACE_MS 2000
 
@@ -37,14 +34,6 @@
 static const struct role worker_role = {"worker", worker_main};
 static const struct role fetcher_role = {"fetcher", fetcher_main};
 static const struct role metrics_role = {"metrics", metrics_main};
-
-struct slot_state {
-	unsigned quick_exits;	/* consecutive exits within QUICK_EXIT_MS */
-	bool respawn_pending;
-	uint64_t respawn_at;
-	bool served;		/* a process of this slot has reported ready */
-	int counters_copy;	/* which of the slot's two counter blocks its owner writes */
-};
 
 struct supervisor {
 	const struct config *cfg;
@@ -105,14 +94,9 @@ log_child_event(enum log_level level, const char *what, const struct proc *p)
 	logline_emit(&line);
 }
 
-/*
- * A worker that replaces a dead one continues its block; a reload's
- * successor runs beside the worker it replaces, so it takes the other one.
- */
 static int
 counters_block_of(const struct supervisor *sv, int slot, bool successor)
 {
-	int copy = sv->slots[slot].counters_copy;
 	const struct role *role = role_of_slot(sv, slot);
 
 	if (role == &fetcher_role)
@@ -120,7 +104,7 @@ counters_block_of(const struct supervisor *sv, int slot, bool successor)
 	/* The metrics process writes no block: its mapping is read-only. */
 	if (role == &metrics_role)
 		return COUNTERS_SUPERVISOR_BLOCK;
-	return COUNTERS_WORKER_BLOCK(slot, successor ? 1 - copy : copy);
+	return policy_worker_counters_block(&sv->slots[slot], slot, successor);
 }
 
 static enum counters_role
@@ -165,8 +149,7 @@ spawn_slot(struct supervisor *sv, int slot, bool successor)
 	}
 	if (p == NULL) {
 		log_errno("spawn_failed", "cannot start %s for slot %d; retrying in 1 s", role->name, slot);
-		sv->slots[slot].respawn_pending = true;
-		sv->slots[slot].respawn_at = now_ms() + 1000;
+		policy_spawn_failed(&sv->slots[slot], now_ms());
 		return;
 	}
 	p->successor = successor;
@@ -178,19 +161,9 @@ static void
 schedule_respawn(struct supervisor *sv, const struct proc *p, int status)
 {
 	struct slot_state *s = &sv->slots[p->slot];
-	uint64_t now = now_ms(), delay = 0;
-	bool config_error = WIFEXITED(status) && WEXITSTATUS(status) == CHILD_EXIT_CONFIG;
+	uint64_t delay = policy_schedule_respawn(s, p->started_ms, status, now_ms());
 
-	if (now - p->started_ms < QUICK_EXIT_MS || config_error)
-		s->quick_exits++;
-	else
-		s->quick_exits = 0;
 	if (s->quick_exits > 0) {
-		unsigned shift = s->quick_exits - 1 > 16 ? 16 : s->quick_exits - 1;
-
-		delay = (uint64_t)BACKOFF_FIRST_MS << shift;
-		if (delay > BACKOFF_MAX_MS)
-			delay = BACKOFF_MAX_MS;
 		char event[48];
 
 		snprintf(event, sizeof(event), "%s_backoff", p->role->name);
@@ -198,8 +171,6 @@ schedule_respawn(struct supervisor *sv, const struct proc *p, int status)
 		    "restarting in %llu ms", p->role->name, p->slot, s->quick_exits, QUICK_EXIT_MS,
 		    (unsigned long long)delay);
 	}
-	s->respawn_pending = true;
-	s->respawn_at = now + delay;
 }
 
 static void
@@ -228,20 +199,6 @@ log_exit(const struct proc *p, int status)
 
 static void stop_children(struct supervisor *sv);
 
-/*
- * A child that exits with CHILD_EXIT_CONFIG before its slot ever served
- * failed for a reason a restart cannot fix (its configuration, or a sandbox
- * this kernel or container will not install): restarting it with backoff
- * forever would leave a container that never exits and never serves.  Once
- * a slot has served, the same status is taken as transient (backoff).
- */
-static bool
-unfixable_start(const struct supervisor *sv, const struct proc *p, int status)
-{
-	return WIFEXITED(status) && WEXITSTATUS(status) == CHILD_EXIT_CONFIG &&
-	    p->state == PROC_STARTING && !p->successor && !sv->slots[p->slot].served;
-}
-
 static void
 fail_fast(struct supervisor *sv, const struct proc *p)
 {
@@ -254,16 +211,6 @@ fail_fast(struct supervisor *sv, const struct proc *p)
 	stop_children(sv);
 }
 
-static enum counters_exit
-exit_cause(int status)
-{
-	if (WIFSIGNALED(status))
-		return EXIT_CRASH;
-	if (WEXITSTATUS(status) == 0)
-		return EXIT_CLEAN;
-	return WEXITSTATUS(status) == CHILD_EXIT_CONFIG ? EXIT_CONFIG : EXIT_ERROR;
-}
-
 /*
  * Counts the exit.  A dead worker's connections died with it: its block
  * stops counting as open and accepting (the one write the supervisor makes
@@ -274,7 +221,7 @@ count_exit(struct supervisor *sv, const struct proc *p, int status)
 {
 	struct counters_gate *gate = &sv->counters[p->counters_block].worker.gate;
 
-	counter_add(&sv->counters[COUNTERS_SUPERVISOR_BLOCK].supervisor.exits[counted_role(p)][exit_cause(status)], 1);
+	counter_add(&sv->counters[COUNTERS_SUPERVISOR_BLOCK].supervisor.exits[counted_role(p)][policy_exit_cause(status)], 1);
 	if (p->role != &worker_role)
 		return;
 	__atomic_store_n(&gate->accepting, 0, __ATOMIC_RELAXED);
@@ -286,15 +233,21 @@ on_child_exit(struct supervisor *sv, struct proc *p, int status)
 {
 	log_exit(p, status);
 	count_exit(sv, p, status);
-	if (!sv->stopping && unfixable_start(sv, p, status)) {
+	switch (policy_on_reap(p, &sv->slots[p->slot], status, sv->stopping)) {
+	case REAP_FAIL_FAST:
 		fail_fast(sv, p);
-	} else if (p->successor) {
+		break;
+	case REAP_ABORT_RELOAD:
 		log_msg(LOG_WARN, "reload_aborted",
 		    "replacement for worker slot %d died before serving; keeping the old worker",
 		    p->slot);
 		sv->reload_slot = -1;
-	} else if (p->state != PROC_RETIRING && !sv->stopping) {
+		break;
+	case REAP_RESPAWN:
 		schedule_respawn(sv, p, status);
+		break;
+	case REAP_FORGET:
+		break;
 	}
 	proctab_remove(&sv->pt, p);
 }
@@ -346,32 +299,32 @@ stop_children(struct supervisor *sv)
 static void
 begin_reload(struct supervisor *sv)
 {
-	if (sv->stopping)
-		return;
-	if (sv->reload_slot >= 0) {
+	switch (policy_begin_reload(&sv->reload_slot, sv->stopping)) {
+	case RELOAD_IGNORED:
+		break;
+	case RELOAD_BUSY:
 		log_msg(LOG_INFO, "reload_busy", "SIGHUP: a reload is already replacing workers");
-		return;
+		break;
+	case RELOAD_BEGUN:
+		log_msg(LOG_INFO, "reload", "SIGHUP: replacing workers one at a time");
+		break;
 	}
-	log_msg(LOG_INFO, "reload", "SIGHUP: replacing workers one at a time");
-	sv->reload_slot = 0;
 }
 
 /* Starts the next successor once the previous one serves. */
 static void
 reload_step(struct supervisor *sv)
 {
-	for (int i = 0; i < sv->pt.nprocs; i++)
-		if (sv->pt.procs[i].successor)
-			return;
-	while (sv->reload_slot >= 0 && sv->reload_slot < sv->cfg->workers &&
-	    proctab_slot_owner(&sv->pt, sv->reload_slot) == NULL)
-		sv->reload_slot++;	/* waiting for a respawn anyway */
-	if (sv->reload_slot >= sv->cfg->workers) {
+	switch (policy_reload_step(&sv->pt, sv->cfg->workers, &sv->reload_slot)) {
+	case RELOAD_WAIT:
+		break;
+	case RELOAD_DONE:
 		log_msg(LOG_INFO, "reload_done", "every worker was replaced");
-		sv->reload_slot = -1;
-		return;
+		break;
+	case RELOAD_START:
+		spawn_slot(sv, sv->reload_slot, true);
+		break;
 	}
-	spawn_slot(sv, sv->reload_slot, true);
 }
 
 static void
@@ -387,20 +340,10 @@ on_ready(struct supervisor *sv, struct proc *p)
 	p->ready_fd = -1;
 	if (n != 1)
 		return;	/* Died before serving; reaping tells the rest. */
-	p->state = PROC_READY;
-	sv->slots[p->slot].served = true;
+	old = policy_on_ready(&sv->pt, p, &sv->slots[p->slot], &sv->reload_slot);
 	log_child_event(LOG_INFO, "ready", p);
-	if (!p->successor)
-		return;
-	old = proctab_slot_owner(&sv->pt, p->slot);
-	p->successor = false;
-	sv->slots[p->slot].counters_copy = 1 - sv->slots[p->slot].counters_copy;
-	if (old != NULL && old != p) {
-		old->state = PROC_RETIRING;
-		if (kill(old->pid, SIGTERM) < 0 && errno != ESRCH)
-			log_errno("signal_failed", "cannot retire pid %d", (int)old->pid);
-	}
-	sv->reload_slot++;
+	if (old != NULL && kill(old->pid, SIGTERM) < 0 && errno != ESRCH)
+		log_errno("signal_failed", "cannot retire pid %d", (int)old->pid);
 }
 
 static void
@@ -431,16 +374,8 @@ run_timers(struct supervisor *sv)
 	uint64_t now = now_ms(), next = UINT64_MAX, due;
 
 	for (int s = 0; s < sv->nslots && !sv->stopping; s++) {
-		struct slot_state *st = &sv->slots[s];
-
-		if (!st->respawn_pending)
-			continue;
-		if (st->respawn_at <= now) {
-			st->respawn_pending = false;
+		if (policy_respawn_due(&sv->slots[s], now, &next))
 			spawn_slot(sv, s, false);
-		} else if (st->respawn_at < next) {
-			next = st->respawn_at;
-		}
 	}
 	due = report_run(now);
 	if (due < next)

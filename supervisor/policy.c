@@ -1,0 +1,157 @@
+/* Supervisor: decides when children are refilled, retired or given up on. See policy.h. */
+#include "supervisor/policy.h"
+
+#include <sys/wait.h>
+
+static bool
+config_exit(int status)
+{
+	return WIFEXITED(status) && WEXITSTATUS(status) == CHILD_EXIT_CONFIG;
+}
+
+enum counters_exit
+policy_exit_cause(int status)
+{
+	if (WIFSIGNALED(status))
+		return EXIT_CRASH;
+	if (WEXITSTATUS(status) == 0)
+		return EXIT_CLEAN;
+	return WEXITSTATUS(status) == CHILD_EXIT_CONFIG ? EXIT_CONFIG : EXIT_ERROR;
+}
+
+/*
+ * A child that exits with CHILD_EXIT_CONFIG before its slot ever served
+ * failed for a reason a restart cannot fix (its configuration, or a sandbox
+ * this kernel or container will not install): restarting it with backoff
+ * forever would leave a container that never exits and never serves.  Once
+ * a slot has served, the same status is taken as transient (backoff).
+ */
+static bool
+unfixable_start(const struct proc *p, const struct slot_state *s, int status)
+{
+	return config_exit(status) && p->state == PROC_STARTING && !p->successor && !s->served;
+}
+
+enum reap_action
+policy_on_reap(const struct proc *p, const struct slot_state *s, int status, bool stopping)
+{
+	if (!stopping && unfixable_start(p, s, status))
+		return REAP_FAIL_FAST;
+	if (p->successor)
+		return REAP_ABORT_RELOAD;
+	if (p->state != PROC_RETIRING && !stopping)
+		return REAP_RESPAWN;
+	return REAP_FORGET;
+}
+
+static uint64_t
+backoff_ms(unsigned quick_exits)
+{
+	unsigned shift = quick_exits - 1 > 16 ? 16 : quick_exits - 1;
+	uint64_t delay = (uint64_t)BACKOFF_FIRST_MS << shift;
+
+	return delay > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : delay;
+}
+
+uint64_t
+policy_schedule_respawn(struct slot_state *s, uint64_t started_ms, int status, uint64_t now)
+{
+	uint64_t delay = 0;
+
+	if (now - started_ms < QUICK_EXIT_MS || config_exit(status))
+		s->quick_exits++;
+	else
+		s->quick_exits = 0;
+	if (s->quick_exits > 0)
+		delay = backoff_ms(s->quick_exits);
+	s->respawn_pending = true;
+	s->respawn_at = now + delay;
+	return delay;
+}
+
+void
+policy_spawn_failed(struct slot_state *s, uint64_t now)
+{
+	s->respawn_pending = true;
+	s->respawn_at = now + SPAWN_RETRY_MS;
+}
+
+bool
+policy_respawn_due(struct slot_state *s, uint64_t now, uint64_t *next)
+{
+	if (!s->respawn_pending)
+		return false;
+	if (s->respawn_at <= now) {
+		s->respawn_pending = false;
+		return true;
+	}
+	if (s->respawn_at < *next)
+		*next = s->respawn_at;
+	return false;
+}
+
+/*
+ * A worker that replaces a dead one continues its block; a reload's
+ * successor runs beside the worker it replaces, so it takes the other one.
+ */
+int
+policy_worker_counters_block(const struct slot_state *s, int slot, bool successor)
+{
+	return COUNTERS_WORKER_BLOCK(slot, successor ? 1 - s->counters_copy : s->counters_copy);
+}
+
+enum reload_begin
+policy_begin_reload(int *reload_slot, bool stopping)
+{
+	if (stopping)
+		return RELOAD_IGNORED;
+	if (*reload_slot >= 0)
+		return RELOAD_BUSY;
+	*reload_slot = 0;
+	return RELOAD_BEGUN;
+}
+
+static bool
+successor_starting(const struct proctab *pt)
+{
+	for (int i = 0; i < pt->nprocs; i++)
+		if (pt->procs[i].successor)
+			return true;
+	return false;
+}
+
+/* Workers are replaced one at a time, so at most one successor runs beside them. */
+enum reload_move
+policy_reload_step(struct proctab *pt, int workers, int *reload_slot)
+{
+	if (successor_starting(pt))
+		return RELOAD_WAIT;
+	while (*reload_slot >= 0 && *reload_slot < workers &&
+	    proctab_slot_owner(pt, *reload_slot) == NULL)
+		(*reload_slot)++;	/* waiting for a respawn anyway */
+	if (*reload_slot >= workers) {
+		*reload_slot = -1;
+		return RELOAD_DONE;
+	}
+	return RELOAD_START;
+}
+
+struct proc *
+policy_on_ready(struct proctab *pt, struct proc *p, struct slot_state *s, int *reload_slot)
+{
+	struct proc *old;
+
+	p->state = PROC_READY;
+	s->served = true;
+	if (!p->successor)
+		return NULL;
+	/* Looked up while p is still a successor, so p is not taken for the owner. */
+	old = proctab_slot_owner(pt, p->slot);
+	p->successor = false;
+	s->counters_copy = 1 - s->counters_copy;
+	(*reload_slot)++;
+	if (old == NULL || old == p)
+		return NULL;
+	old->state = PROC_RETIRING;
+	return old;
+}
