@@ -1,4 +1,4 @@
-/* Supervisor: decides when children are refilled, retired or given up on. See policy.h. */
+/* Runs in: the supervisor: when children are refilled, retired or given up on. See policy.h. */
 #include "supervisor/policy.h"
 
 #include <sys/wait.h>
