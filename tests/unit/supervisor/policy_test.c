@@ -1,0 +1,523 @@
+/*
+ * Unit tests for supervisor/policy.c: respawn backoff, what an exit means,
+ * and how a reload hands every worker slot over exactly once.  The table is
+ * filled by hand: nothing forks.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+
+#include "supervisor/policy.h"
+
+/* Wait statuses as waitpid reports them. */
+#define EXITED(code) W_EXITCODE(code, 0)
+#define KILLED_BY(sig) W_EXITCODE(0, sig)
+
+#define WORKERS 4
+#define FETCHER_SLOT WORKERS
+#define METRICS_SLOT (WORKERS + 1)
+#define NSLOTS (WORKERS + 2)
+#define T0 1000000	/* an arbitrary monotonic start, in ms */
+
+static struct proctab pt;
+static struct slot_state slots[NSLOTS];
+static int reload_slot;
+static pid_t next_pid;
+
+static struct proc *
+add_proc(int slot, enum proc_state state, bool successor)
+{
+	struct proc *p = &pt.procs[pt.nprocs++];
+
+	*p = (struct proc){.pid = next_pid++, .slot = slot, .state = state, .ready_fd = -1,
+	    .successor = successor, .started_ms = T0};
+	return p;
+}
+
+/* Every slot served by one ready child, no reload running. */
+static int
+setup(void **state)
+{
+	(void)state;
+	memset(&pt, 0, sizeof(pt));
+	memset(slots, 0, sizeof(slots));
+	reload_slot = -1;
+	next_pid = 100;
+	for (int s = 0; s < NSLOTS; s++) {
+		add_proc(s, PROC_READY, false);
+		slots[s].served = true;
+	}
+	return 0;
+}
+
+static void
+wait_statuses_are_what_waitpid_reports(void **state)
+{
+	(void)state;
+	assert_true(WIFEXITED(EXITED(CHILD_EXIT_CONFIG)));
+	assert_int_equal(WEXITSTATUS(EXITED(CHILD_EXIT_CONFIG)), CHILD_EXIT_CONFIG);
+	assert_true(WIFSIGNALED(KILLED_BY(SIGSEGV)));
+	assert_int_equal(WTERMSIG(KILLED_BY(SIGSEGV)), SIGSEGV);
+}
+
+static void
+exit_causes(void **state)
+{
+	(void)state;
+	assert_int_equal(policy_exit_cause(EXITED(0)), EXIT_CLEAN);
+	assert_int_equal(policy_exit_cause(EXITED(1)), EXIT_ERROR);
+	assert_int_equal(policy_exit_cause(EXITED(3)), EXIT_ERROR);
+	assert_int_equal(policy_exit_cause(EXITED(CHILD_EXIT_CONFIG)), EXIT_CONFIG);
+	assert_int_equal(policy_exit_cause(KILLED_BY(SIGSEGV)), EXIT_CRASH);
+	assert_int_equal(policy_exit_cause(KILLED_BY(SIGSYS)), EXIT_CRASH);	/* seccomp's kill */
+	assert_int_equal(policy_exit_cause(KILLED_BY(SIGKILL)), EXIT_CRASH);
+	/* A signal that happens to be number 2 is still a crash, not a config exit. */
+	assert_int_equal(policy_exit_cause(KILLED_BY(CHILD_EXIT_CONFIG)), EXIT_CRASH);
+}
+
+/* A child that lives `uptime` ms and exits with `status`; returns the delay. */
+static uint64_t
+exit_after(struct slot_state *s, uint64_t uptime, int status)
+{
+	return policy_schedule_respawn(s, T0, status, T0 + uptime);
+}
+
+static void
+backoff_doubles_with_each_quick_exit_and_is_capped(void **state)
+{
+	static const uint64_t expected[] = {100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600,
+	    BACKOFF_MAX_MS, BACKOFF_MAX_MS};
+	struct slot_state *s = &slots[0];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++) {
+		assert_int_equal(exit_after(s, 10, KILLED_BY(SIGSEGV)), expected[i]);
+		assert_int_equal(s->quick_exits, i + 1);
+		assert_true(s->respawn_pending);
+		assert_int_equal(s->respawn_at, T0 + 10 + expected[i]);
+	}
+	/* However long the crash loop, the shift never overflows the cap. */
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(exit_after(s, 10, KILLED_BY(SIGSEGV)), BACKOFF_MAX_MS);
+}
+
+static void
+a_healthy_run_resets_the_backoff(void **state)
+{
+	struct slot_state *s = &slots[0];
+
+	(void)state;
+	for (int i = 0; i < 5; i++)
+		exit_after(s, 10, KILLED_BY(SIGSEGV));
+	assert_int_equal(s->quick_exits, 5);
+	assert_int_equal(exit_after(s, QUICK_EXIT_MS, KILLED_BY(SIGSEGV)), 0);
+	assert_int_equal(s->quick_exits, 0);
+	assert_true(s->respawn_pending);
+	assert_int_equal(s->respawn_at, T0 + QUICK_EXIT_MS);
+	/* The next crash loop starts over at the first step. */
+	assert_int_equal(exit_after(s, 10, KILLED_BY(SIGSEGV)), BACKOFF_FIRST_MS);
+}
+
+static void
+quick_means_less_than_quick_exit_ms(void **state)
+{
+	(void)state;
+	assert_int_equal(exit_after(&slots[0], QUICK_EXIT_MS - 1, EXITED(0)), BACKOFF_FIRST_MS);
+	assert_int_equal(exit_after(&slots[1], QUICK_EXIT_MS, EXITED(0)), 0);
+}
+
+/* After a healthy run, a crash, a clean exit or an error is refilled at once; a sandbox failure is not. */
+static void
+exit_statuses_after_a_healthy_run(void **state)
+{
+	(void)state;
+	assert_int_equal(exit_after(&slots[0], 60000, KILLED_BY(SIGSEGV)), 0);
+	assert_int_equal(exit_after(&slots[1], 60000, EXITED(0)), 0);
+	assert_int_equal(exit_after(&slots[2], 60000, EXITED(1)), 0);
+	assert_int_equal(exit_after(&slots[3], 60000, EXITED(CHILD_EXIT_CONFIG)), BACKOFF_FIRST_MS);
+	assert_int_equal(slots[3].quick_exits, 1);
+	assert_int_equal(exit_after(&slots[3], 60000, EXITED(CHILD_EXIT_CONFIG)), 2 * BACKOFF_FIRST_MS);
+}
+
+static void
+a_failed_fork_retries_after_a_second(void **state)
+{
+	(void)state;
+	policy_spawn_failed(&slots[2], T0);
+	assert_true(slots[2].respawn_pending);
+	assert_int_equal(slots[2].respawn_at, T0 + SPAWN_RETRY_MS);
+	assert_int_equal(slots[2].quick_exits, 0);
+}
+
+static void
+a_respawn_is_due_at_its_time_and_only_once(void **state)
+{
+	struct slot_state *s = &slots[0];
+	uint64_t next = UINT64_MAX;
+
+	(void)state;
+	assert_false(policy_respawn_due(s, T0, &next));	/* nothing pending */
+	assert_int_equal(next, UINT64_MAX);
+	policy_spawn_failed(s, T0);
+	assert_false(policy_respawn_due(s, T0 + SPAWN_RETRY_MS - 1, &next));
+	assert_int_equal(next, T0 + SPAWN_RETRY_MS);
+	assert_true(s->respawn_pending);
+	next = T0 + 5;	/* an earlier deadline elsewhere stays */
+	assert_false(policy_respawn_due(s, T0, &next));
+	assert_int_equal(next, T0 + 5);
+	assert_true(policy_respawn_due(s, T0 + SPAWN_RETRY_MS, &next));
+	assert_false(s->respawn_pending);
+	assert_false(policy_respawn_due(s, T0 + SPAWN_RETRY_MS + 1, &next));
+}
+
+/* A child that never served exits with the config status: mcpd stops instead of looping. */
+static void
+a_sandbox_failure_before_the_slot_served_stops_mcpd(void **state)
+{
+	struct proc *p = add_proc(0, PROC_STARTING, false);
+
+	(void)state;
+	slots[0].served = false;
+	assert_int_equal(policy_on_reap(p, &slots[0], EXITED(CHILD_EXIT_CONFIG), false), REAP_FAIL_FAST);
+	/* Any other status from the same child is worth a restart. */
+	assert_int_equal(policy_on_reap(p, &slots[0], KILLED_BY(SIGSYS), false), REAP_RESPAWN);
+	assert_int_equal(policy_on_reap(p, &slots[0], EXITED(1), false), REAP_RESPAWN);
+	assert_int_equal(policy_on_reap(p, &slots[0], EXITED(0), false), REAP_RESPAWN);
+	/* While mcpd stops anyway, nothing more is done. */
+	assert_int_equal(policy_on_reap(p, &slots[0], EXITED(CHILD_EXIT_CONFIG), true), REAP_FORGET);
+}
+
+static void
+a_sandbox_failure_after_the_slot_served_is_retried(void **state)
+{
+	struct proc *p = add_proc(0, PROC_STARTING, false);
+
+	(void)state;
+	assert_true(slots[0].served);
+	assert_int_equal(policy_on_reap(p, &slots[0], EXITED(CHILD_EXIT_CONFIG), false), REAP_RESPAWN);
+	/* A child that served itself and then exits so is retried too. */
+	slots[0].served = false;
+	p->state = PROC_READY;
+	assert_int_equal(policy_on_reap(p, &slots[0], EXITED(CHILD_EXIT_CONFIG), false), REAP_RESPAWN);
+}
+
+static void
+crashes_and_clean_exits_of_an_owner_respawn(void **state)
+{
+	struct proc *p = &pt.procs[1];
+
+	(void)state;
+	assert_int_equal(policy_on_reap(p, &slots[1], KILLED_BY(SIGSEGV), false), REAP_RESPAWN);
+	assert_int_equal(policy_on_reap(p, &slots[1], EXITED(0), false), REAP_RESPAWN);
+	assert_int_equal(policy_on_reap(p, &slots[1], EXITED(1), false), REAP_RESPAWN);
+}
+
+static void
+a_retiring_child_or_a_stop_is_not_respawned(void **state)
+{
+	struct proc *p = &pt.procs[1];
+
+	(void)state;
+	assert_int_equal(policy_on_reap(p, &slots[1], KILLED_BY(SIGSEGV), true), REAP_FORGET);
+	assert_int_equal(policy_on_reap(p, &slots[1], EXITED(0), true), REAP_FORGET);
+	p->state = PROC_RETIRING;
+	assert_int_equal(policy_on_reap(p, &slots[1], EXITED(0), false), REAP_FORGET);
+	assert_int_equal(policy_on_reap(p, &slots[1], KILLED_BY(SIGKILL), false), REAP_FORGET);
+}
+
+/*
+ * A successor that dies before it serves aborts the reload, whatever its
+ * status (a sandbox failure included: the old worker still serves), and the
+ * old worker keeps its slot, its counters block and its backoff.
+ */
+static void
+a_successor_that_dies_before_ready_aborts_the_reload(void **state)
+{
+	static const int statuses[] = {KILLED_BY(SIGSEGV), EXITED(0), EXITED(1), EXITED(CHILD_EXIT_CONFIG)};
+	struct proc *old = &pt.procs[2];
+	pid_t old_pid = old->pid;
+
+	(void)state;
+	reload_slot = 2;
+	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+		struct proc *successor = add_proc(2, PROC_STARTING, true);
+
+		assert_int_equal(policy_reload_step(&pt, WORKERS, &reload_slot), RELOAD_WAIT);
+		assert_int_equal(policy_on_reap(successor, &slots[2], statuses[i], false), REAP_ABORT_RELOAD);
+		assert_int_equal(policy_on_reap(successor, &slots[2], statuses[i], true), REAP_ABORT_RELOAD);
+		proctab_remove(&pt, successor);
+	}
+	assert_int_equal(proctab_slot_owner(&pt, 2)->pid, old_pid);
+	assert_int_equal(proctab_slot_owner(&pt, 2)->state, PROC_READY);
+	assert_int_equal(slots[2].counters_copy, 0);
+	assert_int_equal(slots[2].quick_exits, 0);
+	assert_false(slots[2].respawn_pending);
+}
+
+/* A SIGHUP before the first worker served: its successor's sandbox failure does not stop mcpd. */
+static void
+a_successor_sandbox_failure_before_the_slot_served_aborts_the_reload(void **state)
+{
+	struct proc *successor;
+
+	(void)state;
+	pt.procs[0].state = PROC_STARTING;
+	slots[0].served = false;
+	reload_slot = 0;
+	assert_int_equal(policy_reload_step(&pt, WORKERS, &reload_slot), RELOAD_START);
+	successor = add_proc(0, PROC_STARTING, true);
+	assert_int_equal(policy_on_reap(successor, &slots[0], EXITED(CHILD_EXIT_CONFIG), false),
+	    REAP_ABORT_RELOAD);
+}
+
+static void
+a_reload_begins_once_and_not_while_stopping(void **state)
+{
+	(void)state;
+	assert_int_equal(policy_begin_reload(&reload_slot, true), RELOAD_IGNORED);
+	assert_int_equal(reload_slot, -1);
+	assert_int_equal(policy_begin_reload(&reload_slot, false), RELOAD_BEGUN);
+	assert_int_equal(reload_slot, 0);
+	reload_slot = 3;
+	assert_int_equal(policy_begin_reload(&reload_slot, false), RELOAD_BUSY);
+	assert_int_equal(reload_slot, 3);
+}
+
+static struct proc *
+find_successor(void)
+{
+	for (int i = 0; i < pt.nprocs; i++)
+		if (pt.procs[i].successor)
+			return &pt.procs[i];
+	return NULL;
+}
+
+/*
+ * Runs a reload to its end as the supervisor would: start a successor when
+ * told to, let it serve, count which slots were started and retired.  The
+ * retired children stay in the table until the end (draining) unless
+ * `reap_retired`.  A SIGHUP arrives in the middle.
+ */
+static void
+run_reload(int started[NSLOTS], int retired[NSLOTS], pid_t owner_before[NSLOTS], bool reap_retired)
+{
+	enum reload_move move;
+	int steps = 0;
+
+	for (int s = 0; s < NSLOTS; s++)
+		owner_before[s] = proctab_slot_owner(&pt, s) != NULL ? proctab_slot_owner(&pt, s)->pid : -1;
+	assert_int_equal(policy_begin_reload(&reload_slot, false), RELOAD_BEGUN);
+	while ((move = policy_reload_step(&pt, WORKERS, &reload_slot)) != RELOAD_DONE) {
+		struct proc *successor, *old;
+
+		assert_int_equal(move, RELOAD_START);
+		assert_true(++steps <= NSLOTS);
+		successor = add_proc(reload_slot, PROC_STARTING, true);
+		started[successor->slot]++;
+		/* One at a time: nothing more starts until this one serves. */
+		assert_int_equal(policy_reload_step(&pt, WORKERS, &reload_slot), RELOAD_WAIT);
+		if (steps == 2)
+			assert_int_equal(policy_begin_reload(&reload_slot, false), RELOAD_BUSY);
+		old = policy_on_ready(&pt, successor, &slots[successor->slot], &reload_slot);
+		assert_non_null(old);
+		assert_int_equal(old->pid, owner_before[successor->slot]);
+		assert_int_equal(old->state, PROC_RETIRING);
+		retired[old->slot]++;
+		assert_int_equal(proctab_slot_owner(&pt, successor->slot), successor);
+		if (reap_retired) {
+			assert_int_equal(policy_on_reap(old, &slots[old->slot], EXITED(0), false), REAP_FORGET);
+			proctab_remove(&pt, old);
+		}
+	}
+	assert_int_equal(reload_slot, -1);
+}
+
+static void
+a_reload_hands_every_worker_slot_over_exactly_once(void **state)
+{
+	int started[NSLOTS] = {0}, retired[NSLOTS] = {0};
+	pid_t owner_before[NSLOTS];
+
+	(void)state;
+	run_reload(started, retired, owner_before, false);
+	for (int s = 0; s < WORKERS; s++) {
+		struct proc *owner = proctab_slot_owner(&pt, s);
+
+		assert_int_equal(started[s], 1);
+		assert_int_equal(retired[s], 1);
+		assert_non_null(owner);
+		assert_int_not_equal(owner->pid, owner_before[s]);
+		assert_false(owner->successor);
+		assert_int_equal(owner->state, PROC_READY);
+		assert_int_equal(slots[s].counters_copy, 1);
+	}
+	/* The fetcher and the metrics process are not workers: a reload leaves them. */
+	for (int s = WORKERS; s < NSLOTS; s++) {
+		assert_int_equal(started[s], 0);
+		assert_int_equal(retired[s], 0);
+		assert_int_equal(proctab_slot_owner(&pt, s)->pid, owner_before[s]);
+		assert_int_equal(slots[s].counters_copy, 0);
+	}
+	assert_null(find_successor());
+	assert_int_equal(pt.nprocs, NSLOTS + WORKERS);	/* the retired ones still drain */
+}
+
+/* Reaping retired children moves rows around the table; the hand-over does not notice. */
+static void
+a_reload_survives_retired_children_being_reaped(void **state)
+{
+	int started[NSLOTS] = {0}, retired[NSLOTS] = {0};
+	pid_t owner_before[NSLOTS];
+
+	(void)state;
+	run_reload(started, retired, owner_before, true);
+	for (int s = 0; s < WORKERS; s++) {
+		assert_int_equal(started[s], 1);
+		assert_int_equal(retired[s], 1);
+	}
+	assert_int_equal(pt.nprocs, NSLOTS);
+	/* A second reload hands every slot over once more, back to the first counters copy. */
+	memset(started, 0, sizeof(started));
+	memset(retired, 0, sizeof(retired));
+	run_reload(started, retired, owner_before, true);
+	for (int s = 0; s < WORKERS; s++) {
+		assert_int_equal(started[s], 1);
+		assert_int_equal(slots[s].counters_copy, 0);
+	}
+}
+
+/* A slot whose worker died waits for its respawn, which runs the new code anyway. */
+static void
+a_reload_skips_a_slot_without_an_owner(void **state)
+{
+	enum reload_move move;
+
+	(void)state;
+	proctab_remove(&pt, proctab_slot_owner(&pt, 0));
+	proctab_remove(&pt, proctab_slot_owner(&pt, 2));
+	assert_int_equal(policy_begin_reload(&reload_slot, false), RELOAD_BEGUN);
+	assert_int_equal(policy_reload_step(&pt, WORKERS, &reload_slot), RELOAD_START);
+	assert_int_equal(reload_slot, 1);
+	policy_on_ready(&pt, add_proc(1, PROC_STARTING, true), &slots[1], &reload_slot);
+	assert_int_equal(reload_slot, 2);
+	move = policy_reload_step(&pt, WORKERS, &reload_slot);
+	assert_int_equal(move, RELOAD_START);
+	assert_int_equal(reload_slot, 3);
+	policy_on_ready(&pt, add_proc(3, PROC_STARTING, true), &slots[3], &reload_slot);
+	assert_int_equal(policy_reload_step(&pt, WORKERS, &reload_slot), RELOAD_DONE);
+	assert_int_equal(reload_slot, -1);
+}
+
+/* Reaping another slot's child moves the successor to a row before its old worker's. */
+static void
+a_successor_moved_ahead_of_its_old_worker_still_retires_it(void **state)
+{
+	struct proc *successor, *old;
+	pid_t old_pid = pt.procs[2].pid, successor_pid;
+
+	(void)state;
+	reload_slot = 2;
+	successor_pid = add_proc(2, PROC_STARTING, true)->pid;
+	proctab_remove(&pt, &pt.procs[0]);	/* slot 0's worker died */
+	successor = proctab_find(&pt, successor_pid);
+	assert_ptr_equal(successor, &pt.procs[0]);
+	assert_int_equal(proctab_slot_owner(&pt, 2)->pid, old_pid);
+	old = policy_on_ready(&pt, successor, &slots[2], &reload_slot);
+	assert_non_null(old);
+	assert_int_equal(old->pid, old_pid);
+	assert_int_equal(old->state, PROC_RETIRING);
+	assert_ptr_equal(proctab_slot_owner(&pt, 2), successor);
+}
+
+static void
+a_first_ready_only_marks_the_slot_served(void **state)
+{
+	struct proc *p = add_proc(1, PROC_STARTING, false);
+
+	(void)state;
+	slots[1].served = false;
+	assert_null(policy_on_ready(&pt, p, &slots[1], &reload_slot));
+	assert_int_equal(p->state, PROC_READY);
+	assert_true(slots[1].served);
+	assert_int_equal(slots[1].counters_copy, 0);
+	assert_int_equal(reload_slot, -1);
+}
+
+/* The old worker died while its successor started: there is nothing to retire. */
+static void
+a_successor_whose_old_worker_died_just_takes_over(void **state)
+{
+	struct proc *successor;
+	pid_t pid;
+
+	(void)state;
+	reload_slot = 1;
+	proctab_remove(&pt, proctab_slot_owner(&pt, 1));
+	successor = add_proc(1, PROC_STARTING, true);
+	pid = successor->pid;
+	assert_null(policy_on_ready(&pt, successor, &slots[1], &reload_slot));
+	assert_int_equal(proctab_slot_owner(&pt, 1)->pid, pid);
+	assert_int_equal(slots[1].counters_copy, 1);
+	assert_int_equal(reload_slot, 2);
+}
+
+/*
+ * Slot reuse: a worker that replaces a dead one continues the slot's
+ * counters block; a successor writes the other block, which its slot keeps
+ * once it took over, so the next replacement continues that one.
+ */
+static void
+counters_blocks_across_respawns_and_reloads(void **state)
+{
+	struct proc *successor;
+
+	(void)state;
+	assert_int_equal(policy_worker_counters_block(&slots[3], 3, false), COUNTERS_WORKER_BLOCK(3, 0));
+	assert_int_equal(policy_worker_counters_block(&slots[3], 3, true), COUNTERS_WORKER_BLOCK(3, 1));
+	exit_after(&slots[3], 60000, KILLED_BY(SIGSEGV));
+	assert_int_equal(policy_worker_counters_block(&slots[3], 3, false), COUNTERS_WORKER_BLOCK(3, 0));
+	reload_slot = 3;
+	successor = add_proc(3, PROC_STARTING, true);
+	assert_non_null(policy_on_ready(&pt, successor, &slots[3], &reload_slot));
+	assert_int_equal(policy_worker_counters_block(&slots[3], 3, false), COUNTERS_WORKER_BLOCK(3, 1));
+	assert_int_equal(policy_worker_counters_block(&slots[3], 3, true), COUNTERS_WORKER_BLOCK(3, 0));
+	/* Another slot's blocks are its own. */
+	assert_int_equal(policy_worker_counters_block(&slots[0], 0, false), COUNTERS_WORKER_BLOCK(0, 0));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(wait_statuses_are_what_waitpid_reports, setup),
+		cmocka_unit_test_setup(exit_causes, setup),
+		cmocka_unit_test_setup(backoff_doubles_with_each_quick_exit_and_is_capped, setup),
+		cmocka_unit_test_setup(a_healthy_run_resets_the_backoff, setup),
+		cmocka_unit_test_setup(quick_means_less_than_quick_exit_ms, setup),
+		cmocka_unit_test_setup(exit_statuses_after_a_healthy_run, setup),
+		cmocka_unit_test_setup(a_failed_fork_retries_after_a_second, setup),
+		cmocka_unit_test_setup(a_respawn_is_due_at_its_time_and_only_once, setup),
+		cmocka_unit_test_setup(a_sandbox_failure_before_the_slot_served_stops_mcpd, setup),
+		cmocka_unit_test_setup(a_sandbox_failure_after_the_slot_served_is_retried, setup),
+		cmocka_unit_test_setup(crashes_and_clean_exits_of_an_owner_respawn, setup),
+		cmocka_unit_test_setup(a_retiring_child_or_a_stop_is_not_respawned, setup),
+		cmocka_unit_test_setup(a_successor_that_dies_before_ready_aborts_the_reload, setup),
+		cmocka_unit_test_setup(a_successor_sandbox_failure_before_the_slot_served_aborts_the_reload, setup),
+		cmocka_unit_test_setup(a_reload_begins_once_and_not_while_stopping, setup),
+		cmocka_unit_test_setup(a_reload_hands_every_worker_slot_over_exactly_once, setup),
+		cmocka_unit_test_setup(a_reload_survives_retired_children_being_reaped, setup),
+		cmocka_unit_test_setup(a_reload_skips_a_slot_without_an_owner, setup),
+		cmocka_unit_test_setup(a_successor_moved_ahead_of_its_old_worker_still_retires_it, setup),
+		cmocka_unit_test_setup(a_first_ready_only_marks_the_slot_served, setup),
+		cmocka_unit_test_setup(a_successor_whose_old_worker_died_just_takes_over, setup),
+		cmocka_unit_test_setup(counters_blocks_across_respawns_and_reloads, setup),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
