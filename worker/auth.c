@@ -16,26 +16,7 @@
 #include "common/keyset.h"
 #include "common/log.h"
 #include "worker/jwt.h"
-
-/*
- * Verified tokens remembered per worker, direct-mapped.  A slot keeps its own
- * copy of the token and a hit needs the whole token to match, so the cache
- * can never vouch for a token it did not verify.  The slot is picked from
- * the token's tail (the signature, unpredictable without the issuer's key)
- * through a keyed hash, which costs far less than hashing the whole token.
- * Memory: one copy (about 1 KiB for Cognito) per distinct verified token.
- */
-#define TOKEN_CACHE_SLOTS 1024
-#define TOKEN_INDEX_TAIL 32	/* bytes of the token's end that pick its slot */
-
-struct cached_token {
-	char *token;		/* malloc'd copy, NULL = empty */
-	size_t len;
-	int64_t exp;
-	uint64_t generation;
-	struct jwt_identity id;		/* the token's claims for tools, owned */
-	struct mcpd_identity view;	/* what tools see of id */
-};
+#include "worker/token_cache.h"
 
 /* The keys of one generation, ready for OpenSSL. */
 struct key_table {
@@ -49,18 +30,22 @@ static const struct config *auth_cfg;
 static struct keyset_region *auth_region;
 static int auth_refresh_fd = -1;
 static struct key_table table;
-static struct cached_token cache[TOKEN_CACHE_SLOTS];
-static unsigned char cache_index_key[crypto_shorthash_KEYBYTES];
+/* Verified tokens remembered per worker (token_cache.h). */
+static struct token_cache cache;
 
 int
 auth_init(const struct config *cfg, int keyset_fd, int refresh_fd)
 {
+	unsigned char cache_index_key[TOKEN_CACHE_KEY_BYTES];
+
 	auth_cfg = cfg;
 	if (cfg->auth != AUTH_JWT)
 		return 0;
 	if (sodium_init() < 0)
 		return -1;
 	randombytes_buf(cache_index_key, sizeof(cache_index_key));
+	if (token_cache_init(&cache, cache_index_key, TOKEN_CACHE_SLOTS, cfg->clock_skew) < 0)
+		return -1;
 	auth_region = keyset_map(keyset_fd, false);
 	if (auth_region == NULL)
 		return -1;
@@ -207,85 +192,6 @@ request_refresh(void)
 		log_errno("refresh_request_failed", "cannot signal the fetcher");
 }
 
-static struct cached_token *
-cache_slot(const char *token, size_t len)
-{
-	size_t tail = len < TOKEN_INDEX_TAIL ? len : TOKEN_INDEX_TAIL;
-	unsigned char h[crypto_shorthash_BYTES];
-	uint64_t index;
-
-	crypto_shorthash(h, (const unsigned char *)token + len - tail, tail, cache_index_key);
-	memcpy(&index, h, sizeof(index));
-	return &cache[index % TOKEN_CACHE_SLOTS];
-}
-
-/*
- * Compares in time that depends only on n, so a client cannot learn a
- * cached token byte by byte from how fast its guesses are refused.
- */
-static bool
-same_bytes(const char *a, const char *b, size_t n)
-{
-	uint64_t diff = 0, x, y;
-	size_t i = 0;
-
-	for (; i + sizeof(x) <= n; i += sizeof(x)) {
-		memcpy(&x, a + i, sizeof(x));
-		memcpy(&y, b + i, sizeof(y));
-		diff |= x ^ y;
-	}
-	for (; i < n; i++)
-		diff |= (uint64_t)(unsigned char)(a[i] ^ b[i]);
-	return diff == 0;
-}
-
-static bool
-cache_hit(const struct cached_token *c, const char *token, size_t len, int64_t now)
-{
-	return c->token != NULL && c->generation == table.generation && c->len == len &&
-	    same_bytes(c->token, token, len) && now < c->exp + auth_cfg->clock_skew;
-}
-
-static void
-forget(struct cached_token *c)
-{
-	free(c->token);
-	jwt_identity_free(&c->id);
-	*c = (struct cached_token){0};
-}
-
-/*
- * Keeps a copy of a verified token and takes its identity.  Without memory
- * for the copy the token is just not cached; the identity stays for the
- * request being answered.
- */
-static void
-remember(struct cached_token *c, const char *token, size_t len, const struct jwt_result *r)
-{
-	char *copy = c->token != NULL && c->len == len ? c->token : NULL;
-
-	if (copy == NULL) {
-		forget(c);
-		copy = malloc(len);
-	} else {
-		jwt_identity_free(&c->id);
-	}
-	*c = (struct cached_token){.token = copy, .len = copy != NULL ? len : 0, .exp = r->exp,
-	    .generation = table.generation};
-	if (copy != NULL)
-		memcpy(copy, token, len);
-	c->id = r->identity;
-	c->view = (struct mcpd_identity){.sub = c->id.sub, .username = c->id.username,
-	    .client_id = c->id.client_id, .scope = c->id.scope, .expires_at = r->exp};
-}
-
-/* The identity a slot holds, or NULL when memory ran out copying it. */
-static const struct mcpd_identity *
-slot_identity(const struct cached_token *c)
-{
-	return c->id.sub != NULL ? &c->view : NULL;
-}
-
 /* Splits "Bearer <token>"; the scheme is case-insensitive (RFC 7235 §2.1). */
 static bool
 bearer_token(struct header_value h, const char **token, size_t *len)
@@ -315,7 +221,7 @@ auth_check(struct header_value authorization, struct auth_verdict *v)
 {
 	struct jwt_policy policy;
 	struct jwt_result result;
-	struct cached_token *slot;
+	const struct mcpd_identity *identity;
 	int64_t now = (int64_t)time(NULL);
 	const char *token;
 	size_t len;
@@ -330,10 +236,9 @@ auth_check(struct header_value authorization, struct auth_verdict *v)
 		return verdict(v, AUTH_NOT_READY, REFUSAL_KEYS_NOT_LOADED, "signing keys not loaded yet");
 	if (len == 0 || len > JWT_MAX_LEN)
 		return verdict(v, AUTH_BAD_TOKEN, REFUSAL_MALFORMED, len == 0 ? "empty bearer token" : "token too large");
-	slot = cache_slot(token, len);
-	if (cache_hit(slot, token, len, now)) {
+	if (token_cache_lookup(&cache, token, len, table.generation, now, &identity)) {
 		verdict(v, AUTH_PASS, N_REFUSAL, "valid (cached)");
-		v->identity = slot_identity(slot);
+		v->identity = identity;
 		return;
 	}
 	policy = (struct jwt_policy){
@@ -344,9 +249,10 @@ auth_check(struct header_value authorization, struct auth_verdict *v)
 	jwt_verify(token, len, lookup_key, NULL, &policy, now, &result);
 	switch (result.status) {
 	case JWT_VALID:
-		remember(slot, token, len, &result);
+		identity = token_cache_insert(&cache, token, len, table.generation, result.exp,
+		    &result.identity);
 		verdict(v, AUTH_PASS, N_REFUSAL, result.reason);
-		v->identity = slot_identity(slot);
+		v->identity = identity;
 		return;
 	case JWT_UNKNOWN_KID:
 		request_refresh();
@@ -362,8 +268,7 @@ auth_check(struct header_value authorization, struct auth_verdict *v)
 void
 auth_shutdown(void)
 {
-	for (size_t i = 0; i < TOKEN_CACHE_SLOTS; i++)
-		forget(&cache[i]);
+	token_cache_free(&cache);
 	clear_table();
 	table.generation = 0;
 	if (auth_region != NULL)
