@@ -1,4 +1,4 @@
-/* Worker: remembers verified tokens; keyed before the sandbox, used after it. See token_cache.h. */
+/* Runs in: workers (keyed before the sandbox, used inside it). See token_cache.h. */
 #include "worker/token_cache.h"
 
 #include <errno.h>
