@@ -136,8 +136,22 @@ policy_reload_step(struct proctab *pt, int workers, int *reload_slot)
 	return RELOAD_START;
 }
 
+/*
+ * SIGTERM ended the reload (*reload_slot is -1) while this successor
+ * started: it hands nothing over, since moving the reload on would start
+ * another successor while stopping, and it is stopped like its peers.
+ */
+static struct proc *
+successor_ready_while_stopping(struct proc *p)
+{
+	p->successor = false;
+	p->state = PROC_RETIRING;
+	return p;
+}
+
 struct proc *
-policy_on_ready(struct proctab *pt, struct proc *p, struct slot_state *s, int *reload_slot)
+policy_on_ready(struct proctab *pt, struct proc *p, struct slot_state *s, int *reload_slot,
+    bool stopping)
 {
 	struct proc *old;
 
@@ -145,6 +159,8 @@ policy_on_ready(struct proctab *pt, struct proc *p, struct slot_state *s, int *r
 	s->served = true;
 	if (!p->successor)
 		return NULL;
+	if (stopping)
+		return successor_ready_while_stopping(p);
 	/* Looked up while p is still a successor, so p is not taken for the owner. */
 	old = proctab_slot_owner(pt, p->slot);
 	p->successor = false;

@@ -84,7 +84,10 @@ enum reload_move policy_reload_step(struct proctab *pt, int workers, int *reload
  * owns its slot: the slot's counters copy becomes the successor's, the
  * reload moves on to the next slot, and the previous owner, marked retiring,
  * is returned for the caller to stop.  NULL when there is none to stop.
+ * While `stopping`, a successor takes nothing over and the reload does not
+ * move on: the successor itself is returned, marked retiring, to be stopped.
  */
-struct proc *policy_on_ready(struct proctab *pt, struct proc *p, struct slot_state *s, int *reload_slot);
+struct proc *policy_on_ready(struct proctab *pt, struct proc *p, struct slot_state *s, int *reload_slot,
+    bool stopping);
 
 #endif

@@ -138,6 +138,9 @@ spawn_slot(struct supervisor *sv, int slot, bool successor)
 	struct child_args args = args_for(sv, role, slot, successor);
 	struct proc *p;
 
+	/* Once stopping, nothing new is forked: it would get no SIGTERM and no listener. */
+	if (sv->stopping)
+		return;
 	p = proctab_spawn(&sv->pt, role, slot, &args);
 	if (p != NULL)
 		counter_add(&sv->counters[COUNTERS_SUPERVISOR_BLOCK].supervisor.starts[counted_role(p)], 1);
@@ -330,7 +333,7 @@ reload_step(struct supervisor *sv)
 static void
 on_ready(struct supervisor *sv, struct proc *p)
 {
-	struct proc *old;
+	struct proc *retired;
 	char byte;
 	ssize_t n = read(p->ready_fd, &byte, 1);
 
@@ -340,10 +343,10 @@ on_ready(struct supervisor *sv, struct proc *p)
 	p->ready_fd = -1;
 	if (n != 1)
 		return;	/* Died before serving; reaping tells the rest. */
-	old = policy_on_ready(&sv->pt, p, &sv->slots[p->slot], &sv->reload_slot);
+	retired = policy_on_ready(&sv->pt, p, &sv->slots[p->slot], &sv->reload_slot, sv->stopping);
 	log_child_event(LOG_INFO, "ready", p);
-	if (old != NULL && kill(old->pid, SIGTERM) < 0 && errno != ESRCH)
-		log_errno("signal_failed", "cannot retire pid %d", (int)old->pid);
+	if (retired != NULL && kill(retired->pid, SIGTERM) < 0 && errno != ESRCH)
+		log_errno("signal_failed", "cannot retire pid %d", (int)retired->pid);
 }
 
 static void

@@ -324,7 +324,7 @@ run_reload(int started[NSLOTS], int retired[NSLOTS], pid_t owner_before[NSLOTS],
 		assert_int_equal(policy_reload_step(&pt, WORKERS, &reload_slot), RELOAD_WAIT);
 		if (steps == 2)
 			assert_int_equal(policy_begin_reload(&reload_slot, false), RELOAD_BUSY);
-		old = policy_on_ready(&pt, successor, &slots[successor->slot], &reload_slot);
+		old = policy_on_ready(&pt, successor, &slots[successor->slot], &reload_slot, false);
 		assert_non_null(old);
 		assert_int_equal(old->pid, owner_before[successor->slot]);
 		assert_int_equal(old->state, PROC_RETIRING);
@@ -404,12 +404,12 @@ a_reload_skips_a_slot_without_an_owner(void **state)
 	assert_int_equal(policy_begin_reload(&reload_slot, false), RELOAD_BEGUN);
 	assert_int_equal(policy_reload_step(&pt, WORKERS, &reload_slot), RELOAD_START);
 	assert_int_equal(reload_slot, 1);
-	policy_on_ready(&pt, add_proc(1, PROC_STARTING, true), &slots[1], &reload_slot);
+	policy_on_ready(&pt, add_proc(1, PROC_STARTING, true), &slots[1], &reload_slot, false);
 	assert_int_equal(reload_slot, 2);
 	move = policy_reload_step(&pt, WORKERS, &reload_slot);
 	assert_int_equal(move, RELOAD_START);
 	assert_int_equal(reload_slot, 3);
-	policy_on_ready(&pt, add_proc(3, PROC_STARTING, true), &slots[3], &reload_slot);
+	policy_on_ready(&pt, add_proc(3, PROC_STARTING, true), &slots[3], &reload_slot, false);
 	assert_int_equal(policy_reload_step(&pt, WORKERS, &reload_slot), RELOAD_DONE);
 	assert_int_equal(reload_slot, -1);
 }
@@ -428,7 +428,7 @@ a_successor_moved_ahead_of_its_old_worker_still_retires_it(void **state)
 	successor = proctab_find(&pt, successor_pid);
 	assert_ptr_equal(successor, &pt.procs[0]);
 	assert_int_equal(proctab_slot_owner(&pt, 2)->pid, old_pid);
-	old = policy_on_ready(&pt, successor, &slots[2], &reload_slot);
+	old = policy_on_ready(&pt, successor, &slots[2], &reload_slot, false);
 	assert_non_null(old);
 	assert_int_equal(old->pid, old_pid);
 	assert_int_equal(old->state, PROC_RETIRING);
@@ -442,7 +442,7 @@ a_first_ready_only_marks_the_slot_served(void **state)
 
 	(void)state;
 	slots[1].served = false;
-	assert_null(policy_on_ready(&pt, p, &slots[1], &reload_slot));
+	assert_null(policy_on_ready(&pt, p, &slots[1], &reload_slot, false));
 	assert_int_equal(p->state, PROC_READY);
 	assert_true(slots[1].served);
 	assert_int_equal(slots[1].counters_copy, 0);
@@ -461,7 +461,7 @@ a_successor_whose_old_worker_died_just_takes_over(void **state)
 	proctab_remove(&pt, proctab_slot_owner(&pt, 1));
 	successor = add_proc(1, PROC_STARTING, true);
 	pid = successor->pid;
-	assert_null(policy_on_ready(&pt, successor, &slots[1], &reload_slot));
+	assert_null(policy_on_ready(&pt, successor, &slots[1], &reload_slot, false));
 	assert_int_equal(proctab_slot_owner(&pt, 1)->pid, pid);
 	assert_int_equal(slots[1].counters_copy, 1);
 	assert_int_equal(reload_slot, 2);
@@ -484,11 +484,37 @@ counters_blocks_across_respawns_and_reloads(void **state)
 	assert_int_equal(policy_worker_counters_block(&slots[3], 3, false), COUNTERS_WORKER_BLOCK(3, 0));
 	reload_slot = 3;
 	successor = add_proc(3, PROC_STARTING, true);
-	assert_non_null(policy_on_ready(&pt, successor, &slots[3], &reload_slot));
+	assert_non_null(policy_on_ready(&pt, successor, &slots[3], &reload_slot, false));
 	assert_int_equal(policy_worker_counters_block(&slots[3], 3, false), COUNTERS_WORKER_BLOCK(3, 1));
 	assert_int_equal(policy_worker_counters_block(&slots[3], 3, true), COUNTERS_WORKER_BLOCK(3, 0));
 	/* Another slot's blocks are its own. */
 	assert_int_equal(policy_worker_counters_block(&slots[0], 0, false), COUNTERS_WORKER_BLOCK(0, 0));
+}
+
+/*
+ * SIGTERM came while a successor started (stopping clears the reload); its
+ * ready byte is read afterwards.  It takes nothing over, the reload does not
+ * come back to life (which would start another successor while stopping),
+ * and it is returned to be stopped like every other child.
+ */
+static void
+a_successor_ready_during_shutdown_is_stopped_and_nothing_moves_on(void **state)
+{
+	struct proc *successor;
+	pid_t owner_pid = pt.procs[2].pid;
+
+	(void)state;
+	reload_slot = 2;
+	successor = add_proc(2, PROC_STARTING, true);
+	reload_slot = -1;	/* what stop_children does */
+	assert_ptr_equal(policy_on_ready(&pt, successor, &slots[2], &reload_slot, true), successor);
+	assert_int_equal(reload_slot, -1);
+	assert_int_equal(successor->state, PROC_RETIRING);
+	assert_false(successor->successor);
+	assert_int_equal(proctab_slot_owner(&pt, 2)->pid, owner_pid);
+	assert_int_equal(slots[2].counters_copy, 0);
+	/* Reaped while stopping, it is only forgotten: no respawn, no reload_aborted. */
+	assert_int_equal(policy_on_reap(successor, &slots[2], EXITED(0), true), REAP_FORGET);
 }
 
 int
@@ -517,6 +543,7 @@ main(void)
 		cmocka_unit_test_setup(a_first_ready_only_marks_the_slot_served, setup),
 		cmocka_unit_test_setup(a_successor_whose_old_worker_died_just_takes_over, setup),
 		cmocka_unit_test_setup(counters_blocks_across_respawns_and_reloads, setup),
+		cmocka_unit_test_setup(a_successor_ready_during_shutdown_is_stopped_and_nothing_moves_on, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
