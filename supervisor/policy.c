@@ -165,6 +165,8 @@ policy_on_ready(struct proctab *pt, struct proc *p, struct slot_state *s, int *r
 	old = proctab_slot_owner(pt, p->slot);
 	p->successor = false;
 	s->counters_copy = 1 - s->counters_copy;
+	/* The slot has its owner: a respawn for an owner that died meanwhile would be a second one. */
+	s->respawn_pending = false;
 	(*reload_slot)++;
 	if (old == NULL || old == p)
 		return NULL;

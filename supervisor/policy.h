@@ -81,9 +81,11 @@ enum reload_begin policy_begin_reload(int *reload_slot, bool stopping);
 enum reload_move policy_reload_step(struct proctab *pt, int workers, int *reload_slot);
 /**
  * Records that `p`, of slot state `s`, serves.  A reload's successor then
- * owns its slot: the slot's counters copy becomes the successor's, the
- * reload moves on to the next slot, and the previous owner, marked retiring,
- * is returned for the caller to stop.  NULL when there is none to stop.
+ * owns its slot: the slot's counters copy becomes the successor's, a respawn
+ * pending for an owner that died meanwhile is cancelled (it would start a
+ * second owner on the same block), the reload moves on to the next slot,
+ * and the previous owner, marked retiring, is returned for the caller to
+ * stop.  NULL when there is none to stop.
  * While `stopping`, a successor takes nothing over and the reload does not
  * move on: the successor itself is returned, marked retiring, to be stopped.
  */

@@ -517,6 +517,33 @@ a_successor_ready_during_shutdown_is_stopped_and_nothing_moves_on(void **state)
 	assert_int_equal(policy_on_reap(successor, &slots[2], EXITED(0), true), REAP_FORGET);
 }
 
+/*
+ * The old worker dies (a quick exit: a backoff respawn is pending) while its
+ * successor starts, and the successor serves within that delay: it owns the
+ * slot, so the respawn must not start a second owner writing its block.
+ */
+static void
+a_successor_taking_over_cancels_the_pending_respawn(void **state)
+{
+	struct proc *old = &pt.procs[1], *successor;
+	uint64_t died = T0 + 10, next = UINT64_MAX;
+	pid_t successor_pid;
+
+	(void)state;
+	reload_slot = 1;
+	successor_pid = add_proc(1, PROC_STARTING, true)->pid;
+	assert_int_equal(policy_on_reap(old, &slots[1], KILLED_BY(SIGSEGV), false), REAP_RESPAWN);
+	assert_int_equal(policy_schedule_respawn(&slots[1], old->started_ms, KILLED_BY(SIGSEGV), died),
+	    BACKOFF_FIRST_MS);
+	proctab_remove(&pt, old);
+	successor = proctab_find(&pt, successor_pid);
+	assert_null(policy_on_ready(&pt, successor, &slots[1], &reload_slot, false));
+	assert_ptr_equal(proctab_slot_owner(&pt, 1), successor);
+	assert_false(slots[1].respawn_pending);
+	assert_false(policy_respawn_due(&slots[1], died + BACKOFF_FIRST_MS, &next));
+	assert_int_equal(next, UINT64_MAX);
+}
+
 int
 main(void)
 {
@@ -544,6 +571,7 @@ main(void)
 		cmocka_unit_test_setup(a_successor_whose_old_worker_died_just_takes_over, setup),
 		cmocka_unit_test_setup(counters_blocks_across_respawns_and_reloads, setup),
 		cmocka_unit_test_setup(a_successor_ready_during_shutdown_is_stopped_and_nothing_moves_on, setup),
+		cmocka_unit_test_setup(a_successor_taking_over_cancels_the_pending_respawn, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
