@@ -120,6 +120,19 @@ successor_starting(const struct proctab *pt)
 	return false;
 }
 
+/*
+ * A worker retired by the previous reload still drains: it writes the block
+ * a successor for its slot would get (a slot has only two).
+ */
+static bool
+retired_worker_runs(const struct proctab *pt, int slot)
+{
+	for (int i = 0; i < pt->nprocs; i++)
+		if (pt->procs[i].slot == slot && pt->procs[i].state == PROC_RETIRING)
+			return true;
+	return false;
+}
+
 /* Workers are replaced one at a time, so at most one successor runs beside them. */
 enum reload_move
 policy_reload_step(struct proctab *pt, int workers, int *reload_slot)
@@ -133,6 +146,8 @@ policy_reload_step(struct proctab *pt, int workers, int *reload_slot)
 		*reload_slot = -1;
 		return RELOAD_DONE;
 	}
+	if (retired_worker_runs(pt, *reload_slot))
+		return RELOAD_WAIT;	/* reaping it wakes the loop again */
 	return RELOAD_START;
 }
 

@@ -77,6 +77,14 @@ enum reload_begin policy_begin_reload(int *reload_slot, bool stopping);
  * The next move of the reload at *reload_slot (>= 0) over worker slots
  * [0, workers): waits while any successor starts, skips slots with no owner
  * (a respawn refills them anyway), ends past the last one.
+ *
+ * A slot has two counters blocks: its owner writes one, a successor gets
+ * the other.  A worker an earlier reload retired writes that other block
+ * until it exits, and the supervisor clears a worker's gauges (accepting,
+ * open connections) when it is reaped.  So the rule: no block is handed to
+ * a new process while a living one holds it; a reload waits at a slot
+ * while a worker it retired there still drains (at most --shutdown-timeout),
+ * and goes on once that worker was reaped.
  */
 enum reload_move policy_reload_step(struct proctab *pt, int workers, int *reload_slot);
 /**

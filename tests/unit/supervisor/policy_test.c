@@ -37,7 +37,19 @@ add_proc(int slot, enum proc_state state, bool successor)
 
 	*p = (struct proc){.pid = next_pid++, .slot = slot, .state = state, .ready_fd = -1,
 	    .successor = successor, .started_ms = T0};
+	/* As the supervisor hands them out; the fetcher and metrics process write no worker block. */
+	p->counters_block = slot < WORKERS ? policy_worker_counters_block(&slots[slot], slot, successor) : -1;
 	return p;
+}
+
+/* Whether any process in the table other than `p` writes counters block `block`. */
+static bool
+block_held_by_another(const struct proc *p, int block)
+{
+	for (int i = 0; i < pt.nprocs; i++)
+		if (&pt.procs[i] != p && pt.procs[i].counters_block == block)
+			return true;
+	return false;
 }
 
 /* Every slot served by one ready child, no reload running. */
@@ -544,6 +556,36 @@ a_successor_taking_over_cancels_the_pending_respawn(void **state)
 	assert_int_equal(next, UINT64_MAX);
 }
 
+/*
+ * A second reload reaches slot 0 while the worker the first one retired
+ * there still drains.  The successor would get that worker's counters block
+ * (a slot has two), so slot 0 waits until the drained worker was reaped; no
+ * successor ever gets a block a living process writes.
+ */
+static void
+a_second_reload_waits_for_the_slot_s_retired_worker(void **state)
+{
+	int started[NSLOTS] = {0}, retired[NSLOTS] = {0};
+	pid_t owner_before[NSLOTS];
+	struct proc *draining, *successor;
+
+	(void)state;
+	run_reload(started, retired, owner_before, false);
+	assert_int_equal(policy_begin_reload(&reload_slot, false), RELOAD_BEGUN);
+	assert_int_equal(policy_reload_step(&pt, WORKERS, &reload_slot), RELOAD_WAIT);
+	assert_int_equal(reload_slot, 0);
+	draining = proctab_find(&pt, owner_before[0]);
+	assert_non_null(draining);
+	assert_int_equal(draining->state, PROC_RETIRING);
+	assert_int_equal(draining->counters_block, policy_worker_counters_block(&slots[0], 0, true));
+	assert_int_equal(policy_on_reap(draining, &slots[0], EXITED(0), false), REAP_FORGET);
+	proctab_remove(&pt, draining);
+	assert_int_equal(policy_reload_step(&pt, WORKERS, &reload_slot), RELOAD_START);
+	assert_int_equal(reload_slot, 0);
+	successor = add_proc(0, PROC_STARTING, true);
+	assert_false(block_held_by_another(successor, successor->counters_block));
+}
+
 int
 main(void)
 {
@@ -572,6 +614,7 @@ main(void)
 		cmocka_unit_test_setup(counters_blocks_across_respawns_and_reloads, setup),
 		cmocka_unit_test_setup(a_successor_ready_during_shutdown_is_stopped_and_nothing_moves_on, setup),
 		cmocka_unit_test_setup(a_successor_taking_over_cancels_the_pending_respawn, setup),
+		cmocka_unit_test_setup(a_second_reload_waits_for_the_slot_s_retired_worker, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
