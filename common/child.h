@@ -11,6 +11,8 @@
 #ifndef MCPD_COMMON_CHILD_H
 #define MCPD_COMMON_CHILD_H
 
+#include <sys/types.h>
+
 #include "common/config.h"
 
 /* What a child process is given; fds it does not get are -1. */
@@ -24,6 +26,7 @@ struct child_args {
 	int metrics_fd;	/* the --metrics-listen listener (the metrics process only) */
 	int slot;
 	int counters_block;	/* the child's own block of the counters region */
+	pid_t supervisor_pid;	/* its parent, recorded before fork: see sandbox_enter */
 };
 
 /*

@@ -56,6 +56,26 @@ drop_privileges(const struct config *cfg)
 	return 0;
 }
 
+/*
+ * SIGTERM when the supervisor dies: nobody would respawn this child, and a
+ * worker would go on serving the shared listener alone.  Set after the
+ * credential drop, which clears it.  The supervisor may have died before
+ * this call, which then never fires: the child was reparented, so getppid()
+ * no longer is the pid recorded before fork (not a test for 1: in a
+ * container the supervisor itself is pid 1).
+ */
+static int
+stop_with_supervisor(pid_t supervisor_pid)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0)
+		return -1;
+	if (getppid() == supervisor_pid)
+		return 0;
+	log_msg(LOG_WARN, "supervisor_gone", "the supervisor (pid %d) exited before this child "
+	    "started; stopping", (int)supervisor_pid);
+	return raise(SIGTERM) == 0 ? 0 : -1;
+}
+
 #ifdef MCPD_SECCOMP_DEBUG
 /*
  * Debug builds only (cmake -DMCPD_SECCOMP_DEBUG=ON): a forbidden call is
@@ -146,7 +166,7 @@ load_filter(const struct sandbox_policy *p)
 }
 
 int
-sandbox_enter(const struct sandbox_policy *p, const struct config *cfg)
+sandbox_enter(const struct sandbox_policy *p, const struct config *cfg, pid_t supervisor_pid)
 {
 	if ((set_limit(RLIMIT_CORE, 0) < 0 || set_limit(RLIMIT_NOFILE, p->max_files) < 0) &&
 	    step_failed(cfg, p->role, "setting resource limits", errno) < 0)
@@ -157,6 +177,10 @@ sandbox_enter(const struct sandbox_policy *p, const struct config *cfg)
 	/* Changing uid cleared "dumpable"; LeakSanitizer must ptrace us at exit. */
 	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 #endif
+	/* Before the filter, so that neither prctl nor getppid needs to be allowed. */
+	if (stop_with_supervisor(supervisor_pid) < 0 &&
+	    step_failed(cfg, p->role, "PR_SET_PDEATHSIG", errno) < 0)
+		return -1;
 	/*
 	 * Threads count too, so only roles without threads get this (seccomp
 	 * forbids fork anyway); sanitizer builds need a thread for the leak check.

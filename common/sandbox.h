@@ -2,8 +2,8 @@
  * sandbox: how a child process narrows itself before it does its job.
  *
  * The steps, in order (STYLE.md 8, OpenSSH's child): resource limits, drop
- * to the unprivileged user when started as root, no_new_privs, then a
- * seccomp filter that kills the process on any system call its policy does
+ * to the unprivileged user when started as root, SIGTERM on the
+ * supervisor's death, no_new_privs, then a seccomp filter that kills the process on any system call its policy does
  * not list.  The policies themselves are tables beside the roles that use
  * them (worker/seccomp_worker.c, fetcher/seccomp_fetcher.c).
  */
@@ -16,6 +16,7 @@
 
 #include <seccomp.h>
 #include <sys/mman.h>
+#include <sys/types.h>
 
 #include "common/config.h"
 
@@ -66,8 +67,14 @@ struct sandbox_policy {
  * Applies every step.  Returns 0 when the process is sandboxed, or when a
  * step failed and --sandbox best-effort allows going on (logged); -1 when a
  * step failed and the default strict mode refuses to serve unsandboxed.
+ *
+ * Once its credentials are final (changing them clears the setting), the
+ * process also asks for SIGTERM when `supervisor_pid`, its parent, dies,
+ * so it drains and exits rather than serve with nobody to respawn it; if
+ * that parent is already gone, it sends itself SIGTERM at once.
  */
-int sandbox_enter(const struct sandbox_policy *policy, const struct config *cfg);
+int sandbox_enter(const struct sandbox_policy *policy, const struct config *cfg,
+    pid_t supervisor_pid);
 
 /*
  * Sanitizer builds only (MCPD_SANITIZE): the ASan/LSan runtime reports

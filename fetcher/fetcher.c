@@ -332,7 +332,7 @@ fetcher_main(const struct child_args *args)
 	close(args->counters_fd);
 	f.counters = &f.blocks[args->counters_block].fetcher;
 	prewarm_resolver();
-	if (sandbox_enter(&fetcher_policy, f.cfg) < 0)
+	if (sandbox_enter(&fetcher_policy, f.cfg, args->supervisor_pid) < 0)
 		return CHILD_EXIT_CONFIG;
 	f.have_keys = keyset_generation(f.region) != 0;	/* a restarted fetcher keeps the set */
 	if (write(args->ready_fd, &byte, 1) != 1)

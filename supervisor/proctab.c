@@ -74,6 +74,8 @@ proctab_spawn(struct proctab *pt, const struct role *role, int slot, const struc
 	}
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return NULL;
+	/* Before fork: the child compares it with getppid() to notice it was orphaned. */
+	mine.supervisor_pid = getpid();
 	pid = fork();
 	if (pid < 0) {
 		int saved = errno;

@@ -42,7 +42,7 @@ struct proctab {
 
 /**
  * Forks a child of `role` for `slot`, handing it the fds in `args` (whose
- * slot and ready_fd are filled in here).  The child keeps only stdio and
+ * slot, ready_fd and supervisor_pid are filled in here).  The child keeps only stdio and
  * those fds, unblocks signals and runs the role's entry; it never returns
  * here.  Returns the new row, or NULL (errno set).
  */

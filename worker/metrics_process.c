@@ -102,7 +102,7 @@ metrics_main(const struct child_args *args)
 		log_errno("metrics_setup_failed", "cannot start the event loop");
 		return CHILD_EXIT_CONFIG;
 	}
-	if (sandbox_enter(&metrics_policy, args->cfg) < 0)
+	if (sandbox_enter(&metrics_policy, args->cfg, args->supervisor_pid) < 0)
 		return CHILD_EXIT_CONFIG;
 	while (write(args->ready_fd, &byte, 1) < 0 && errno == EINTR)
 		;

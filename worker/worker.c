@@ -314,7 +314,7 @@ worker_main(const struct child_args *args)
 	}
 	auth_prewarm();
 	/* Sandboxed before the first connection is accepted. */
-	if (sandbox_enter(&worker_policy, args->cfg) < 0)
+	if (sandbox_enter(&worker_policy, args->cfg, args->supervisor_pid) < 0)
 		return CHILD_EXIT_CONFIG;
 	report_ready(args->ready_fd);
 	set_accepting(true);

@@ -1,5 +1,6 @@
 // Fault tests: mcpd with token verification on, under load from a second
-// process (tests/lib/load.mjs), while its workers and its fetcher are killed,
+// process (tests/lib/load.mjs), while its workers, its fetcher or the supervisor
+// itself are killed,
 // its issuer misbehaves, clients are slow, oversized or malformed.
 //
 // Every wait has a deadline; nothing sleeps for a fixed time (the kill loop is
@@ -8,6 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import { startMcpd, mcpdBinary, waitUntil, childrenOf } from '../lib/mcpd.mjs';
 import { post, rpc, connect, ACCEPT_BOTH } from '../lib/http.mjs';
 import { startIssuer, makeKey } from '../lib/oidc.mjs';
@@ -604,6 +606,48 @@ test('100k malformed requests over keep-alive connections leave worker memory fl
   } finally {
     await load?.kill();
     await srv.stop();
+    await idp.close();
+  }
+});
+
+// ---- 7. kill -9 of the supervisor ------------------------------------------
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+
+test('kill -9 of the supervisor: every worker, the fetcher and the metrics process exit', { timeout: 60000 }, async () => {
+  const WORKERS = 2;
+  const metricsPort = await freePort();
+  const { idp, server } = await startVerifying({ workers: WORKERS, args: ['--metrics-listen', `127.0.0.1:${metricsPort}`] });
+  let children = [];
+  try {
+    const fetcher = await server.waitForLog((l) => l.event === 'fetcher_ready');
+    const metrics = await server.waitForLog((l) => l.event === 'metrics_ready');
+    children = childrenOf(server.pid).map((k) => k.pid);
+    assert.deepEqual([...children].sort(), [...server.workerPids(), fetcher.child_pid, metrics.child_pid].sort(),
+      'the children are the workers, the fetcher and the metrics process');
+    assert.equal(children.length, WORKERS + 2);
+    assert.equal((await callWith(server, mint(idp))).status, 200);
+
+    process.kill(server.pid, 'SIGKILL');
+    const { signal } = await server.exited;
+    assert.equal(signal, 'SIGKILL');
+    // Orphans get SIGTERM (PR_SET_PDEATHSIG): workers drain, the others stop.
+    await waitUntil(() => children.every((pid) => !isAlive(pid)), 15000,
+      `every child of the killed supervisor to exit (${children})`);
+    for (const pid of server.workerPids()) {
+      await waitUntil(() => server.logs.some((l) => l.event === 'worker_stopped' && l.pid === pid), 5000,
+        `worker ${pid} to log that it drained and stopped`);
+    }
+  } finally {
+    // Whatever failed above, no child is left behind.
+    for (const pid of children.filter(isAlive)) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone meanwhile */ }
+    }
+    await server.stop('SIGKILL').catch(() => {});
     await idp.close();
   }
 });
