@@ -231,6 +231,46 @@ test('SIGHUP replaces every worker without a failed request', async () => {
   }
 });
 
+// A second SIGHUP while the worker the first one retired still drains: that
+// worker writes the slot's other counters block, the one a new successor
+// would get, so the second reload waits until it has exited.
+test('a second SIGHUP replaces a slot only after the worker the first one retired there exited', async () => {
+  const server = await startMcpd({ workers: 1, args: ['--shutdown-timeout', '10'] });
+  let trickle;
+  try {
+    const padded = JSON.stringify(call).padEnd(400, ' ');	// JSON allows trailing whitespace
+    const retired = server.workerPids()[0];
+    const sockets = () => openFds(retired).map(([, t]) => t).filter((t) => t.startsWith('socket:'));
+    const idle = sockets();
+    const sock = await connect(server.port);
+    sock.write(`POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAccept: ${ACCEPT_BOTH}\r\nContent-Length: ${padded.length}\r\n\r\n`);
+    await waitUntil(() => sockets().some((t) => !idle.includes(t)), 5000, 'the worker to accept the connection');
+    // The body trickles in, so the draining worker keeps the request open.
+    let sent = 0;
+    trickle = setInterval(() => { if (sent < padded.length - 1) sock.write(padded[sent++]); }, 100); // paced: one byte per tick
+    process.kill(server.pid, 'SIGHUP');
+    await server.waitForLog((l) => l.event === 'worker_draining' && l.pid === retired, 10000, 'the retired worker to drain');
+    const mark = server.logs.length;
+    process.kill(server.pid, 'SIGHUP');
+    await server.waitForLog((l) => l.event === 'reload' && server.logs.indexOf(l) >= mark, 5000, 'the second reload');
+    clearInterval(trickle);
+    const responded = readResponse(sock);
+    sock.write(padded.slice(sent));
+    assert.equal((await responded).status, 200);
+    const exited = await server.waitForLog((l) => l.event === 'worker_exited' && l.child_pid === retired, 15000);
+    assert.equal(exited.exit_code, 0);
+    const started = await server.waitForLog((l) => l.event === 'worker_started' && server.logs.indexOf(l) >= mark, 10000,
+      'the second reload to start a successor');
+    assert.ok(server.logs.indexOf(started) > server.logs.indexOf(exited),
+      `successor ${started.child_pid} started while the retired worker ${retired} still ran`);
+    await server.waitForLog((l) => l.event === 'reload_done' && server.logs.indexOf(l) >= mark, 10000);
+    assert.equal((await post(server.url, call)).status, 200);
+  } finally {
+    clearInterval(trickle);
+    await server.stop();
+  }
+});
+
 test('SIGTERM lets an in-flight request finish, then exits 0', async () => {
   const server = await startMcpd({ workers: 1, args: ['--shutdown-timeout', '10'] });
   try {
