@@ -16,7 +16,7 @@ policy_exit_cause(int status)
 		return EXIT_CRASH;
 	if (WEXITSTATUS(status) == 0)
 		return EXIT_CLEAN;
-	return WEXITSTATUS(status) == CHILD_EXIT_CONFIG ? EXIT_CONFIG : EXIT_ERROR;
+	return config_exit(status) ? EXIT_CONFIG : EXIT_ERROR;
 }
 
 /*
@@ -176,14 +176,14 @@ policy_on_ready(struct proctab *pt, struct proc *p, struct slot_state *s, int *r
 		return NULL;
 	if (stopping)
 		return successor_ready_while_stopping(p);
-	/* Looked up while p is still a successor, so p is not taken for the owner. */
+	/* Looked up while p is still a successor, so the owner found is never p. */
 	old = proctab_slot_owner(pt, p->slot);
 	p->successor = false;
 	s->counters_copy = 1 - s->counters_copy;
 	/* The slot has its owner: a respawn for an owner that died meanwhile would be a second one. */
 	s->respawn_pending = false;
 	(*reload_slot)++;
-	if (old == NULL || old == p)
+	if (old == NULL)
 		return NULL;
 	old->state = PROC_RETIRING;
 	return old;

@@ -1,17 +1,6 @@
 // Helpers the benchmark runners share: a free loopback port, a pause, and
 // waiting for a child to exit within a deadline.
-import net from 'node:net';
-
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../lib/ports.mjs';
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

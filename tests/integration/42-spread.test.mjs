@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startMcpd, waitUntil } from '../lib/mcpd.mjs';
+import { freePort } from '../lib/ports.mjs';
 import { openBurst, connectionsPerProcess } from '../lib/spread.mjs';
 
 // The worker pids by slot, from the supervisor's log.
@@ -23,13 +24,6 @@ function openBySlot(text) {
   const out = [];
   for (const m of text.matchAll(/^mcpd_open_connections\{slot="(\d+)"\} (\d+)$/gm)) out[Number(m[1])] = Number(m[2]);
   return out;
-}
-
-async function freePort() {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
 }
 
 test('32 connections opened at once: each of 2 workers holds some, none more than 3/4', async () => {

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startMcpd, waitUntil } from '../lib/mcpd.mjs';
+import { freePort } from '../lib/ports.mjs';
 import { post, rpc } from '../lib/http.mjs';
 
 function status(pid) {
@@ -64,10 +65,7 @@ test('workers and the fetcher run with no_new_privs, seccomp and an unprivileged
 
 test('the metrics process is sandboxed too, and holds neither the MCP listener nor the key set', async () => {
   const issuer = fileIssuer();
-  const net = await import('node:net');
-  const metricsPort = await new Promise((resolve) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => { const { port } = probe.address(); probe.close(() => resolve(port)); });
-  });
+  const metricsPort = await freePort();
   const server = await startMcpd({
     workers: 1,
     args: ['--discovery-url', issuer.url, '--allow-insecure-issuer', '--allowed-clients', 'c1',

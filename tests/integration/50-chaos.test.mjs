@@ -9,8 +9,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import { startMcpd, mcpdBinary, waitUntil, childrenOf } from '../lib/mcpd.mjs';
+import { freePort } from '../lib/ports.mjs';
 import { post, rpc, connect, ACCEPT_BOTH } from '../lib/http.mjs';
 import { startIssuer, makeKey } from '../lib/oidc.mjs';
 import { CLIENT_ID, mint, forgeAlgNone, tamperSignature, tamperPayload, malformBase64url, oversized, now } from '../lib/tokens.mjs';
@@ -611,12 +611,6 @@ test('100k malformed requests over keep-alive connections leave worker memory fl
 });
 
 // ---- 7. kill -9 of the supervisor ------------------------------------------
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
-}
 
 test('kill -9 of the supervisor: every worker, the fetcher and the metrics process exit', { timeout: 60000 }, async () => {
   const WORKERS = 2;

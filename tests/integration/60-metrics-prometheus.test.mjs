@@ -7,22 +7,16 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startMcpd, waitUntil } from '../lib/mcpd.mjs';
+import { freePort } from '../lib/ports.mjs';
 import { startIssuer } from '../lib/oidc.mjs';
 import { CLIENT_ID } from '../lib/tokens.mjs';
 import { emptyTotals, sendMix } from '../lib/traffic.mjs';
 
 const PROMETHEUS = ['/usr/bin/prometheus', '/usr/local/bin/prometheus'].find((p) => fs.existsSync(p));
 const PROMTOOL = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => fs.existsSync(p));
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
-}
 
 let idp, server, metricsPort, prom, promPort, dir;
 
