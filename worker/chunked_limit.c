@@ -5,7 +5,7 @@
  *
  * h2o 2.2.5 gives no hook between reading bytes and decoding them, so a
  * timer looks at the decoder state of each connection that is reading a
- * body (worker/h2o_private.h) a few times a second.
+ * body (common/h2o_private.h) a few times a second.
  */
 #include "worker/chunked_limit.h"
 
@@ -15,9 +15,9 @@
 #include <unistd.h>
 #include <netinet/tcp.h>
 
+#include "common/framing.h"
+#include "common/h2o_private.h"
 #include "common/log.h"
-#include "worker/framing.h"
-#include "worker/h2o_private.h"
 
 static struct {
 	h2o_context_t *ctx;

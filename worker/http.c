@@ -6,10 +6,10 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include "common/framing.h"
 #include "common/log.h"
 #include "worker/auth.h"
 #include "worker/count.h"
-#include "worker/framing.h"
 #include "worker/mcp.h"
 #include "worker/oauth.h"
 #include "worker/outflow.h"

@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include "common/metrics.h"
-#include "worker/framing.h"
+#include "common/framing.h"
 
 static h2o_globalconf_t scrape_conf;
 static const union counters_block *scrape_blocks;

@@ -1,14 +1,15 @@
-/* Runs in: workers, after the sandbox. */
+/* Runs in: workers and the metrics process, after the sandbox. */
 /*
- * framing: RFC 9112 framing checks on the raw request head.  Runs in every
- * worker, on the request path, after the sandbox is in place.
+ * framing: RFC 9112 framing checks on the raw request head.  Runs in both
+ * HTTP servers (every worker, and the metrics process on --metrics-listen),
+ * on the request path, after the sandbox is in place.
  */
-#include "worker/framing.h"
+#include "common/framing.h"
 
 #include <string.h>
 #include <strings.h>
 
-#include "worker/h2o_private.h"
+#include "common/h2o_private.h"
 
 /* Header lines of a head that decide how its body is framed, counted. */
 struct framing_counts {

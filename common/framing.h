@@ -5,12 +5,12 @@
  * Transfer-Encoding override Content-Length, keeps the last of two Host
  * headers and accepts HTTP/1.1 without Host.  Behind a proxy that frames the
  * same bytes differently, each of those lets a client smuggle a second
- * request.  The worker checks the raw request head before any MCP work and
- * answers 400 with the connection closed, so no leftover byte is ever read
- * as a request.
+ * request.  Both HTTP servers (the worker, before any MCP work, and the
+ * metrics process) check the raw request head and answer 400 with the
+ * connection closed, so no leftover byte is ever read as a request.
  */
-#ifndef MCPD_WORKER_FRAMING_H
-#define MCPD_WORKER_FRAMING_H
+#ifndef MCPD_COMMON_FRAMING_H
+#define MCPD_COMMON_FRAMING_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -37,7 +37,7 @@ bool framing_raw_head(h2o_req_t *req, const char **head, size_t *len);
 
 /**
  * The socket of the request's HTTP/1 connection (h2o 2.2.5 keeps it in a
- * private structure, see worker/h2o_private.h), or NULL.
+ * private structure, see common/h2o_private.h), or NULL.
  */
 h2o_socket_t *framing_socket(h2o_req_t *req);
 

@@ -1,6 +1,6 @@
 /*
  * h2o_private: the parts of h2o 2.2.5's private HTTP/1 structures (lib/http1.c,
- * deps/picohttpparser) that the worker reads, written down in one place.
+ * deps/picohttpparser) that mcpd reads, written down in one place.
  *
  * h2o 2.2.5 exposes neither the socket of a request's connection nor the
  * state of its chunked-body decoder, and both are needed: the raw request
@@ -10,8 +10,8 @@
  * read (framing.c checks that the socket points back at its connection).
  * Nothing here is ever written.
  */
-#ifndef MCPD_WORKER_H2O_PRIVATE_H
-#define MCPD_WORKER_H2O_PRIVATE_H
+#ifndef MCPD_COMMON_H2O_PRIVATE_H
+#define MCPD_COMMON_H2O_PRIVATE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -19,7 +19,7 @@
 #include <h2o.h>
 
 #if H2O_VERSION_MAJOR != 2 || H2O_VERSION_MINOR != 2 || H2O_VERSION_PATCH != 5
-#error "worker/h2o_private.h mirrors h2o 2.2.5's lib/http1.c; check it against this h2o version"
+#error "common/h2o_private.h mirrors h2o 2.2.5's lib/http1.c; check it against this h2o version"
 #endif
 
 /* struct phr_chunked_decoder (picohttpparser.h, not installed). */

@@ -1,5 +1,5 @@
 /*
- * Unit tests for worker/framing.c: the RFC 9112 head checks and the
+ * Unit tests for common/framing.c: the RFC 9112 head checks and the
  * absolute-form target, on raw bytes.
  */
 #include <setjmp.h>
@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "worker/framing.h"
+#include "common/framing.h"
 
 static const char *
 problem(const char *head, bool http11)
