@@ -4,8 +4,10 @@
  * The steps, in order (STYLE.md 8, OpenSSH's child): resource limits, drop
  * to the unprivileged user when started as root, SIGTERM on the
  * supervisor's death, no_new_privs, then a seccomp filter that kills the
- * process on any system call its policy does not list.  The policies themselves are tables beside the roles that use
- * them (worker/seccomp_worker.c, fetcher/seccomp_fetcher.c).
+ * process on any system call its policy does not list.  The policies
+ * themselves are tables beside the roles that use them
+ * (worker/seccomp_worker.c, fetcher/seccomp_fetcher.c,
+ * metrics/seccomp_metrics.c).
  */
 #ifndef MCPD_COMMON_SANDBOX_H
 #define MCPD_COMMON_SANDBOX_H

@@ -18,10 +18,10 @@
 #include "common/keyset.h"
 #include "common/log.h"
 #include "fetcher/fetcher.h"
+#include "metrics/metrics_process.h"
 #include "supervisor/policy.h"
 #include "supervisor/proctab.h"
 #include "supervisor/report.h"
-#include "worker/metrics_process.h"
 #include "worker/worker.h"
 
 /* Extra time after --shutdown-timeout for children to exit before SIGKILL. */

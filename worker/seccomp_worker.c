@@ -1,4 +1,4 @@
-/* Runs in: workers and the metrics process (their policies, installed by sandbox_enter). */
+/* Runs in: workers (their policy, installed by sandbox_enter). */
 /*
  * The worker's seccomp policy: serving HTTP on an inherited socket and
  * nothing else.  Measured under the full test suite (strace after the
@@ -8,7 +8,6 @@
 #include <errno.h>
 
 #include "worker/seccomp.h"
-
 
 static const struct sandbox_rule worker_rules[] = {
 	/* Event loop: h2o's epoll loop, the shared listener, connections. */
@@ -58,18 +57,5 @@ const struct sandbox_policy worker_policy = {
 	.rules = worker_rules,
 	.nrules = sizeof(worker_rules) / sizeof(worker_rules[0]),
 	.max_files = 16384,
-	.no_threads = true,
-};
-
-/*
- * The metrics process serves GET /metrics with the same HTTP stack and no
- * other work, so the worker's rows cover it; it holds a few scrapers'
- * connections, not thousands of clients'.
- */
-const struct sandbox_policy metrics_policy = {
-	.role = "metrics",
-	.rules = worker_rules,
-	.nrules = sizeof(worker_rules) / sizeof(worker_rules[0]),
-	.max_files = 256,
 	.no_threads = true,
 };

@@ -1,6 +1,6 @@
 // The layers of the source tree, read from its #include lines:
 //   common/      includes nothing of mcpd's other folders;
-//   worker/      common/ and itself;  fetcher/  common/ and itself;
+//   worker/, fetcher/, metrics/  (the roles) common/ and themselves;
 //   supervisor/  common/, itself, and each role's entry header only.
 // The folder libraries (CMakeLists.txt) hold the same rules at link time;
 // this test names the offending line.
@@ -14,7 +14,8 @@ const ALLOWED = {
   common: [],
   worker: ['common/'],
   fetcher: ['common/'],
-  supervisor: ['common/', 'worker/worker.h', 'worker/metrics_process.h', 'fetcher/fetcher.h'],
+  metrics: ['common/'],
+  supervisor: ['common/', 'worker/worker.h', 'fetcher/fetcher.h', 'metrics/metrics_process.h'],
 };
 
 // Includes that run against the layers: "file:line: includes X".
@@ -45,13 +46,17 @@ test('the check finds each kind of back-edge', () => {
     { rel: 'common/a.c', text: '#include "common/b.h"\n#include "worker/worker.h"\n' },
     { rel: 'worker/a.c', text: '#include "supervisor/proctab.h"\n#include "fetcher/jwk.h"\n#include "common/log.h"\n' },
     { rel: 'fetcher/a.c', text: ' # include "worker/seccomp.h"\n#include "tool_registry.h"\n' },
-    { rel: 'supervisor/a.c', text: '#include "worker/worker.h"\n#include "worker/auth.h"\n#include "fetcher/fetcher.h"\n' },
+    { rel: 'metrics/a.c', text: '#include "common/framing.h"\n#include "worker/http.h"\n#include "metrics/scrape.h"\n' },
+    { rel: 'supervisor/a.c', text: '#include "worker/worker.h"\n#include "worker/auth.h"\n#include "fetcher/fetcher.h"\n' +
+      '#include "metrics/metrics_process.h"\n#include "metrics/scrape.h"\n' },
   ];
   assert.deepEqual(backEdges(fake), [
     'common/a.c:2: includes worker/worker.h',
     'worker/a.c:1: includes supervisor/proctab.h',
     'worker/a.c:2: includes fetcher/jwk.h',
     'fetcher/a.c:1: includes worker/seccomp.h',
+    'metrics/a.c:2: includes worker/http.h',
     'supervisor/a.c:2: includes worker/auth.h',
+    'supervisor/a.c:5: includes metrics/scrape.h',
   ]);
 });

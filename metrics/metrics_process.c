@@ -4,7 +4,7 @@
  * metrics_process: runs in the metrics child; sandboxed (metrics_policy)
  * before it accepts a scrape.  See metrics_process.h.
  */
-#include "worker/metrics_process.h"
+#include "metrics/metrics_process.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -16,8 +16,8 @@
 
 #include "common/counters.h"
 #include "common/log.h"
-#include "worker/scrape.h"
-#include "worker/seccomp.h"
+#include "metrics/scrape.h"
+#include "metrics/seccomp.h"
 
 static struct {
 	h2o_context_t ctx;

@@ -3,8 +3,8 @@
  * with the sum of every block of the shared counters (common/metrics.h).
  * Served by the metrics process (metrics_process.h).
  */
-#ifndef MCPD_WORKER_SCRAPE_H
-#define MCPD_WORKER_SCRAPE_H
+#ifndef MCPD_METRICS_SCRAPE_H
+#define MCPD_METRICS_SCRAPE_H
 
 #include <h2o.h>
 

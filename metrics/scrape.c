@@ -1,11 +1,11 @@
 /* Runs in: the metrics process (configured before its sandbox, answered after). See scrape.h. */
-#include "worker/scrape.h"
+#include "metrics/scrape.h"
 
 #include <string.h>
 #include <time.h>
 
-#include "common/metrics.h"
 #include "common/framing.h"
+#include "common/metrics.h"
 
 static h2o_globalconf_t scrape_conf;
 static const union counters_block *scrape_blocks;

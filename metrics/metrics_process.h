@@ -8,8 +8,8 @@
  *     scrape arrives, however busy the workers are: a scrape does not wait
  *     behind MCP requests, and scrapes never slow MCP requests.
  */
-#ifndef MCPD_WORKER_METRICS_PROCESS_H
-#define MCPD_WORKER_METRICS_PROCESS_H
+#ifndef MCPD_METRICS_METRICS_PROCESS_H
+#define MCPD_METRICS_METRICS_PROCESS_H
 
 #include "common/child.h"
 
