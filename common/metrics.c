@@ -1,7 +1,8 @@
 /* Runs in: the metrics process (a scrape, after its sandbox) and the supervisor (EMF sums). */
 /*
- * metrics: runs in workers (a scrape of /metrics, after the sandbox) and in
- * the supervisor (EMF).  Reads the region only; writes nothing to it.
+ * metrics: runs in the metrics process (a scrape of /metrics, after the
+ * sandbox) and in the supervisor (EMF).  Reads the region only; writes
+ * nothing to it.
  */
 #include "common/metrics.h"
 

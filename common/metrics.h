@@ -1,7 +1,8 @@
 /*
  * metrics: the counters region summed over its blocks, and written in the
- * Prometheus text exposition format (0.0.4).  Workers write it for a
- * scrape of /metrics; the supervisor sums the same way for EMF (emf.h).
+ * Prometheus text exposition format (0.0.4).  The metrics process writes it
+ * for a scrape of /metrics; the supervisor sums the same way for EMF
+ * (supervisor/emf.h).
  */
 #ifndef MCPD_COMMON_METRICS_H
 #define MCPD_COMMON_METRICS_H

@@ -5,9 +5,9 @@
 #include <string.h>
 #include <sys/time.h>
 
-#include "common/emf.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "supervisor/emf.h"
 
 static struct {
 	const struct config *cfg;

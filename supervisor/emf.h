@@ -10,8 +10,8 @@
  * so that one write(2) puts it on a shared pipe whole, between the workers'
  * log lines.
  */
-#ifndef MCPD_COMMON_EMF_H
-#define MCPD_COMMON_EMF_H
+#ifndef MCPD_SUPERVISOR_EMF_H
+#define MCPD_SUPERVISOR_EMF_H
 
 #include <limits.h>
 #include <stddef.h>

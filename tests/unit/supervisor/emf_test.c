@@ -1,5 +1,5 @@
 /*
- * Unit tests for common/emf.c: every document is one JSON line within
+ * Unit tests for supervisor/emf.c: every document is one JSON line within
  * PIPE_BUF that follows the Embedded Metric Format's structure (a directive
  * whose metrics and dimensions exist as members), the interval's deltas are
  * right, and the latency values follow the histogram.
@@ -13,7 +13,7 @@
 #include <cJSON.h>
 #include <cmocka.h>
 
-#include "common/emf.h"
+#include "supervisor/emf.h"
 
 #define MAX_DOCS 16
 

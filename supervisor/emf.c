@@ -1,5 +1,5 @@
 /* Runs in: the supervisor, every --metrics-emf seconds and once at exit. See emf.h. */
-#include "common/emf.h"
+#include "supervisor/emf.h"
 
 #include <stdio.h>
 #include <string.h>
