@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "common/config.h"
+#include "common/counters.h"
 
 /* What a child process is given; fds it does not get are -1. */
 struct child_args {
@@ -24,6 +25,7 @@ struct child_args {
 	int ready_fd;	/* the child writes one byte here once it serves */
 	int counters_fd;	/* the shared counters region (every child) */
 	int metrics_fd;	/* the --metrics-listen listener (the metrics process only) */
+	const struct counters_tools *tools;	/* the tool labels (the metrics process only) */
 	int slot;
 	int counters_block;	/* the child's own block of the counters region */
 	pid_t supervisor_pid;	/* its parent, recorded before fork: see sandbox_enter */

@@ -59,16 +59,6 @@ const char *const counters_exit_names[N_EXIT] = {
 
 const uint64_t counters_duration_bounds_us[N_DURATION_BUCKETS - 1] = {COUNTERS_DURATION_BOUNDS_US};
 
-/* The tool registry the build generates lists the tools in the worker's order. */
-#define MCPD_TOOL(name) #name,
-const char *const counters_tool_names[] = {
-#include "tool_registry.h"
-};
-#undef MCPD_TOOL
-const size_t counters_n_tools = sizeof(counters_tool_names) / sizeof(counters_tool_names[0]);
-_Static_assert(sizeof(counters_tool_names) / sizeof(counters_tool_names[0]) <= COUNTERS_MAX_TOOLS,
-    "more tools than the metrics label set holds: raise COUNTERS_MAX_TOOLS");
-
 enum counters_status
 counters_status_of(int code)
 {

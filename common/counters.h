@@ -119,6 +119,18 @@ struct supervisor_counters {
 	uint64_t exits[N_ROLE][N_EXIT];
 };
 
+/*
+ * The tools the label set names, in the order the workers count them (the
+ * index into tool_calls and tool_errors is the tool's place in the worker's
+ * registry).  common/ does not know the tools: the supervisor fills this
+ * once at start-up from the worker's registry (worker_counted_tools) and
+ * hands it to the metrics process and to EMF.
+ */
+struct counters_tools {
+	const char *names[COUNTERS_MAX_TOOLS];
+	size_t count;
+};
+
 union counters_block {
 	struct worker_counters worker;
 	struct fetcher_counters fetcher;
@@ -184,9 +196,6 @@ extern const char *const counters_exit_names[N_EXIT];
 /** The HTTP status code of each counted status (0 for STATUS_OTHER). */
 extern const int counters_status_codes[N_STATUS];
 extern const uint64_t counters_duration_bounds_us[N_DURATION_BUCKETS - 1];
-/** The tools the label set names, in the registry's order, and their count. */
-extern const char *const counters_tool_names[];
-extern const size_t counters_n_tools;
 
 /** The counted status of an HTTP status code. */
 enum counters_status counters_status_of(int code);

@@ -147,7 +147,7 @@ write_duration(struct strbuf *sb, const struct metrics_totals *t)
 }
 
 static void
-write_tools(struct strbuf *sb, const struct metrics_totals *t)
+write_tools(struct strbuf *sb, const struct metrics_totals *t, const struct counters_tools *tools)
 {
 	static const char *const names[] = {"mcpd_tool_calls_total", "mcpd_tool_errors_total"};
 	static const char *const helps[] = {
@@ -159,8 +159,8 @@ write_tools(struct strbuf *sb, const struct metrics_totals *t)
 		const uint64_t *v = m == 0 ? t->tool_calls : t->tool_errors;
 
 		family(sb, names[m], "counter", helps[m]);
-		for (size_t i = 0; i < counters_n_tools; i++)
-			sample(sb, names[m], "tool", counters_tool_names[i], v[i]);
+		for (size_t i = 0; i < tools->count; i++)
+			sample(sb, names[m], "tool", tools->names[i], v[i]);
 		sample(sb, names[m], "tool", METRICS_UNKNOWN_TOOL, v[COUNTERS_MAX_TOOLS]);
 	}
 }
@@ -229,8 +229,8 @@ write_keys(struct strbuf *sb, const struct metrics_totals *t, int64_t now)
 }
 
 void
-metrics_write_prometheus(struct strbuf *sb, const struct metrics_totals *t, int64_t now,
-    bool tokens_verified)
+metrics_write_prometheus(struct strbuf *sb, const struct metrics_totals *t,
+    const struct counters_tools *tools, int64_t now, bool tokens_verified)
 {
 	family(sb, "mcpd_build_info", "gauge", "The running mcpd (always 1), labelled with its version.");
 	sample(sb, "mcpd_build_info", "version", MCPD_VERSION, 1);
@@ -239,7 +239,7 @@ metrics_write_prometheus(struct strbuf *sb, const struct metrics_totals *t, int6
 	labelled(sb, "mcpd_rpc_requests_total", "counter", "JSON-RPC messages with a method, by method "
 	    "(batch members each; \"notifications\": any notifications/..., \"other\": a method mcpd does not serve).",
 	    "method", counters_method_names, t->rpc_method, N_METHOD);
-	write_tools(sb, t);
+	write_tools(sb, t, tools);
 	labelled(sb, "mcpd_auth_refusals_total", "counter", "Requests refused for their credentials, by reason.",
 	    "reason", counters_refusal_names, t->auth_refusals, N_REFUSAL);
 	write_workers(sb, t);

@@ -40,11 +40,12 @@ struct metrics_totals {
 /** Sums the region of `workers` slots into *t. */
 void metrics_sum(const union counters_block *blocks, int workers, struct metrics_totals *t);
 /**
- * Writes *t as a Prometheus exposition.  `now` (unix seconds) dates the key
- * set's age; `tokens_verified` says whether the key-set metrics apply.
+ * Writes *t as a Prometheus exposition, with a "tool" label per tool of
+ * `tools`.  `now` (unix seconds) dates the key set's age; `tokens_verified`
+ * says whether the key-set metrics apply.
  */
-void metrics_write_prometheus(struct strbuf *sb, const struct metrics_totals *t, int64_t now,
-    bool tokens_verified);
+void metrics_write_prometheus(struct strbuf *sb, const struct metrics_totals *t,
+    const struct counters_tools *tools, int64_t now, bool tokens_verified);
 /** Appends `s` as a label value: backslash, double quote and newline escaped. */
 void metrics_label_value(struct strbuf *sb, const char *s);
 /** The number of requests the histogram holds (the sum of its buckets). */

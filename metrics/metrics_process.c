@@ -95,7 +95,7 @@ metrics_main(const struct child_args *args)
 		return CHILD_EXIT_CONFIG;
 	}
 	tzset();
-	metrics.accept_ctx.hosts = scrape_configure(args->cfg, blocks);
+	metrics.accept_ctx.hosts = scrape_configure(args->cfg, blocks, args->tools);
 	h2o_context_init(&metrics.ctx, h2o_evloop_create(), scrape_globalconf());
 	metrics.accept_ctx.ctx = &metrics.ctx;
 	if (watch_signals() < 0 || start_serving(args->metrics_fd) < 0) {

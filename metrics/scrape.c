@@ -9,6 +9,7 @@
 
 static h2o_globalconf_t scrape_conf;
 static const union counters_block *scrape_blocks;
+static const struct counters_tools *scrape_tools;
 static const struct config *scrape_cfg;
 
 static int
@@ -56,7 +57,7 @@ on_req_metrics(h2o_handler_t *self, h2o_req_t *req)
 	}
 	metrics_sum(scrape_blocks, scrape_cfg->workers, &totals);
 	strbuf_init(&sb);
-	metrics_write_prometheus(&sb, &totals, (int64_t)time(NULL), scrape_cfg->auth == AUTH_JWT);
+	metrics_write_prometheus(&sb, &totals, scrape_tools, (int64_t)time(NULL), scrape_cfg->auth == AUTH_JWT);
 	if (!strbuf_ok(&sb)) {
 		strbuf_free(&sb);
 		return respond(req, 500, "Internal Server Error", "text/plain; charset=utf-8", H2O_STRLIT("out of memory\n"));
@@ -67,7 +68,8 @@ on_req_metrics(h2o_handler_t *self, h2o_req_t *req)
 }
 
 h2o_hostconf_t **
-scrape_configure(const struct config *cfg, const union counters_block *blocks)
+scrape_configure(const struct config *cfg, const union counters_block *blocks,
+    const struct counters_tools *tools)
 {
 	h2o_hostconf_t *host;
 	h2o_pathconf_t *path;
@@ -75,6 +77,7 @@ scrape_configure(const struct config *cfg, const union counters_block *blocks)
 
 	scrape_cfg = cfg;
 	scrape_blocks = blocks;
+	scrape_tools = tools;
 	h2o_config_init(&scrape_conf);
 	scrape_conf.server_name = h2o_iovec_init(H2O_STRLIT("mcpd"));
 	host = h2o_config_register_host(&scrape_conf, h2o_iovec_init(H2O_STRLIT("default")), 65535);

@@ -12,11 +12,12 @@
 #include "common/counters.h"
 
 /**
- * Builds the metrics listener's configuration over the region `blocks`
- * (call once, before h2o_context_init with scrape_globalconf()).  Returns
- * the hosts to accept its connections with.
+ * Builds the metrics listener's configuration over the region `blocks`,
+ * whose tool counters name `tools` (call once, before h2o_context_init with
+ * scrape_globalconf()).  Returns the hosts to accept its connections with.
  */
-h2o_hostconf_t **scrape_configure(const struct config *cfg, const union counters_block *blocks);
+h2o_hostconf_t **scrape_configure(const struct config *cfg, const union counters_block *blocks,
+    const struct counters_tools *tools);
 /** The configuration scrape_configure built. */
 h2o_globalconf_t *scrape_globalconf(void);
 

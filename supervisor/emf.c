@@ -192,14 +192,14 @@ write_status_classes(struct doc *d, const struct metrics_totals *prev, const str
 /* Calls and errors by tool, for the tools called in the interval. */
 static int
 write_tools(struct doc *d, const struct metrics_totals *prev, const struct metrics_totals *now,
-    emf_sink sink, void *ctx)
+    const struct counters_tools *tools, emf_sink sink, void *ctx)
 {
 	int docs = 0;
 
 	for (size_t i = 0; i <= COUNTERS_MAX_TOOLS; i++) {
 		uint64_t calls = delta(now->tool_calls[i], prev->tool_calls[i]);
-		const char *name = i == COUNTERS_MAX_TOOLS ? METRICS_UNKNOWN_TOOL : i < counters_n_tools ?
-		    counters_tool_names[i] : NULL;
+		const char *name = i == COUNTERS_MAX_TOOLS ? METRICS_UNKNOWN_TOOL : i < tools->count ?
+		    tools->names[i] : NULL;
 
 		if (calls == 0 || name == NULL)
 			continue;
@@ -218,10 +218,11 @@ write_tools(struct doc *d, const struct metrics_totals *prev, const struct metri
 
 int
 emf_write_interval(const struct metrics_totals *prev, const struct metrics_totals *now,
-    const char *namespace, int64_t timestamp_ms, emf_sink sink, void *ctx)
+    const struct counters_tools *tools, const char *namespace, int64_t timestamp_ms, emf_sink sink,
+    void *ctx)
 {
 	static struct doc d;
-	int classes, tools;
+	int classes, tool_docs;
 
 	d.namespace = namespace;
 	d.timestamp_ms = timestamp_ms;
@@ -230,6 +231,6 @@ emf_write_interval(const struct metrics_totals *prev, const struct metrics_total
 	classes = write_status_classes(&d, prev, now, sink, ctx);
 	if (classes < 0)
 		return -1;
-	tools = write_tools(&d, prev, now, sink, ctx);
-	return tools < 0 ? -1 : 1 + classes + tools;
+	tool_docs = write_tools(&d, prev, now, tools, sink, ctx);
+	return tool_docs < 0 ? -1 : 1 + classes + tool_docs;
 }

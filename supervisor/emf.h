@@ -28,11 +28,13 @@ typedef void (*emf_sink)(const char *line, size_t len, void *ctx);
 /**
  * Writes the documents for the change from `prev` to `now` (each ending in
  * a newline) to `sink`, stamped `timestamp_ms` (Unix milliseconds) and
- * filed under `namespace`.  Returns the number of documents, or -1 when one
- * would not fit EMF_LINE_MAX (nothing more is written then).
+ * filed under `namespace`; a tool's "Tool" dimension is its name in
+ * `tools`.  Returns the number of documents, or -1 when one would not fit
+ * EMF_LINE_MAX (nothing more is written then).
  */
 int emf_write_interval(const struct metrics_totals *prev, const struct metrics_totals *now,
-    const char *namespace, int64_t timestamp_ms, emf_sink sink, void *ctx);
+    const struct counters_tools *tools, const char *namespace, int64_t timestamp_ms, emf_sink sink,
+    void *ctx);
 
 /**
  * The interval's request durations in milliseconds as at most

@@ -12,6 +12,7 @@
 static struct {
 	const struct config *cfg;
 	const union counters_block *blocks;
+	const struct counters_tools *tools;
 	struct metrics_totals emf_prev;		/* the totals the last EMF interval ended at */
 	struct metrics_totals workers_prev;	/* the same for the per-worker line */
 	uint64_t next_emf_ms;
@@ -39,8 +40,8 @@ static void
 write_emf(void)
 {
 	metrics_sum(report.blocks, report.cfg->workers, &report.now);
-	if (emf_write_interval(&report.emf_prev, &report.now, report.cfg->metrics_namespace, unix_ms(),
-	    write_line, NULL) < 0)
+	if (emf_write_interval(&report.emf_prev, &report.now, report.tools, report.cfg->metrics_namespace,
+	    unix_ms(), write_line, NULL) < 0)
 		log_msg(LOG_WARN, "emf_failed", "an EMF document outgrew %d bytes; this interval's "
 		    "metrics are counted in the next one", EMF_LINE_MAX);
 	else
@@ -90,11 +91,13 @@ log_workers(void)
 }
 
 void
-report_init(const struct config *cfg, const union counters_block *blocks, uint64_t now)
+report_init(const struct config *cfg, const union counters_block *blocks,
+    const struct counters_tools *tools, uint64_t now)
 {
 	memset(&report, 0, sizeof(report));
 	report.cfg = cfg;
 	report.blocks = blocks;
+	report.tools = tools;
 	report.next_workers_ms = now + REPORT_WORKERS_INTERVAL_MS;
 	report.next_emf_ms = cfg->metrics_emf > 0 ? now + cfg->metrics_emf * 1000ULL : UINT64_MAX;
 }

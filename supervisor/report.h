@@ -15,8 +15,12 @@
 /* How often the per-worker line is logged. */
 #define REPORT_WORKERS_INTERVAL_MS 60000
 
-/** Starts the timers, over the region `blocks`; `now` is monotonic milliseconds. */
-void report_init(const struct config *cfg, const union counters_block *blocks, uint64_t now);
+/**
+ * Starts the timers, over the region `blocks` whose tool counters name
+ * `tools`; `now` is monotonic milliseconds.
+ */
+void report_init(const struct config *cfg, const union counters_block *blocks,
+    const struct counters_tools *tools, uint64_t now);
 /** Writes what is due at `now`; returns the next deadline (monotonic ms). */
 uint64_t report_run(uint64_t now);
 /** Writes the last EMF interval (everything not yet reported). */

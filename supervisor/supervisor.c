@@ -44,6 +44,7 @@ struct supervisor {
 	struct proctab pt;
 	struct slot_state slots[CONFIG_MAX_WORKERS + 2];
 	union counters_block *counters;	/* the shared counters region */
+	struct counters_tools tools;	/* what the tool counters are labelled */
 	bool stopping;
 	uint64_t kill_at;
 	int reload_slot;	/* next slot a reload replaces, -1 when none runs */
@@ -123,8 +124,10 @@ args_for(const struct supervisor *sv, const struct role *role, int slot, bool su
 
 	if (role != &worker_role)
 		args.listen_fd = -1;
-	if (role != &metrics_role)
+	if (role != &metrics_role) {
 		args.metrics_fd = -1;
+		args.tools = NULL;
+	}
 	if (role == &metrics_role)
 		args.keyset_fd = args.refresh_fd = -1;
 	args.counters_block = counters_block_of(sv, slot, successor);
@@ -485,7 +488,10 @@ supervisor_run(const struct config *cfg, const struct listeners *listeners)
 	}
 	if (create_counters(&sv) < 0)
 		return 1;
-	report_init(cfg, sv.counters, now_ms());
+	/* The tool labels come from the worker's registry; children inherit them through fork. */
+	worker_counted_tools(&sv.tools);
+	sv.args.tools = &sv.tools;
+	report_init(cfg, sv.counters, &sv.tools, now_ms());
 	for (int w = 0; w < cfg->workers; w++)
 		add_slot(&sv, &worker_role);
 	if (cfg->auth == AUTH_JWT) {

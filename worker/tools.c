@@ -276,3 +276,9 @@ tools_check_registry(char *err, size_t errlen)
 	}
 	return 0;
 }
+
+const char *
+tools_name(size_t i)
+{
+	return i < N_TOOLS ? registry[i]->name : NULL;
+}

@@ -32,6 +32,8 @@ int tools_check_registry(char *err, size_t errlen);
 int tools_check(const struct mcpd_tool *tool, char *err, size_t errlen);
 /** A tool's position in the registry, which is its metrics label (common/counters.h). */
 size_t tools_index(const struct mcpd_tool *tool);
+/** The name of the tool at position `i` of the registry, or NULL past its end. */
+const char *tools_name(size_t i);
 /** Finds a tool by exact name, or NULL. */
 const struct mcpd_tool *tools_find(const char *name, size_t len);
 /** Appends the JSON array of every tool, with the fields `features` allows. */

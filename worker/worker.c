@@ -22,6 +22,7 @@
 #include "worker/outflow.h"
 #include "worker/seccomp.h"
 #include "worker/spread.h"
+#include "worker/tools.h"
 
 /*
  * One connection per wake-up, and only when spread.c says this worker is not
@@ -325,4 +326,14 @@ worker_main(const struct child_args *args)
 	counters_unmap(w.counters, args->cfg->workers);
 	log_msg(LOG_INFO, "worker_stopped", "drained");
 	return 0;
+}
+
+void
+worker_counted_tools(struct counters_tools *tools)
+{
+	const char *name;
+
+	tools->count = 0;
+	while (tools->count < COUNTERS_MAX_TOOLS && (name = tools_name(tools->count)) != NULL)
+		tools->names[tools->count++] = name;
 }

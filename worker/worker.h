@@ -6,8 +6,16 @@
 #define MCPD_WORKER_WORKER_H
 
 #include "common/child.h"
+#include "common/counters.h"
 
 /** Entry point of a forked worker; returns its exit status. */
 int worker_main(const struct child_args *args);
+
+/**
+ * The tools' metrics labels, in the order workers count them (their place
+ * in the registry).  The supervisor reads them once, before any fork, for
+ * the metrics process and EMF: common/ does not know the tools.
+ */
+void worker_counted_tools(struct counters_tools *tools);
 
 #endif

@@ -18,7 +18,6 @@
 
 #include "common/counters.h"
 #include "worker/rpc.h"
-#include "worker/tools.h"
 
 static void
 region_is_sized_and_sealed(void **state)
@@ -129,22 +128,6 @@ durations_fall_in_their_bucket(void **state)
 		assert_true(counters_duration_bounds_us[b] > counters_duration_bounds_us[b - 1]);
 }
 
-static void
-tool_labels_follow_the_registry(void **state)
-{
-	(void)state;
-	assert_true(counters_n_tools >= 3);
-	assert_true(counters_n_tools <= COUNTERS_MAX_TOOLS);
-	for (size_t i = 0; i < counters_n_tools; i++) {
-		const char *name = counters_tool_names[i];
-
-		/* The label of a tool is its name, at the worker's index for it. */
-		assert_int_equal(tools_index(tools_find(name, strlen(name))), i);
-		assert_true(strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(name));
-	}
-	assert_int_equal(tools_index(NULL), COUNTERS_MAX_TOOLS);
-}
-
 int
 main(void)
 {
@@ -155,7 +138,6 @@ main(void)
 		cmocka_unit_test(statuses_map_to_their_code),
 		cmocka_unit_test(methods_have_labels),
 		cmocka_unit_test(durations_fall_in_their_bucket),
-		cmocka_unit_test(tool_labels_follow_the_registry),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,6 +19,9 @@
 
 #define WORKERS 2
 
+/* The labels the supervisor would hand over; common/ does not know the tools. */
+static const struct counters_tools tools = {.names = {"add_numbers", "say \"hi\""}, .count = 2};
+
 struct fixture {
 	int fd;
 	union counters_block *blocks;
@@ -62,7 +65,7 @@ exposition(struct fixture *f, int64_t now, bool tokens_verified)
 {
 	metrics_sum(f->blocks, WORKERS, &f->totals);
 	f->text.len = 0;
-	metrics_write_prometheus(&f->text, &f->totals, now, tokens_verified);
+	metrics_write_prometheus(&f->text, &f->totals, &tools, now, tokens_verified);
 	strbuf_putc(&f->text, '\0');
 	assert_true(strbuf_ok(&f->text));
 	return f->text.data;
@@ -134,6 +137,7 @@ exposition_has_each_family_once(void **state)
 	assert_line(text, "mcpd_rpc_requests_total{method=\"tools/call\"} 0");
 	assert_line(text, "mcpd_auth_refusals_total{reason=\"expired\"} 0");
 	assert_line(text, "mcpd_tool_calls_total{tool=\"add_numbers\"} 0");
+	assert_line(text, "mcpd_tool_calls_total{tool=\"say \\\"hi\\\"\"} 0");
 	assert_line(text, "mcpd_tool_calls_total{tool=\"(unknown)\"} 0");
 	assert_line(text, "mcpd_child_exits_total{role=\"worker\",cause=\"crash\"} 0");
 	assert_line(text, "mcpd_open_connections{slot=\"1\"} 0");

@@ -17,6 +17,9 @@
 
 #define MAX_DOCS 16
 
+/* The labels the supervisor would hand over: the worker's registry, in its order. */
+static const struct counters_tools tools = {.names = {"add_numbers", "greet_user"}, .count = 2};
+
 struct capture {
 	cJSON *docs[MAX_DOCS];
 	size_t n;
@@ -115,11 +118,12 @@ an_interval_gives_the_deltas(void **state)
 	now.tool_calls[0] = 9;
 	now.tool_errors[0] = 1;
 	now.tool_calls[COUNTERS_MAX_TOOLS] = 3;
+	now.tool_calls[5] = 1;	/* a place no tool has: counted, but no document of its own */
 	now.auth_refusals[REFUSAL_EXPIRED] = 2;
 	now.bytes_received = 500;
 	now.duration_bucket[counters_bucket_of(80)] = 9;
 	now.supervisor.exits[ROLE_WORKER][EXIT_CRASH] = 1;
-	docs = emf_write_interval(&prev, &now, "mcpd/test", 1796476644599, capture_line, &c);
+	docs = emf_write_interval(&prev, &now, &tools, "mcpd/test", 1796476644599, capture_line, &c);
 	/* The service, 2xx, 4xx, other, and two tools. */
 	assert_int_equal(docs, 6);
 	assert_int_equal(c.n, 6);
@@ -127,7 +131,7 @@ an_interval_gives_the_deltas(void **state)
 		assert_emf(c.docs[i], "mcpd/test");
 	assert_null(dimension_value(c.docs[0], "StatusClass"));
 	assert_true(member(c.docs[0], "Requests") == 10);
-	assert_true(member(c.docs[0], "ToolCalls") == 8);
+	assert_true(member(c.docs[0], "ToolCalls") == 9);
 	assert_true(member(c.docs[0], "ToolErrors") == 1);
 	assert_true(member(c.docs[0], "AuthRefusals") == 2);
 	assert_true(member(c.docs[0], "BytesReceived") == 500);
@@ -137,7 +141,7 @@ an_interval_gives_the_deltas(void **state)
 	assert_true(member(c.docs[1], "Requests") == 7);
 	assert_string_equal(dimension_value(c.docs[2], "StatusClass"), "4xx");
 	assert_string_equal(dimension_value(c.docs[3], "StatusClass"), "other");
-	assert_string_equal(dimension_value(c.docs[4], "Tool"), counters_tool_names[0]);
+	assert_string_equal(dimension_value(c.docs[4], "Tool"), "add_numbers");
 	assert_true(member(c.docs[4], "ToolCalls") == 5);
 	assert_true(member(c.docs[4], "ToolErrors") == 1);
 	assert_string_equal(dimension_value(c.docs[5], "Tool"), METRICS_UNKNOWN_TOOL);
@@ -153,7 +157,7 @@ a_quiet_interval_is_one_document(void **state)
 
 	(void)state;
 	t.http_status[STATUS_200] = 5;
-	assert_int_equal(emf_write_interval(&t, &t, "mcpd", 1, capture_line, &c), 1);
+	assert_int_equal(emf_write_interval(&t, &t, &tools, "mcpd", 1, capture_line, &c), 1);
 	assert_emf(c.docs[0], "mcpd");
 	assert_true(member(c.docs[0], "Requests") == 0);
 	assert_null(cJSON_GetObjectItemCaseSensitive(c.docs[0], "Latency"));
@@ -171,7 +175,7 @@ namespaces_are_json_escaped(void **state)
 	memset(ns, 'n', sizeof(ns) - 1);
 	ns[sizeof(ns) - 1] = '\0';
 	ns[3] = '"';
-	assert_int_equal(emf_write_interval(&t, &t, ns, 1, capture_line, &c), 1);
+	assert_int_equal(emf_write_interval(&t, &t, &tools, ns, 1, capture_line, &c), 1);
 	assert_emf(c.docs[0], ns);
 	capture_free(&c);
 }
