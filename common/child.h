@@ -5,12 +5,18 @@
  * point.  The supervisor fills a child_args with exactly the descriptors
  * that role needs (the rest are -1 and closed in the child), forks, and the
  * child calls the entry, whose return value becomes its exit status.  A
- * role's folder (worker/, fetcher/) includes this header and nothing of
- * supervisor/; the supervisor includes each role's entry header.
+ * role's folder (worker/, fetcher/, metrics/) includes this header and
+ * nothing of supervisor/; the supervisor includes each role's entry header.
+ *
+ * Every child keeps the same two promises, with the helpers below: it
+ * leaves stopping to the supervisor (child_signals_open: SIGTERM or SIGINT
+ * asks it to stop, the terminal's SIGHUP does not), and once it serves,
+ * sandboxed, it says so with one byte on ready_fd (child_ready).
  */
 #ifndef MCPD_COMMON_CHILD_H
 #define MCPD_COMMON_CHILD_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "common/config.h"
@@ -51,5 +57,30 @@ struct role {
 	const char *name;
 	child_entry entry;
 };
+
+/**
+ * Tells the supervisor the child serves: one byte on `ready_fd`, which is
+ * then closed.  A signal that interrupts the write does not lose the byte;
+ * a write that fails is logged as "<role>_ready_failed".  Returns 0, or -1
+ * when the byte was not written (the child may go on serving: the
+ * supervisor only learns nothing of it).
+ */
+int child_ready(const char *role, int ready_fd);
+
+/**
+ * Sets up a child's signals before its sandbox: SIGPIPE ignored (a write to
+ * a peer that left fails with EPIPE; h2o writes with writev, without
+ * MSG_NOSIGNAL), SIGHUP ignored (the supervisor, not the terminal, decides
+ * when a child stops), SIGTERM and SIGINT blocked and delivered through the
+ * returned signalfd (non-blocking, close-on-exec) for the child's loop to
+ * read with child_signals_stop.  Returns the fd, or -1 with errno.
+ */
+int child_signals_open(void);
+
+/**
+ * Reads every signal waiting on `sigfd`; true when one of them asks the
+ * child to stop (SIGTERM or SIGINT).
+ */
+bool child_signals_stop(int sigfd);
 
 #endif

@@ -5,12 +5,10 @@
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -271,30 +269,14 @@ wait_for_work(struct fetcher *f)
 	uint64_t now = now_ms();
 	int timeout = f->next_fetch_ms <= now ? 0 :
 	    f->next_fetch_ms - now > INT32_MAX ? INT32_MAX : (int)(f->next_fetch_ms - now);
-	struct signalfd_siginfo si;
 
 	if (poll(fds, 2, timeout) < 0 && errno != EINTR)
 		log_errno("poll_failed", "fetcher poll");
-	if ((fds[0].revents & POLLIN) && read(f->sigfd, &si, sizeof(si)) == sizeof(si))
+	if ((fds[0].revents & POLLIN) && child_signals_stop(f->sigfd))
 		return false;
 	if (fds[1].revents & POLLIN)
 		on_refresh_request(f);
 	return true;
-}
-
-static int
-open_signals(void)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGPIPE, SIG_IGN);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return -1;
-	return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
 /*
@@ -314,7 +296,6 @@ int
 fetcher_main(const struct child_args *args)
 {
 	static struct fetcher f;
-	char byte = 'R';
 
 	f = (struct fetcher){.cfg = args->cfg, .refresh_fd = args->refresh_fd};
 	if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -322,7 +303,7 @@ fetcher_main(const struct child_args *args)
 		return CHILD_EXIT_CONFIG;
 	}
 	f.region = keyset_map(args->keyset_fd, true);
-	f.sigfd = open_signals();
+	f.sigfd = child_signals_open();
 	f.blocks = counters_map(args->counters_fd, args->cfg->workers);
 	if (f.region == NULL || f.sigfd < 0 || f.blocks == NULL) {
 		log_errno("fetcher_setup_failed", "cannot map the key-set or counters region or watch signals");
@@ -335,9 +316,8 @@ fetcher_main(const struct child_args *args)
 	if (sandbox_enter(&fetcher_policy, f.cfg, args->supervisor_pid) < 0)
 		return CHILD_EXIT_CONFIG;
 	f.have_keys = keyset_generation(f.region) != 0;	/* a restarted fetcher keeps the set */
-	if (write(args->ready_fd, &byte, 1) != 1)
-		log_errno("fetcher_ready_failed", "cannot report readiness");
-	close(args->ready_fd);
+	/* A failure is logged; refreshing does not depend on the supervisor hearing of it. */
+	child_ready("fetcher", args->ready_fd);
 	f.next_fetch_ms = now_ms();
 	while (wait_for_work(&f))
 		if (now_ms() >= f.next_fetch_ms)

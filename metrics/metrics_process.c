@@ -6,9 +6,6 @@
  */
 #include "metrics/metrics_process.h"
 
-#include <errno.h>
-#include <signal.h>
-#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,30 +39,18 @@ on_accept(h2o_socket_t *listener, const char *err)
 static void
 on_signal(h2o_socket_t *sock, const char *err)
 {
-	struct signalfd_siginfo si;
-
 	if (err != NULL)
 		return;
-	while (read(h2o_socket_get_fd(sock), &si, sizeof(si)) == sizeof(si))
-		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
-			metrics.stopping = true;
+	if (child_signals_stop(h2o_socket_get_fd(sock)))
+		metrics.stopping = true;
 }
 
 /* SIGTERM and SIGINT through a signalfd in the loop; SIGHUP is the supervisor's. */
 static int
 watch_signals(void)
 {
-	sigset_t set;
-	int fd;
+	int fd = child_signals_open();
 
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return -1;
-	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (fd < 0)
 		return -1;
 	metrics.signals = h2o_evloop_socket_create(metrics.ctx.loop, fd, H2O_SOCKET_FLAG_DONT_READ);
@@ -87,7 +72,6 @@ int
 metrics_main(const struct child_args *args)
 {
 	const union counters_block *blocks = counters_map_readonly(args->counters_fd, args->cfg->workers);
-	char byte = 'R';
 
 	close(args->counters_fd);
 	if (blocks == NULL) {
@@ -104,9 +88,8 @@ metrics_main(const struct child_args *args)
 	}
 	if (sandbox_enter(&metrics_policy, args->cfg, args->supervisor_pid) < 0)
 		return CHILD_EXIT_CONFIG;
-	while (write(args->ready_fd, &byte, 1) < 0 && errno == EINTR)
-		;
-	close(args->ready_fd);
+	/* A failure is logged; serving does not depend on the supervisor hearing of it. */
+	child_ready("metrics", args->ready_fd);
 	/* A scrape is a few milliseconds: stopping does not wait for one. */
 	while (!metrics.stopping)
 		h2o_evloop_run(metrics.ctx.loop, INT32_MAX);

@@ -3,10 +3,8 @@
 #include "worker/worker.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <h2o.h>
@@ -185,32 +183,20 @@ static void
 on_signal(h2o_socket_t *sock, const char *err)
 {
 	struct worker *w = sock->data;
-	struct signalfd_siginfo si;
-	int fd = h2o_socket_get_fd(sock);
 
 	if (err != NULL)
 		return;
-	while (read(fd, &si, sizeof(si)) == sizeof(si))
-		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
-			begin_drain(w);
+	if (child_signals_stop(h2o_socket_get_fd(sock)))
+		begin_drain(w);
 	h2o_buffer_consume(&sock->input, sock->input->size);
 }
 
+/* SIGTERM and SIGINT (drain) through a signalfd in the event loop. */
 static int
 watch_signals(struct worker *w)
 {
-	sigset_t set;
-	int fd;
+	int fd = child_signals_open();
 
-	signal(SIGPIPE, SIG_IGN);	/* h2o writes with writev, no MSG_NOSIGNAL */
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	/* The supervisor, not the terminal, decides when a worker stops. */
-	signal(SIGHUP, SIG_IGN);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return -1;
-	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (fd < 0)
 		return -1;
 	w->signals = h2o_evloop_socket_create(w->ctx.loop, fd, H2O_SOCKET_FLAG_DONT_READ);
@@ -271,16 +257,6 @@ run_loop(struct worker *w)
 	}
 }
 
-static void
-report_ready(int ready_fd)
-{
-	char byte = 'R';
-
-	while (write(ready_fd, &byte, 1) < 0 && errno == EINTR)
-		;
-	close(ready_fd);
-}
-
 int
 worker_main(const struct child_args *args)
 {
@@ -316,7 +292,8 @@ worker_main(const struct child_args *args)
 	/* Sandboxed before the first connection is accepted. */
 	if (sandbox_enter(&worker_policy, args->cfg, args->supervisor_pid) < 0)
 		return CHILD_EXIT_CONFIG;
-	report_ready(args->ready_fd);
+	/* A failure is logged; serving does not depend on the supervisor hearing of it. */
+	child_ready("worker", args->ready_fd);
 	set_accepting(true);
 	log_set_batching(true);
 	run_loop(&w);
