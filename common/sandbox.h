@@ -27,8 +27,9 @@
  * aarch64 (AgentCore).  aarch64 uses the generic syscall table, which lacks
  * the legacy x86_64 calls (open, stat, poll, epoll_wait, access, ...): its
  * libc makes the *at and p* forms instead, and the tables list those too.
- * tests/unit/worker/seccomp_test.c resolves every row on both
- * architectures and holds each marking to the truth.
+ * Each policy's unit test (tests/unit/<role>/seccomp_<role>_test.c, with
+ * tests/unit/seccomp_rows.h) resolves every row on both architectures and
+ * holds each marking to the truth.
  */
 #define SANDBOX_ON_X86_64 (1u << 0)
 #define SANDBOX_ON_AARCH64 (1u << 1)

@@ -1,8 +1,9 @@
 /*
- * Unit tests for every seccomp policy (worker/seccomp.h: the worker's and the
- * metrics process's; fetcher/seccomp.h: the fetcher's; common/sandbox.h:
- * the sanitizer-build additions), on both
- * architectures mcpd ships for, whatever machine runs the test.
+ * seccomp_rows: the checks every seccomp policy's unit test runs on its
+ * table, on both architectures mcpd ships for, whatever machine runs the
+ * test.  Each role's test (tests/unit/<role>/seccomp_<role>_test.c) checks
+ * its own policy; tests/unit/common/sandbox_test.c proves the checks
+ * themselves and the sanitizer-build rows.
  *
  * qemu-user cannot load a seccomp filter, so an arm64 image cannot prove its
  * policy by running under emulation.  Instead every row's syscall name is
@@ -11,27 +12,18 @@
  * x86_64-only row must have its aarch64 replacement in the same policy with
  * the same action, so that arm64 is not left with a narrower (killing) or
  * wider policy than x86_64.
+ *
+ * Include after <cmocka.h>.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
+#ifndef MCPD_TESTS_UNIT_SECCOMP_ROWS_H
+#define MCPD_TESTS_UNIT_SECCOMP_ROWS_H
+
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
-#include <cmocka.h>
 #include <seccomp.h>
 
-#include "fetcher/seccomp.h"
-#include "worker/seccomp.h"
-
-/* The sanitizer rows are compiled into the policies only in sanitizer builds. */
-static const struct sandbox_rule sanitizer_rows[] = {SANITIZER_RULES};
-static const struct sandbox_policy sanitizer_policy = {
-	.role = "sanitizer",
-	.rules = sanitizer_rows,
-	.nrules = sizeof(sanitizer_rows) / sizeof(sanitizer_rows[0]),
-};
+#include "common/sandbox.h"
 
 static const struct {
 	unsigned mark;
@@ -63,19 +55,6 @@ static int
 exists_on(uint32_t arch, const char *name)
 {
 	return seccomp_syscall_resolve_name_arch(arch, name) >= 0;
-}
-
-/* The resolver tells the two apart: the test below cannot pass vacuously. */
-static void
-test_resolver_knows_both_tables(void **state)
-{
-	(void)state;
-	assert_true(exists_on(SCMP_ARCH_X86_64, "open"));
-	assert_false(exists_on(SCMP_ARCH_AARCH64, "open"));
-	assert_true(exists_on(SCMP_ARCH_AARCH64, "openat"));
-	assert_int_equal(seccomp_syscall_resolve_name_arch(SCMP_ARCH_AARCH64, "epoll_pwait"), 22);
-	assert_int_equal(seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64, "epoll_pwait"), 281);
-	assert_int_equal(seccomp_syscall_resolve_name_arch(SCMP_ARCH_AARCH64, "no_such_call"), __NR_SCMP_ERROR);
 }
 
 /*
@@ -145,6 +124,7 @@ unreplaced_rows(const struct sandbox_policy *p)
 	return wrong;
 }
 
+/* Every check, on one policy. */
 static void
 check_policy(const struct sandbox_policy *p)
 {
@@ -153,61 +133,4 @@ check_policy(const struct sandbox_policy *p)
 	assert_int_equal(unreplaced_rows(p), 0);
 }
 
-static void
-test_worker_rows(void **state)
-{
-	(void)state;
-	check_policy(&worker_policy);
-}
-
-static void
-test_fetcher_rows(void **state)
-{
-	(void)state;
-	check_policy(&fetcher_policy);
-}
-
-static void
-test_sanitizer_rows(void **state)
-{
-	(void)state;
-	check_policy(&sanitizer_policy);
-}
-
-/* The checks catch a wrong marking and a missing replacement. */
-static void
-test_checks_catch_mistakes(void **state)
-{
-	static const struct sandbox_rule unmarked[] = {SANDBOX_ALLOW(epoll_wait, "wrongly unmarked")};
-	static const struct sandbox_rule unreplaced[] = {SANDBOX_ALLOW_X86_64(poll, "no ppoll row")};
-	static const struct sandbox_rule other_action[] = {
-		SANDBOX_DENY_X86_64(open, 13, "denied here"),
-		SANDBOX_ALLOW(openat, "but allowed here"),
-	};
-	const struct sandbox_policy bad[] = {
-		{.role = "unmarked", .rules = unmarked, .nrules = 1},
-		{.role = "unreplaced", .rules = unreplaced, .nrules = 1},
-		{.role = "other-action", .rules = other_action, .nrules = 2},
-	};
-
-	(void)state;
-	assert_int_equal(misplaced_rows(&bad[0]), 1);
-	assert_int_equal(misplaced_rows(&bad[1]), 0);
-	assert_int_equal(unreplaced_rows(&bad[1]), 1);
-	assert_int_equal(misplaced_rows(&bad[2]), 0);
-	assert_int_equal(unreplaced_rows(&bad[2]), 1);
-}
-
-int
-main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_resolver_knows_both_tables),
-		cmocka_unit_test(test_worker_rows),
-		cmocka_unit_test(test_fetcher_rows),
-		cmocka_unit_test(test_sanitizer_rows),
-		cmocka_unit_test(test_checks_catch_mistakes),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+#endif
