@@ -8,6 +8,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "worker/worker.h"
 #include "supervisor/listener.h"
 #include "supervisor/supervisor.h"
 
@@ -34,6 +35,10 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (config_resolve_user(&cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mcpd: %s\n", err);
+		return 2;
+	}
+	if (worker_check_tools(err, sizeof(err)) < 0) {
 		fprintf(stderr, "mcpd: %s\n", err);
 		return 2;
 	}

@@ -13,7 +13,7 @@
 #include "worker/mcp.h"
 #include "worker/oauth.h"
 #include "worker/outflow.h"
-#include "worker/tools.h"
+#include "worker/tool_engine.h"
 #include "worker/transport.h"
 
 static const struct config *http_cfg;

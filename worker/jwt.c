@@ -12,6 +12,7 @@
 
 #include "common/base64.h"
 #include "common/json.h"
+#include "worker/scope.h"
 
 #define JWT_MAX_HEADER 1024	/* decoded bytes */
 #define JWT_MAX_PAYLOAD 6144
@@ -320,22 +321,6 @@ check_recipient(const struct segment_json *claims, const struct jwt_policy *p, s
 	return 0;
 }
 
-static bool
-scope_granted(const char *granted, const char *want)
-{
-	size_t n = strlen(want);
-
-	for (const char *p = granted; *p != '\0';) {
-		size_t len = strcspn(p, " ");
-
-		if (len == n && memcmp(p, want, n) == 0)
-			return true;
-		p += len;
-		p += strspn(p, " ");
-	}
-	return false;
-}
-
 static void copy_identity(const struct segment_json *claims, struct jwt_identity *id);
 
 static int
@@ -357,7 +342,7 @@ check_claims(const struct segments *seg, const struct jwt_policy *p, int64_t now
 	else if (check_times(claims.doc.root, p, now, out) == 0 && check_recipient(&claims, p, out) == 0) {
 		rc = 0;
 		for (size_t i = 0; i < p->scopes->n && rc == 0; i++)
-			if (scope == NULL || !scope_granted(scope, p->scopes->items[i]))
+			if (scope == NULL || !scope_list_has(scope, p->scopes->items[i]))
 				rc = fail(out, JWT_INSUFFICIENT_SCOPE, REFUSAL_INSUFFICIENT_SCOPE, "token lacks a required scope");
 	}
 	if (rc == 0)

@@ -9,7 +9,7 @@
 #include "worker/count.h"
 #include "worker/rpc.h"
 #include "common/log.h"
-#include "worker/tools.h"
+#include "worker/tool_engine.h"
 
 const char *const proto_names[PROTO_COUNT] = {
 	[PROTO_2025_03_26] = "2025-03-26",

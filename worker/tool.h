@@ -1,33 +1,41 @@
 /*
  * tool.h: everything a tool needs, and nothing else.
  *
- * A tool is one file in worker/tools/, named after the tool, that defines one
- * constant named tool_<file name>:
+ * A tool is one file in worker/tools/.  The file's name is the tool's name:
+ * the build passes it in, so it is written nowhere else.  The file reads its
+ * arguments by name and declares itself with MCPD_TOOL(...):
+ *
+ *     (tests/tools/subtract_numbers.c, compiled and tested as printed)
  *
  *     #include "worker/tool.h"
  *
  *     static int
  *     subtract(struct mcpd_call *call)
  *     {
- *             int64_t d;
+ *             int64_t a = mcpd_arg_integer(call, "a"), b = mcpd_arg_integer(call, "b"), difference;
  *
- *             if (__builtin_sub_overflow(call->args[0].integer, call->args[1].integer, &d))
- *                     return mcpd_error(call, "the difference does not fit in 64 bits");
- *             return mcpd_return_integer(call, d);
+ *             if (__builtin_sub_overflow(a, b, &difference))
+ *                     return mcpd_error(call, "%lld - %lld does not fit in a 64-bit integer", (long long)a, (long long)b);
+ *             return mcpd_return_integer(call, difference);
  *     }
  *
- *     const struct mcpd_tool tool_subtract_numbers = {
- *             .name = "subtract_numbers",
- *             .description = "Subtract two numbers",
+ *     MCPD_TOOL(
+ *             .title = "Subtract Numbers",
+ *             .description = "Subtract the second number from the first",
  *             MCPD_PARAMS(MCPD_INTEGER("a", "First number"), MCPD_INTEGER("b", "Second number")),
  *             MCPD_RETURNS(MCPD_TYPE_INTEGER),
+ *             .annotations = {.read_only = true, .idempotent = true},
  *             .run = subtract,
- *     };
+ *     );
  *
- * The build finds the file (CMakeLists.txt globs the .c files of worker/tools) and the
- * server does the rest: the JSON Schemas in tools/list, checking every
- * argument against its rules before `run` is called, structuredContent and
- * the text content of the result, per protocol version.
+ * The build finds the file (every .c file of worker/tools/ but the *_test.c
+ * files, which are the tools' own tests) and the server does the rest: the JSON Schemas in
+ * tools/list, checking every argument against its rules before `run` is
+ * called, structuredContent and the text content of the result, per
+ * protocol version.  Every mcpd_arg_* use in the file is checked when the
+ * server starts: a name the tool does not declare, or a type other than the
+ * declared one, stops the server with the file and line, so a misspelt
+ * argument never reaches a request.
  *
  * A tool runs inside the worker's sandbox: it computes with what it is given
  * and returns.  It cannot open files or sockets, start processes or threads,
@@ -121,7 +129,7 @@ struct mcpd_identity {
 	int64_t expires_at;	/* "exp", unix seconds */
 };
 
-/* A validated argument, in the tool's parameter order. */
+/* A validated argument: what mcpd_arg() gives. */
 struct mcpd_value {
 	bool present;			/* false only for an MCPD_OPTIONAL one left out */
 	int64_t integer;
@@ -137,14 +145,13 @@ struct mcpd_call_state;
 
 /* One call of a tool. */
 struct mcpd_call {
-	const struct mcpd_value *args;		/* one per parameter, in order */
 	const struct mcpd_identity *identity;	/* NULL when tokens are not verified (--auth none) */
 	const char *protocol_version;		/* e.g. "2025-11-25" */
 	struct mcpd_call_state *state;		/* the server's; not for tools */
 };
 
 struct mcpd_tool {
-	const char *name;			/* the file's name: [a-z0-9_] */
+	const char *name;			/* set by MCPD_TOOL: the file's name */
 	const char *title;			/* optional: shown by clients (2025-06-18 on) */
 	const char *description;
 	const struct mcpd_param *params;	/* MCPD_PARAMS(...) */
@@ -154,6 +161,74 @@ struct mcpd_tool {
 	struct mcpd_annotations annotations;
 	int (*run)(struct mcpd_call *call);	/* returns one of the mcpd_return_* / mcpd_error calls */
 };
+
+/*
+ * MCPD_TOOL(fields...) defines this file's tool.  The build compiles each
+ * tool file with MCPD_TOOL_NAME set to the file's name, which becomes the
+ * tool's name and its symbol (tool_<name>, the registry's entry).  Setting
+ * .name as well is an error (-Woverride-init, and the registry's check).
+ */
+#ifdef MCPD_TOOL_NAME
+#define MCPD_TOOL_SYMBOL_(name) tool_##name
+#define MCPD_TOOL_SYMBOL(name) MCPD_TOOL_SYMBOL_(name)
+#define MCPD_TOOL_STRING_(name) #name
+#define MCPD_TOOL_STRING(name) MCPD_TOOL_STRING_(name)
+#define MCPD_TOOL(...) \
+	extern const struct mcpd_tool MCPD_TOOL_SYMBOL(MCPD_TOOL_NAME); \
+	const struct mcpd_tool MCPD_TOOL_SYMBOL(MCPD_TOOL_NAME) = { \
+		.name = MCPD_TOOL_STRING(MCPD_TOOL_NAME), __VA_ARGS__ }
+#else
+#define MCPD_TOOL(...) \
+	_Static_assert(0, "a tool file is compiled by the build, which names the tool after the file " \
+	    "(put it in worker/tools/)")
+#endif
+
+/*
+ * Arguments, by name.  Each use records the file, line, name and type it
+ * asks for in the section mcpd_arg_uses; the server checks every record
+ * against the tool's parameters when it starts (tools_check_registry), so
+ * a wrong name or type stops the server instead of reaching a request.
+ * The record also remembers the parameter's position, so a lookup costs
+ * no string comparison.
+ */
+enum mcpd_arg_kind {
+	MCPD_ARG_ANY = -1,	/* mcpd_arg: any parameter, arrays included */
+};
+
+struct mcpd_arg_use {
+	const char *tool;	/* the file's tool */
+	const char *name;	/* the parameter asked for */
+	int type;		/* an enum mcpd_type, or MCPD_ARG_ANY */
+	const char *file;
+	int line;
+	size_t index;		/* the parameter's position, once checked */
+	const struct mcpd_tool *checked_for;	/* the tool it was checked against */
+};
+
+const struct mcpd_value *mcpd_arg_value(struct mcpd_call *call, struct mcpd_arg_use *use);
+
+#ifdef MCPD_TOOL_NAME
+#define MCPD_ARG_USE_(name_, type_) ({ \
+	static struct mcpd_arg_use use_ __attribute__((section("mcpd_arg_uses"), used, aligned(8))) = { \
+		.tool = MCPD_TOOL_STRING(MCPD_TOOL_NAME), .name = (name_), .type = (type_), \
+		.file = __FILE__, .line = __LINE__, \
+	}; \
+	&use_; \
+})
+#else
+#define MCPD_ARG_USE_(name_, type_) ({ \
+	_Static_assert(0, "mcpd_arg_* reads the arguments of a tool file (worker/tools/)"); \
+	(struct mcpd_arg_use *)0; \
+})
+#endif
+
+/* The argument `name` (a string literal): present, items and count included. */
+#define mcpd_arg(call, name)		mcpd_arg_value((call), MCPD_ARG_USE_(name, MCPD_ARG_ANY))
+/* A single argument's value; its parameter must have that type and not be an array. */
+#define mcpd_arg_integer(call, name)	(mcpd_arg_value((call), MCPD_ARG_USE_(name, MCPD_TYPE_INTEGER))->integer)
+#define mcpd_arg_number(call, name)	(mcpd_arg_value((call), MCPD_ARG_USE_(name, MCPD_TYPE_NUMBER))->number)
+#define mcpd_arg_boolean(call, name)	(mcpd_arg_value((call), MCPD_ARG_USE_(name, MCPD_TYPE_BOOLEAN))->boolean)
+#define mcpd_arg_string(call, name)	(mcpd_arg_value((call), MCPD_ARG_USE_(name, MCPD_TYPE_STRING))->string)
 
 #define MCPD_PARAMS(...) \
 	.params = (const struct mcpd_param[]){__VA_ARGS__}, \

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "worker/tools.h"
+#include "worker/tool_engine.h"
 
 static int __attribute__((format(printf, 3, 4)))
 bad(char *err, size_t errlen, const char *fmt, ...)

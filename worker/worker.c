@@ -20,7 +20,7 @@
 #include "worker/outflow.h"
 #include "worker/seccomp.h"
 #include "worker/spread.h"
-#include "worker/tools.h"
+#include "worker/tool_engine.h"
 
 /*
  * One connection per wake-up, and only when spread.c says this worker is not

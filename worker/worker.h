@@ -5,11 +5,20 @@
 #ifndef MCPD_WORKER_WORKER_H
 #define MCPD_WORKER_WORKER_H
 
+#include <stddef.h>
+
 #include "common/child.h"
 #include "common/counters.h"
 
 /** Entry point of a forked worker; returns its exit status. */
 int worker_main(const struct child_args *args);
+/**
+ * Checks the tools this build serves (worker/tool_registry.c): their
+ * descriptions and every argument a tool file reads.  The supervisor calls
+ * it before it binds or forks, so a broken tool stops mcpd at once with
+ * one line.  Returns 0, or -1 with what is wrong in err.
+ */
+int worker_check_tools(char *err, size_t errlen);
 
 /**
  * The tools' metrics labels, in the order workers count them (their place

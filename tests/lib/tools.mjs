@@ -9,5 +9,5 @@ const testToolsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 
 
 export const REFERENCE_TOOLS = ['add_numbers', 'greet_user', 'multiply_numbers'];
 export const TEST_TOOLS = fs.readdirSync(testToolsDir)
-  .filter((f) => f.endsWith('.c')).map((f) => f.slice(0, -2)).sort();
+  .filter((f) => f.endsWith('.c') && !f.endsWith('_test.c')).map((f) => f.slice(0, -2)).sort();
 export const ALL_TOOLS = [...REFERENCE_TOOLS, ...TEST_TOOLS].sort();

@@ -24,7 +24,7 @@ const ALLOWED = {
 // folder), each with the folder it belongs to: worker/tool_registry.cmake
 // lists the tools for the worker's registry.
 const GENERATED = {
-  'tool_registry.h': 'worker/',
+  'tool_files.h': 'worker/',
 };
 
 // The include as the layers see it: a generated header stands for a file
@@ -65,24 +65,24 @@ test('no include runs against the layers', () => {
 
 test('the check finds each kind of back-edge', () => {
   const fake = [
-    { rel: 'common/a.c', text: '#include "common/b.h"\n#include "worker/worker.h"\n#include "tool_registry.h"\n' +
+    { rel: 'common/a.c', text: '#include "common/b.h"\n#include "worker/worker.h"\n#include "tool_files.h"\n' +
       '#include "b.h"\n' },
-    { rel: 'worker/b.c', text: '#include "tool_registry.h"\n#include "config.h"\n' },
+    { rel: 'worker/b.c', text: '#include "tool_files.h"\n#include "config.h"\n' },
     { rel: 'worker/a.c', text: '#include "supervisor/proctab.h"\n#include "fetcher/jwk.h"\n#include "common/log.h"\n' },
-    { rel: 'fetcher/a.c', text: ' # include "worker/seccomp.h"\n#include "tool_registry.h"\n' },
+    { rel: 'fetcher/a.c', text: ' # include "worker/seccomp.h"\n#include "tool_files.h"\n' },
     { rel: 'metrics/a.c', text: '#include "common/framing.h"\n#include "worker/http.h"\n#include "metrics/scrape.h"\n' },
     { rel: 'supervisor/a.c', text: '#include "worker/worker.h"\n#include "worker/auth.h"\n#include "fetcher/fetcher.h"\n' +
       '#include "metrics/metrics_process.h"\n#include "metrics/scrape.h"\n' },
   ];
   assert.deepEqual(backEdges(fake), [
     'common/a.c:2: includes worker/worker.h',
-    'common/a.c:3: includes tool_registry.h',
+    'common/a.c:3: includes tool_files.h',
     'common/a.c:4: includes b.h, which has no folder and is not a generated header',
     'worker/b.c:2: includes config.h, which has no folder and is not a generated header',
     'worker/a.c:1: includes supervisor/proctab.h',
     'worker/a.c:2: includes fetcher/jwk.h',
     'fetcher/a.c:1: includes worker/seccomp.h',
-    'fetcher/a.c:2: includes tool_registry.h',
+    'fetcher/a.c:2: includes tool_files.h',
     'metrics/a.c:2: includes worker/http.h',
     'supervisor/a.c:2: includes worker/auth.h',
     'supervisor/a.c:5: includes metrics/scrape.h',

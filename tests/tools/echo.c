@@ -5,15 +5,14 @@
 static int
 echo(struct mcpd_call *call)
 {
-	return mcpd_return_stringf(call, "echo: %s", call->args[0].string);
+	return mcpd_return_stringf(call, "echo: %s", mcpd_arg_string(call, "text"));
 }
 
-const struct mcpd_tool tool_echo = {
-	.name = "echo",
+MCPD_TOOL(
 	.title = "Echo",
 	.description = "Says the text back (test builds only)",
 	MCPD_PARAMS(MCPD_STRING("text", "Any text")),
 	MCPD_RETURNS(MCPD_TYPE_STRING),
 	.annotations = {.read_only = true, .idempotent = true},
 	.run = echo,
-};
+);

@@ -1,3 +1,4 @@
+/* Runs in: workers, after the sandbox (test builds only). */
 /* number_stats (test builds only): an object result with text of its own. */
 #include <math.h>
 
@@ -6,7 +7,7 @@
 static int
 stats(struct mcpd_call *call)
 {
-	const struct mcpd_value *xs = &call->args[0];
+	const struct mcpd_value *xs = mcpd_arg(call, "numbers");
 	double sum = 0, min, max;
 
 	if (xs->count == 0)
@@ -27,8 +28,7 @@ stats(struct mcpd_call *call)
 	return mcpd_return_object(call);
 }
 
-const struct mcpd_tool tool_number_stats = {
-	.name = "number_stats",
+MCPD_TOOL(
 	.description = "Count, mean, minimum and maximum of numbers (test builds only)",
 	MCPD_PARAMS(MCPD_NUMBER("numbers", "The numbers, at most 10000", MCPD_ARRAY(10000))),
 	MCPD_RETURNS_OBJECT(
@@ -38,4 +38,4 @@ const struct mcpd_tool tool_number_stats = {
 	    MCPD_FIELD("max", MCPD_TYPE_NUMBER, "the largest")),
 	.annotations = {.read_only = true, .idempotent = true},
 	.run = stats,
-};
+);

@@ -1,3 +1,4 @@
+/* Runs in: workers, after the sandbox (test builds only). */
 /*
  * typed_echo (test builds only): a parameter of every type and rule, each
  * echoed back in an object result, so that tests can see what the server
@@ -8,45 +9,52 @@
 
 #include "worker/tool.h"
 
-/* The names of the optional parameters that were given (or defaulted). */
+/* Appends `name` to the comma-separated list `out` when its argument was given (or defaulted). */
 static void
-list_present(struct mcpd_call *call, char *out, size_t cap)
+note_present(char *out, size_t cap, const char *name, const struct mcpd_value *arg)
 {
-	static const char *const names[] = {"count", "ratio", "flag", "color", "note", "values",
-	    "weights", "tags", "switches"};
-	size_t len = 0;
+	size_t len = strlen(out);
 
-	out[0] = '\0';
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (call->args[i].present && len < cap)
-			len += (size_t)snprintf(out + len, cap - len, "%s%s", len ? "," : "", names[i]);
+	if (arg->present && len < cap)
+		snprintf(out + len, cap - len, "%s%s", len ? "," : "", name);
 }
 
 static int
 echo(struct mcpd_call *call)
 {
-	const struct mcpd_value *a = call->args;
+	const struct mcpd_value *count = mcpd_arg(call, "count"), *ratio = mcpd_arg(call, "ratio"),
+	    *flag = mcpd_arg(call, "flag"), *color = mcpd_arg(call, "color"), *note = mcpd_arg(call, "note"),
+	    *values = mcpd_arg(call, "values"), *weights = mcpd_arg(call, "weights"),
+	    *tag_list = mcpd_arg(call, "tags"), *switches = mcpd_arg(call, "switches");
 	int64_t values_sum = 0;
 	double weights_sum = 0;
-	char present[128], tags[64] = "";
+	char present[128] = "", tags[64] = "";
 	size_t tags_len = 0, trues = 0;
 
-	for (size_t i = 0; i < a[5].count; i++)
-		if (__builtin_add_overflow(values_sum, a[5].items[i].integer, &values_sum))
+	for (size_t i = 0; i < values->count; i++)
+		if (__builtin_add_overflow(values_sum, values->items[i].integer, &values_sum))
 			return mcpd_error(call, "the values add up past 64 bits");
-	for (size_t i = 0; i < a[6].count; i++)
-		weights_sum += a[6].items[i].number;
-	for (size_t i = 0; i < a[7].count && tags_len < sizeof(tags); i++)
+	for (size_t i = 0; i < weights->count; i++)
+		weights_sum += weights->items[i].number;
+	for (size_t i = 0; i < tag_list->count && tags_len < sizeof(tags); i++)
 		tags_len += (size_t)snprintf(tags + tags_len, sizeof(tags) - tags_len, "%s%s",
-		    i ? "+" : "", a[7].items[i].string);
-	for (size_t i = 0; i < a[8].count; i++)
-		trues += a[8].items[i].boolean;
-	list_present(call, present, sizeof(present));
-	mcpd_set_integer(call, "count", a[0].integer);
-	mcpd_set_number(call, "ratio", a[1].present ? a[1].number : -1);
-	mcpd_set_boolean(call, "flag", a[2].boolean);
-	mcpd_set_string(call, "color", a[3].string, a[3].length);
-	mcpd_set_string(call, "note", a[4].present ? a[4].string : "", a[4].present ? a[4].length : 0);
+		    i ? "+" : "", tag_list->items[i].string);
+	for (size_t i = 0; i < switches->count; i++)
+		trues += switches->items[i].boolean;
+	note_present(present, sizeof(present), "count", count);
+	note_present(present, sizeof(present), "ratio", ratio);
+	note_present(present, sizeof(present), "flag", flag);
+	note_present(present, sizeof(present), "color", color);
+	note_present(present, sizeof(present), "note", note);
+	note_present(present, sizeof(present), "values", values);
+	note_present(present, sizeof(present), "weights", weights);
+	note_present(present, sizeof(present), "tags", tag_list);
+	note_present(present, sizeof(present), "switches", switches);
+	mcpd_set_integer(call, "count", count->integer);
+	mcpd_set_number(call, "ratio", ratio->present ? ratio->number : -1);
+	mcpd_set_boolean(call, "flag", flag->boolean);
+	mcpd_set_string(call, "color", color->string, color->length);
+	mcpd_set_string(call, "note", note->present ? note->string : "", note->present ? note->length : 0);
 	mcpd_set_integer(call, "values_sum", values_sum);
 	mcpd_set_number(call, "weights_sum", weights_sum);
 	mcpd_set_string(call, "tags", tags, strlen(tags));
@@ -55,8 +63,7 @@ echo(struct mcpd_call *call)
 	return mcpd_return_object(call);
 }
 
-const struct mcpd_tool tool_typed_echo = {
-	.name = "typed_echo",
+MCPD_TOOL(
 	.title = "Typed Echo",
 	.description = "Echoes a parameter of every type and rule (test builds only)",
 	MCPD_PARAMS(
@@ -82,4 +89,4 @@ const struct mcpd_tool tool_typed_echo = {
 	    MCPD_FIELD("present", MCPD_TYPE_STRING, "the parameters given or defaulted, comma-separated")),
 	.annotations = {.read_only = true, .idempotent = true},
 	.run = echo,
-};
+);

@@ -1,3 +1,4 @@
+/* Runs in: workers, after the sandbox (test builds only). */
 /*
  * whoami (test builds only): needs the scope mcpd/admin and returns the
  * caller's identity as the server verified it.
@@ -27,8 +28,7 @@ whoami(struct mcpd_call *call)
 	return mcpd_return_object(call);
 }
 
-const struct mcpd_tool tool_whoami = {
-	.name = "whoami",
+MCPD_TOOL(
 	.title = "Who Am I",
 	.description = "The caller's verified identity (test builds only; needs mcpd/admin)",
 	MCPD_RETURNS_OBJECT(
@@ -42,4 +42,4 @@ const struct mcpd_tool tool_whoami = {
 	MCPD_SCOPES("mcpd/admin"),
 	.annotations = {.read_only = true, .idempotent = true},
 	.run = whoami,
-};
+);

@@ -5,7 +5,7 @@
 static int
 add(struct mcpd_call *call)
 {
-	int64_t a = call->args[0].integer, b = call->args[1].integer, sum;
+	int64_t a = mcpd_arg_integer(call, "a"), b = mcpd_arg_integer(call, "b"), sum;
 
 	if (__builtin_add_overflow(a, b, &sum))
 		return mcpd_error(call, "the sum of %lld and %lld does not fit in a 64-bit integer",
@@ -13,12 +13,11 @@ add(struct mcpd_call *call)
 	return mcpd_return_integer(call, sum);
 }
 
-const struct mcpd_tool tool_add_numbers = {
-	.name = "add_numbers",
+MCPD_TOOL(
 	.title = "Add Numbers",
 	.description = "Add two numbers together",
 	MCPD_PARAMS(MCPD_INTEGER("a", "First number"), MCPD_INTEGER("b", "Second number")),
 	MCPD_RETURNS(MCPD_TYPE_INTEGER),
 	.annotations = {.read_only = true, .idempotent = true},
 	.run = add,
-};
+);

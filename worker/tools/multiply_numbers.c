@@ -5,7 +5,7 @@
 static int
 multiply(struct mcpd_call *call)
 {
-	int64_t a = call->args[0].integer, b = call->args[1].integer, product;
+	int64_t a = mcpd_arg_integer(call, "a"), b = mcpd_arg_integer(call, "b"), product;
 
 	if (__builtin_mul_overflow(a, b, &product))
 		return mcpd_error(call, "the product of %lld and %lld does not fit in a 64-bit integer",
@@ -13,12 +13,11 @@ multiply(struct mcpd_call *call)
 	return mcpd_return_integer(call, product);
 }
 
-const struct mcpd_tool tool_multiply_numbers = {
-	.name = "multiply_numbers",
+MCPD_TOOL(
 	.title = "Multiply Numbers",
 	.description = "Multiply two numbers together",
 	MCPD_PARAMS(MCPD_INTEGER("a", "First number"), MCPD_INTEGER("b", "Second number")),
 	MCPD_RETURNS(MCPD_TYPE_INTEGER),
 	.annotations = {.read_only = true, .idempotent = true},
 	.run = multiply,
-};
+);

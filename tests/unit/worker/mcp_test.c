@@ -16,7 +16,7 @@
 #include <cJSON.h>
 
 #include "worker/mcp.h"
-#include "worker/tools.h"
+#include "worker/tool_engine.h"
 #include "tests/unit/address_limit.h"
 #include "tests/unit/cpu_ratio.h"
 
@@ -507,12 +507,12 @@ test_tools_call_tool_error_is_in_band(void **state)
 static void
 test_tools_call_unknown_tool_is_invalid_params(void **state)
 {
-	const cJSON *msg = legacy_call(state, "subtract_numbers", "{}", NULL);
+	const cJSON *msg = legacy_call(state, "divide_numbers", "{}", NULL);
 	const cJSON *error = assert_error(msg, -32602);
 
 	assert_int_equal(status(state), 200);
 	assert_id_int(msg, 1);
-	assert_non_null(strstr(member(error, "message")->valuestring, "subtract_numbers"));
+	assert_non_null(strstr(member(error, "message")->valuestring, "divide_numbers"));
 }
 
 static void

@@ -5,6 +5,9 @@
  * The test tools of tests/tools/ are built into test builds; the misusing
  * ones are defined here.
  */
+/* This file's own tools read their arguments by name, as a tool file does. */
+#define MCPD_TOOL_NAME tool_call_test
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,7 +19,7 @@
 #include <cmocka.h>
 #include <cJSON.h>
 
-#include "worker/tools.h"
+#include "worker/tool_engine.h"
 #include "tests/unit/cpu_ratio.h"
 
 static struct tool_outcome out;
@@ -312,10 +315,11 @@ test_scopes(void **state)
 static int
 sum_integers(struct mcpd_call *call)
 {
+	const struct mcpd_value *xs = mcpd_arg(call, "xs");
 	int64_t sum = 0;
 
-	for (size_t i = 0; i < call->args[0].count; i++)
-		sum += call->args[0].items[i].integer;
+	for (size_t i = 0; i < xs->count; i++)
+		sum += xs->items[i].integer;
 	return mcpd_return_integer(call, sum);
 }
 

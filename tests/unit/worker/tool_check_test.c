@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "worker/tools.h"
+#include "worker/tool_engine.h"
 
 static int
 run(struct mcpd_call *call)

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "worker/tools.h"
+#include "worker/tool_engine.h"
 #include "worker/worker.h"
 
 /* The label of a tool is its name, at the place the worker counts it. */

@@ -1,11 +1,19 @@
 /*
- * tools: the tool engine.  Tools are described by worker/tool.h, one file
- * each in worker/tools/ (and tests/tools/ in test builds); the build lists
- * them in a generated registry.  tools/list and tools/call are both derived
- * from those descriptions: the JSON Schemas, argument checks, results.
+ * tool_engine: what the rest of the worker asks of the tools.  Tools are
+ * written against worker/tool.h (the author's API), one file each in
+ * worker/tools/ (and tests/tools/ in test builds); the build lists them in
+ * a generated registry.  tools/list and tools/call are both derived from
+ * their descriptions: the JSON Schemas, argument checks, results.
+ *
+ *   tool_registry.c  the registry: lookups, scopes, the start-up check
+ *   tool_check.c     the rules a description must keep
+ *   tool_schema.c    tools/list: each tool's JSON Schemas
+ *   tool_call.c      one call: arguments read, the tool run, the outcome settled
+ *   tool_args.c      reading and checking the arguments; mcpd_arg_*
+ *   tool_result.c    mcpd_return_*, mcpd_set_*, mcpd_error
  */
-#ifndef MCPD_WORKER_TOOLS_H
-#define MCPD_WORKER_TOOLS_H
+#ifndef MCPD_WORKER_TOOL_ENGINE_H
+#define MCPD_WORKER_TOOL_ENGINE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,16 +32,21 @@
 
 /**
  * Checks every registered tool's description once at start-up (names,
- * limits, defaults that meet their own rules).  Returns 0, or -1 with what is
- * wrong in err.
+ * limits, defaults that meet their own rules) and every argument use of
+ * the tool files (mcpd_arg_*: the name declared, the type the same).
+ * Returns 0, or -1 with what is wrong in err.
  */
 int tools_check_registry(char *err, size_t errlen);
+/** How many tools the registry holds. */
+size_t tools_count(void);
+/** The name of the tool at position `i` of the registry (its metrics label), or NULL past its end. */
+const char *tools_name(size_t i);
+/** The i-th tool of the registry, or NULL past the end. */
+const struct mcpd_tool *tools_at(size_t i);
 /** Checks one tool's description (what tools_check_registry does for each). */
 int tools_check(const struct mcpd_tool *tool, char *err, size_t errlen);
 /** A tool's position in the registry, which is its metrics label (common/counters.h). */
 size_t tools_index(const struct mcpd_tool *tool);
-/** The name of the tool at position `i` of the registry, or NULL past its end. */
-const char *tools_name(size_t i);
 /** Finds a tool by exact name, or NULL. */
 const struct mcpd_tool *tools_find(const char *name, size_t len);
 /** Appends the JSON array of every tool, with the fields `features` allows. */
@@ -45,6 +58,8 @@ void tools_write_list(struct strbuf *sb, unsigned features);
 const char *tools_missing_scope(const struct mcpd_tool *tool, const char *granted);
 /** Appends the shortest JSON number text that reads back as `v` (finite). */
 void tools_write_number(struct strbuf *sb, double v);
+/** "integer", "number", "boolean" or "string": the JSON Schema name of a type. */
+const char *tools_type_name(enum mcpd_type type);
 /** The tool's scopes, space-separated, for a WWW-Authenticate challenge. */
 void tools_write_scopes(struct strbuf *sb, const struct mcpd_tool *tool);
 
@@ -69,5 +84,11 @@ struct tool_outcome {
 int tools_call(const struct mcpd_tool *tool, const struct json_doc *doc, const cJSON *arguments,
     const struct tools_context *ctx, struct tool_outcome *out);
 void tools_outcome_free(struct tool_outcome *out);
+
+/**
+ * Checks one argument use against `tool` and remembers the parameter's
+ * position in it.  Returns 0, or -1 with the file, line and what is wrong.
+ */
+int tools_check_arg_use(const struct mcpd_tool *tool, struct mcpd_arg_use *use, char *err, size_t errlen);
 
 #endif

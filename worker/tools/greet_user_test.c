@@ -1,5 +1,5 @@
 /* greet_user: the reference greeting, UTF-8 kept, no NUL accepted. */
-#include "tests/unit/tools/tool_test.h"
+#include "tests/unit/tool_test.h"
 
 static void
 test_greet_user(void **state)

@@ -1,55 +1,23 @@
-/* Runs in: workers (the registry is checked before the sandbox). */
+/* Runs in: workers, before the sandbox (tools/list is written once at start). */
 /*
- * tools: the registry of tools and what tools/list says of them.  Runs in
- * every worker: the descriptions are checked and the lists written once,
- * before the sandbox; lookups on the request path.
+ * tool_schema: what tools/list says of each tool: its JSON Schemas for
+ * input and output, its title and annotations, per protocol version.
  */
-#include "worker/tools.h"
-
-#include "common/counters.h"
-
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-/*
- * The build writes tool_registry.h: one MCPD_TOOL(name) line per tool
- * file, so that adding a file is all it takes to add a tool.
- */
-#define MCPD_TOOL(name) extern const struct mcpd_tool tool_##name;
-#include "tool_registry.h"
-#undef MCPD_TOOL
-
-#define MCPD_TOOL(name) &tool_##name,
-static const struct mcpd_tool *const registry[] = {
-#include "tool_registry.h"
-};
-#undef MCPD_TOOL
-#define N_TOOLS (sizeof(registry) / sizeof(registry[0]))
+#include "worker/tool_engine.h"
 
 static const char *const type_names[] = {
 	[MCPD_TYPE_INTEGER] = "integer", [MCPD_TYPE_NUMBER] = "number",
 	[MCPD_TYPE_BOOLEAN] = "boolean", [MCPD_TYPE_STRING] = "string",
 };
 
-_Static_assert(N_TOOLS <= COUNTERS_MAX_TOOLS, "more tools than the metrics label set holds");
-
-size_t
-tools_index(const struct mcpd_tool *tool)
+const char *
+tools_type_name(enum mcpd_type type)
 {
-	for (size_t i = 0; i < N_TOOLS; i++)
-		if (registry[i] == tool)
-			return i;
-	return COUNTERS_MAX_TOOLS;
-}
-
-const struct mcpd_tool *
-tools_find(const char *name, size_t len)
-{
-	for (size_t i = 0; i < N_TOOLS; i++)
-		if (strlen(registry[i]->name) == len && memcmp(registry[i]->name, name, len) == 0)
-			return registry[i];
-	return NULL;
+	return (size_t)type < sizeof(type_names) / sizeof(type_names[0]) ? type_names[type] : "unknown";
 }
 
 /* The shortest text that reads back as the same double (JSON has no inf or nan). */
@@ -119,10 +87,10 @@ write_default(struct strbuf *sb, const struct mcpd_param *p)
 static void
 write_param_schema(struct strbuf *sb, const struct mcpd_param *p)
 {
-	strbuf_printf(sb, "{\"type\":\"%s\",\"description\":", p->array ? "array" : type_names[p->type]);
+	strbuf_printf(sb, "{\"type\":\"%s\",\"description\":", p->array ? "array" : tools_type_name(p->type));
 	strbuf_json_string(sb, p->description, strlen(p->description));
 	if (p->array) {
-		strbuf_printf(sb, ",\"items\":{\"type\":\"%s\"", type_names[p->type]);
+		strbuf_printf(sb, ",\"items\":{\"type\":\"%s\"", tools_type_name(p->type));
 		write_value_rules(sb, p);
 		strbuf_putc(sb, '}');
 		if (p->max_items > 0)
@@ -167,10 +135,10 @@ write_output_schema(struct strbuf *sb, const struct mcpd_tool *t)
 	strbuf_puts(sb, "{\"type\":\"object\",\"properties\":{");
 	if (r->nfields == 0)
 		strbuf_printf(sb, "\"result\":{\"type\":\"%s\"}},\"required\":[\"result\"",
-		    type_names[r->type]);
+		    tools_type_name(r->type));
 	for (size_t i = 0; i < r->nfields; i++) {
 		strbuf_printf(sb, "%s\"%s\":{\"type\":\"%s\",\"description\":", i ? "," : "",
-		    r->fields[i].name, type_names[r->fields[i].type]);
+		    r->fields[i].name, tools_type_name(r->fields[i].type));
 		strbuf_json_string(sb, r->fields[i].description, strlen(r->fields[i].description));
 		strbuf_putc(sb, '}');
 	}
@@ -218,67 +186,10 @@ void
 tools_write_list(struct strbuf *sb, unsigned features)
 {
 	strbuf_putc(sb, '[');
-	for (size_t i = 0; i < N_TOOLS; i++) {
+	for (size_t i = 0; i < tools_count(); i++) {
 		if (i > 0)
 			strbuf_putc(sb, ',');
-		write_tool(sb, registry[i], features);
+		write_tool(sb, tools_at(i), features);
 	}
 	strbuf_putc(sb, ']');
-}
-
-/* True when `want` is one of the space-separated scopes in `granted`. */
-static bool
-scope_granted(const char *granted, const char *want)
-{
-	size_t n = strlen(want);
-
-	for (const char *p = granted; *p != '\0';) {
-		size_t len = strcspn(p, " ");
-
-		if (len == n && memcmp(p, want, n) == 0)
-			return true;
-		p += len;
-		p += strspn(p, " ");
-	}
-	return false;
-}
-
-const char *
-tools_missing_scope(const struct mcpd_tool *tool, const char *granted)
-{
-	for (size_t i = 0; tool->scopes != NULL && tool->scopes[i] != NULL; i++)
-		if (granted == NULL || !scope_granted(granted, tool->scopes[i]))
-			return tool->scopes[i];
-	return NULL;
-}
-
-void
-tools_write_scopes(struct strbuf *sb, const struct mcpd_tool *tool)
-{
-	for (size_t i = 0; tool->scopes != NULL && tool->scopes[i] != NULL; i++) {
-		if (i > 0)
-			strbuf_putc(sb, ' ');
-		strbuf_puts(sb, tool->scopes[i]);
-	}
-}
-
-int
-tools_check_registry(char *err, size_t errlen)
-{
-	for (size_t i = 0; i < N_TOOLS; i++) {
-		if (tools_check(registry[i], err, errlen) < 0)
-			return -1;
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(registry[i]->name, registry[j]->name) == 0) {
-				snprintf(err, errlen, "two tools are named %s", registry[i]->name);
-				return -1;
-			}
-	}
-	return 0;
-}
-
-const char *
-tools_name(size_t i)
-{
-	return i < N_TOOLS ? registry[i]->name : NULL;
 }

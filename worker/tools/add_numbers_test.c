@@ -1,5 +1,5 @@
 /* add_numbers: exact 64-bit sums; an overflow is a tool error. */
-#include "tests/unit/tools/tool_test.h"
+#include "tests/unit/tool_test.h"
 
 static void
 test_add_numbers(void **state)

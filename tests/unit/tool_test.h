@@ -1,8 +1,9 @@
 /*
- * tool_test.h: what a tool's own test needs.  A test calls the tool the way
- * tools/call does, with JSON arguments, and checks its result:
+ * tool_test.h: calling a tool in a unit test, the way tools/call does, with
+ * JSON arguments.  A tool's own test (worker/tools/<name>_test.c, beside
+ * the tool) checks its results with it:
  *
- *     #include "tests/unit/tools/tool_test.h"
+ *     #include "tests/unit/tool_test.h"
  *
  *     static void
  *     test_subtract(void **state)
@@ -14,34 +15,49 @@
  *
  *     TOOL_TESTS(cmocka_unit_test(test_subtract))
  */
-#ifndef MCPD_TESTS_UNIT_TOOLS_TOOL_TEST_H
-#define MCPD_TESTS_UNIT_TOOLS_TOOL_TEST_H
+#ifndef MCPD_TESTS_UNIT_TOOL_TEST_H
+#define MCPD_TESTS_UNIT_TOOL_TEST_H
 
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
 
-#include "worker/tools.h"
+#include "worker/tool_engine.h"
 
-/* Calls `tool` with `args` (JSON object text, or NULL for none) and no identity. */
+/*
+ * Calls `tool` with `args` (JSON object text, or NULL for none) in `ctx`
+ * (NULL: protocol 2025-11-25, no identity).  Free `out` with
+ * tools_outcome_free.
+ */
+static inline void
+tool_test_run(const struct mcpd_tool *tool, const char *args, const struct tools_context *ctx,
+    struct tool_outcome *out)
+{
+	static const struct tools_context plain = {.protocol_version = "2025-11-25"};
+	struct json_doc doc = {0};
+
+	if (args != NULL && json_doc_parse(&doc, args, strlen(args)) < 0)
+		fail_msg("the test's arguments are not JSON: %s", args);
+	if (tools_call(tool, &doc, doc.root, ctx != NULL ? ctx : &plain, out) < 0)
+		fail_msg("out of memory");
+	json_doc_free(&doc);
+}
+
+/* The same, for a tool of the registry, by name. */
 static inline void
 tool_test_call(const char *tool, const char *args, struct tool_outcome *out)
 {
-	static const struct tools_context ctx = {.protocol_version = "2025-11-25"};
 	const struct mcpd_tool *t = tools_find(tool, strlen(tool));
-	struct json_doc doc = {0};
 
 	if (t == NULL)
-		fail_msg("no tool %s in this build: is its file in worker/tools/?", tool);
-	if (args != NULL && json_doc_parse(&doc, args, strlen(args)) < 0)
-		fail_msg("the test's arguments are not JSON: %s", args);
-	if (tools_call(t, &doc, doc.root, &ctx, out) < 0)
-		fail_msg("out of memory");
-	json_doc_free(&doc);
+		fail_msg("no tool %s in this build: is its file in worker/tools/ (or tests/tools/, "
+		    "with MCPD_TEST_TOOLS)?", tool);
+	tool_test_run(t, args, NULL, out);
 }
 
 /* The call succeeds with exactly this structuredContent. */
@@ -73,13 +89,27 @@ assert_tool_error(const char *tool, const char *args, const char *needle)
 	tools_outcome_free(&out);
 }
 
-/* The test program's main: the cmocka tests given. */
+/* Checks the registry as the server does at start-up; a broken tool fails every test. */
+static inline int
+tool_test_check_registry(void **state)
+{
+	char err[256];
+
+	(void)state;
+	if (tools_check_registry(err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* The test program's main: the cmocka tests given, after the start-up check. */
 #define TOOL_TESTS(...) \
 	int \
 	main(void) \
 	{ \
 		const struct CMUnitTest tests[] = {__VA_ARGS__}; \
-		return cmocka_run_group_tests(tests, NULL, NULL); \
+		return cmocka_run_group_tests(tests, tool_test_check_registry, NULL); \
 	}
 
 #endif

@@ -1,5 +1,5 @@
 /* multiply_numbers: exact 64-bit products; an overflow is a tool error. */
-#include "tests/unit/tools/tool_test.h"
+#include "tests/unit/tool_test.h"
 
 static void
 test_multiply_numbers(void **state)
