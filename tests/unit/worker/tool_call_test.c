@@ -19,7 +19,7 @@
 #include <cmocka.h>
 #include <cJSON.h>
 
-#include "worker/tool_engine.h"
+#include "tests/unit/tool_test.h"
 #include "tests/unit/cpu_ratio.h"
 
 static struct tool_outcome out;
@@ -35,17 +35,12 @@ teardown(void **state)
 	return 0;
 }
 
+/* Calls the tool (tests/unit/tool_test.h) and parses what it returned. */
 static void
 run_tool(const struct mcpd_tool *tool, const char *args_json, const struct tools_context *ctx)
 {
-	static const struct tools_context plain = {.protocol_version = "2025-11-25"};
-	struct json_doc doc = {0};
-
 	teardown(NULL);
-	if (args_json != NULL && json_doc_parse(&doc, args_json, strlen(args_json)) < 0)
-		fail_msg("test arguments are not JSON: %s", args_json);
-	assert_int_equal(tools_call(tool, &doc, doc.root, ctx != NULL ? ctx : &plain, &out), 0);
-	json_doc_free(&doc);
+	tool_test_run(tool, args_json, ctx, &out);
 	if (!out.is_error) {
 		structured = cJSON_ParseWithLength(out.structured.data, out.structured.len);
 		if (structured == NULL)
