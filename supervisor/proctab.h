@@ -1,8 +1,8 @@
 /*
  * proctab: the table of child processes, and the mechanics of starting one.
  *
- * Policy (when to start, restart or stop a child) lives in policy.c, and
- * supervisor.c carries it out; this file only forks, records and looks up.
+ * What to do (when to start, restart or stop a child) is decided in decide.c,
+ * and supervisor.c carries it out; this file only forks, records and looks up.
  */
 #ifndef MCPD_SUPERVISOR_PROCTAB_H
 #define MCPD_SUPERVISOR_PROCTAB_H

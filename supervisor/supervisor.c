@@ -19,7 +19,7 @@
 #include "common/log.h"
 #include "fetcher/fetcher.h"
 #include "metrics/metrics_process.h"
-#include "supervisor/policy.h"
+#include "supervisor/decide.h"
 #include "supervisor/proctab.h"
 #include "supervisor/report.h"
 #include "worker/worker.h"
@@ -105,7 +105,7 @@ counters_block_of(const struct supervisor *sv, int slot, bool successor)
 	/* The metrics process writes no block: its mapping is read-only. */
 	if (role == &metrics_role)
 		return COUNTERS_SUPERVISOR_BLOCK;
-	return policy_worker_counters_block(&sv->slots[slot], slot, successor);
+	return decide_worker_counters_block(&sv->slots[slot], slot, successor);
 }
 
 static enum counters_role
@@ -155,7 +155,7 @@ spawn_slot(struct supervisor *sv, int slot, bool successor)
 	}
 	if (p == NULL) {
 		log_errno("spawn_failed", "cannot start %s for slot %d; retrying in 1 s", role->name, slot);
-		policy_spawn_failed(&sv->slots[slot], now_ms());
+		decide_spawn_failed(&sv->slots[slot], now_ms());
 		return;
 	}
 	p->successor = successor;
@@ -167,7 +167,7 @@ static void
 schedule_respawn(struct supervisor *sv, const struct proc *p, int status)
 {
 	struct slot_state *s = &sv->slots[p->slot];
-	uint64_t delay = policy_schedule_respawn(s, p->started_ms, status, now_ms());
+	uint64_t delay = decide_schedule_respawn(s, p->started_ms, status, now_ms());
 
 	if (s->quick_exits > 0) {
 		char event[48];
@@ -227,7 +227,7 @@ count_exit(struct supervisor *sv, const struct proc *p, int status)
 {
 	struct counters_gate *gate = &sv->counters[p->counters_block].worker.gate;
 
-	counter_add(&sv->counters[COUNTERS_SUPERVISOR_BLOCK].supervisor.exits[counted_role(p)][policy_exit_cause(status)], 1);
+	counter_add(&sv->counters[COUNTERS_SUPERVISOR_BLOCK].supervisor.exits[counted_role(p)][decide_exit_cause(status)], 1);
 	if (p->role != &worker_role)
 		return;
 	__atomic_store_n(&gate->accepting, 0, __ATOMIC_RELAXED);
@@ -239,7 +239,7 @@ on_child_exit(struct supervisor *sv, struct proc *p, int status)
 {
 	log_exit(p, status);
 	count_exit(sv, p, status);
-	switch (policy_on_reap(p, &sv->slots[p->slot], status, sv->stopping)) {
+	switch (decide_on_reap(p, &sv->slots[p->slot], status, sv->stopping)) {
 	case REAP_FAIL_FAST:
 		fail_fast(sv, p);
 		break;
@@ -305,7 +305,7 @@ stop_children(struct supervisor *sv)
 static void
 begin_reload(struct supervisor *sv)
 {
-	switch (policy_begin_reload(&sv->reload_slot, sv->stopping)) {
+	switch (decide_begin_reload(&sv->reload_slot, sv->stopping)) {
 	case RELOAD_IGNORED:
 		break;
 	case RELOAD_BUSY:
@@ -321,7 +321,7 @@ begin_reload(struct supervisor *sv)
 static void
 reload_step(struct supervisor *sv)
 {
-	switch (policy_reload_step(&sv->pt, sv->cfg->workers, &sv->reload_slot)) {
+	switch (decide_reload_step(&sv->pt, sv->cfg->workers, &sv->reload_slot)) {
 	case RELOAD_WAIT:
 		break;
 	case RELOAD_DONE:
@@ -346,7 +346,7 @@ on_ready(struct supervisor *sv, struct proc *p)
 	p->ready_fd = -1;
 	if (n != 1)
 		return;	/* Died before serving; reaping tells the rest. */
-	retired = policy_on_ready(&sv->pt, p, &sv->slots[p->slot], &sv->reload_slot, sv->stopping);
+	retired = decide_on_ready(&sv->pt, p, &sv->slots[p->slot], &sv->reload_slot, sv->stopping);
 	log_child_event(LOG_INFO, "ready", p);
 	if (retired != NULL && kill(retired->pid, SIGTERM) < 0 && errno != ESRCH)
 		log_errno("signal_failed", "cannot retire pid %d", (int)retired->pid);
@@ -380,7 +380,7 @@ run_timers(struct supervisor *sv)
 	uint64_t now = now_ms(), next = UINT64_MAX, due;
 
 	for (int s = 0; s < sv->nslots && !sv->stopping; s++) {
-		if (policy_respawn_due(&sv->slots[s], now, &next))
+		if (decide_respawn_due(&sv->slots[s], now, &next))
 			spawn_slot(sv, s, false);
 	}
 	due = report_run(now);

@@ -1,13 +1,13 @@
 /*
- * policy: the supervisor's decisions about its children, as pure functions
+ * decide: the supervisor's decisions about its children, as pure functions
  * over the process table and the per-slot state: how long a slot waits
  * before it is refilled, what an exit means (respawn, abort a reload, give
  * up on mcpd, or nothing), and how a reload (SIGHUP) hands each worker slot
  * over to a successor.  No fork, no signals, no clock, no I/O: supervisor.c
  * reads the clock, passes `now` in and carries out what is decided here.
  */
-#ifndef MCPD_SUPERVISOR_POLICY_H
-#define MCPD_SUPERVISOR_POLICY_H
+#ifndef MCPD_SUPERVISOR_DECIDE_H
+#define MCPD_SUPERVISOR_DECIDE_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -34,7 +34,7 @@ struct slot_state {
 /* What the supervisor does once a child was reaped (its row is then forgotten). */
 enum reap_action {
 	REAP_FORGET,		/* nothing more: it was retiring, or mcpd is stopping */
-	REAP_RESPAWN,		/* refill the slot, after policy_schedule_respawn's delay */
+	REAP_RESPAWN,		/* refill the slot, after decide_schedule_respawn's delay */
 	REAP_ABORT_RELOAD,	/* a reload's successor died before serving: keep the old child */
 	REAP_FAIL_FAST,		/* it could not start and a restart cannot fix that: stop mcpd */
 };
@@ -54,9 +54,9 @@ enum reload_begin {
 };
 
 /** How a wait status counts: killed by a signal, exit 0, CHILD_EXIT_CONFIG, or another exit status. */
-enum counters_exit policy_exit_cause(int status);
+enum counters_exit decide_exit_cause(int status);
 /** What to do after `p`, of slot state `s`, exited with wait status `status`. */
-enum reap_action policy_on_reap(const struct proc *p, const struct slot_state *s, int status,
+enum reap_action decide_on_reap(const struct proc *p, const struct slot_state *s, int status,
     bool stopping);
 /**
  * Counts an exit of a child of `s` started at `started_ms` and sets when the
@@ -64,15 +64,15 @@ enum reap_action policy_on_reap(const struct proc *p, const struct slot_state *s
  * else BACKOFF_FIRST_MS doubling with each quick exit in a row, up to
  * BACKOFF_MAX_MS.  A CHILD_EXIT_CONFIG exit counts as quick however late.
  */
-uint64_t policy_schedule_respawn(struct slot_state *s, uint64_t started_ms, int status, uint64_t now);
+uint64_t decide_schedule_respawn(struct slot_state *s, uint64_t started_ms, int status, uint64_t now);
 /** Sets `s` to be refilled SPAWN_RETRY_MS after `now`, fork having failed. */
-void policy_spawn_failed(struct slot_state *s, uint64_t now);
+void decide_spawn_failed(struct slot_state *s, uint64_t now);
 /** True when `s` is due for a respawn at `now` (no longer pending then); else lowers *next to its pending time. */
-bool policy_respawn_due(struct slot_state *s, uint64_t now, uint64_t *next);
+bool decide_respawn_due(struct slot_state *s, uint64_t now, uint64_t *next);
 /** The counters block of worker `slot` for its owner, or for a reload's successor (the other one). */
-int policy_worker_counters_block(const struct slot_state *s, int slot, bool successor);
+int decide_worker_counters_block(const struct slot_state *s, int slot, bool successor);
 /** Starts a reload at slot 0 in *reload_slot (-1 when none runs), unless one runs or mcpd is stopping. */
-enum reload_begin policy_begin_reload(int *reload_slot, bool stopping);
+enum reload_begin decide_begin_reload(int *reload_slot, bool stopping);
 /**
  * The next move of the reload at *reload_slot (>= 0) over worker slots
  * [0, workers): waits while any successor starts, skips slots with no owner
@@ -86,7 +86,7 @@ enum reload_begin policy_begin_reload(int *reload_slot, bool stopping);
  * while a worker it retired there still drains (at most --shutdown-timeout),
  * and goes on once that worker was reaped.
  */
-enum reload_move policy_reload_step(struct proctab *pt, int workers, int *reload_slot);
+enum reload_move decide_reload_step(struct proctab *pt, int workers, int *reload_slot);
 /**
  * Records that `p`, of slot state `s`, serves.  A reload's successor then
  * owns its slot: the slot's counters copy becomes the successor's, a respawn
@@ -97,7 +97,7 @@ enum reload_move policy_reload_step(struct proctab *pt, int workers, int *reload
  * While `stopping`, a successor takes nothing over and the reload does not
  * move on: the successor itself is returned, marked retiring, to be stopped.
  */
-struct proc *policy_on_ready(struct proctab *pt, struct proc *p, struct slot_state *s, int *reload_slot,
+struct proc *decide_on_ready(struct proctab *pt, struct proc *p, struct slot_state *s, int *reload_slot,
     bool stopping);
 
 #endif

@@ -1,5 +1,5 @@
-/* Runs in: the supervisor: when children are refilled, retired or given up on. See policy.h. */
-#include "supervisor/policy.h"
+/* Runs in: the supervisor: when children are refilled, retired or given up on. See decide.h. */
+#include "supervisor/decide.h"
 
 #include <sys/wait.h>
 
@@ -10,7 +10,7 @@ config_exit(int status)
 }
 
 enum counters_exit
-policy_exit_cause(int status)
+decide_exit_cause(int status)
 {
 	if (WIFSIGNALED(status))
 		return EXIT_CRASH;
@@ -33,7 +33,7 @@ unfixable_start(const struct proc *p, const struct slot_state *s, int status)
 }
 
 enum reap_action
-policy_on_reap(const struct proc *p, const struct slot_state *s, int status, bool stopping)
+decide_on_reap(const struct proc *p, const struct slot_state *s, int status, bool stopping)
 {
 	if (!stopping && unfixable_start(p, s, status))
 		return REAP_FAIL_FAST;
@@ -54,7 +54,7 @@ backoff_ms(unsigned quick_exits)
 }
 
 uint64_t
-policy_schedule_respawn(struct slot_state *s, uint64_t started_ms, int status, uint64_t now)
+decide_schedule_respawn(struct slot_state *s, uint64_t started_ms, int status, uint64_t now)
 {
 	uint64_t delay = 0;
 
@@ -70,14 +70,14 @@ policy_schedule_respawn(struct slot_state *s, uint64_t started_ms, int status, u
 }
 
 void
-policy_spawn_failed(struct slot_state *s, uint64_t now)
+decide_spawn_failed(struct slot_state *s, uint64_t now)
 {
 	s->respawn_pending = true;
 	s->respawn_at = now + SPAWN_RETRY_MS;
 }
 
 bool
-policy_respawn_due(struct slot_state *s, uint64_t now, uint64_t *next)
+decide_respawn_due(struct slot_state *s, uint64_t now, uint64_t *next)
 {
 	if (!s->respawn_pending)
 		return false;
@@ -95,13 +95,13 @@ policy_respawn_due(struct slot_state *s, uint64_t now, uint64_t *next)
  * successor runs beside the worker it replaces, so it takes the other one.
  */
 int
-policy_worker_counters_block(const struct slot_state *s, int slot, bool successor)
+decide_worker_counters_block(const struct slot_state *s, int slot, bool successor)
 {
 	return COUNTERS_WORKER_BLOCK(slot, successor ? 1 - s->counters_copy : s->counters_copy);
 }
 
 enum reload_begin
-policy_begin_reload(int *reload_slot, bool stopping)
+decide_begin_reload(int *reload_slot, bool stopping)
 {
 	if (stopping)
 		return RELOAD_IGNORED;
@@ -135,7 +135,7 @@ retired_worker_runs(const struct proctab *pt, int slot)
 
 /* Workers are replaced one at a time, so at most one successor runs beside them. */
 enum reload_move
-policy_reload_step(struct proctab *pt, int workers, int *reload_slot)
+decide_reload_step(struct proctab *pt, int workers, int *reload_slot)
 {
 	if (successor_starting(pt))
 		return RELOAD_WAIT;
@@ -165,7 +165,7 @@ successor_ready_while_stopping(struct proc *p)
 }
 
 struct proc *
-policy_on_ready(struct proctab *pt, struct proc *p, struct slot_state *s, int *reload_slot,
+decide_on_ready(struct proctab *pt, struct proc *p, struct slot_state *s, int *reload_slot,
     bool stopping)
 {
 	struct proc *old;

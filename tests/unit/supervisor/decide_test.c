@@ -1,5 +1,5 @@
 /*
- * Unit tests for supervisor/policy.c: respawn backoff, what an exit means,
+ * Unit tests for supervisor/decide.c: respawn backoff, what an exit means,
  * and how a reload hands every worker slot over exactly once.  The table is
  * filled by hand: nothing forks.
  */
@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "supervisor/policy.h"
+#include "supervisor/decide.h"
 
 /* Wait statuses as waitpid reports them. */
 #define EXITED(code) W_EXITCODE(code, 0)
@@ -38,7 +38,7 @@ add_proc(int slot, enum proc_state state, bool successor)
 	*p = (struct proc){.pid = next_pid++, .slot = slot, .state = state, .ready_fd = -1,
 	    .successor = successor, .started_ms = T0};
 	/* As the supervisor hands them out; the fetcher and metrics process write no worker block. */
-	p->counters_block = slot < WORKERS ? policy_worker_counters_block(&slots[slot], slot, successor) : -1;
+	p->counters_block = slot < WORKERS ? decide_worker_counters_block(&slots[slot], slot, successor) : -1;
 	return p;
 }
 
@@ -82,22 +82,22 @@ static void
 exit_causes(void **state)
 {
 	(void)state;
-	assert_int_equal(policy_exit_cause(EXITED(0)), EXIT_CLEAN);
-	assert_int_equal(policy_exit_cause(EXITED(1)), EXIT_ERROR);
-	assert_int_equal(policy_exit_cause(EXITED(3)), EXIT_ERROR);
-	assert_int_equal(policy_exit_cause(EXITED(CHILD_EXIT_CONFIG)), EXIT_CONFIG);
-	assert_int_equal(policy_exit_cause(KILLED_BY(SIGSEGV)), EXIT_CRASH);
-	assert_int_equal(policy_exit_cause(KILLED_BY(SIGSYS)), EXIT_CRASH);	/* seccomp's kill */
-	assert_int_equal(policy_exit_cause(KILLED_BY(SIGKILL)), EXIT_CRASH);
+	assert_int_equal(decide_exit_cause(EXITED(0)), EXIT_CLEAN);
+	assert_int_equal(decide_exit_cause(EXITED(1)), EXIT_ERROR);
+	assert_int_equal(decide_exit_cause(EXITED(3)), EXIT_ERROR);
+	assert_int_equal(decide_exit_cause(EXITED(CHILD_EXIT_CONFIG)), EXIT_CONFIG);
+	assert_int_equal(decide_exit_cause(KILLED_BY(SIGSEGV)), EXIT_CRASH);
+	assert_int_equal(decide_exit_cause(KILLED_BY(SIGSYS)), EXIT_CRASH);	/* seccomp's kill */
+	assert_int_equal(decide_exit_cause(KILLED_BY(SIGKILL)), EXIT_CRASH);
 	/* A signal that happens to be number 2 is still a crash, not a config exit. */
-	assert_int_equal(policy_exit_cause(KILLED_BY(CHILD_EXIT_CONFIG)), EXIT_CRASH);
+	assert_int_equal(decide_exit_cause(KILLED_BY(CHILD_EXIT_CONFIG)), EXIT_CRASH);
 }
 
 /* A child that lives `uptime` ms and exits with `status`; returns the delay. */
 static uint64_t
 exit_after(struct slot_state *s, uint64_t uptime, int status)
 {
-	return policy_schedule_respawn(s, T0, status, T0 + uptime);
+	return decide_schedule_respawn(s, T0, status, T0 + uptime);
 }
 
 static void
@@ -161,7 +161,7 @@ static void
 a_failed_fork_retries_after_a_second(void **state)
 {
 	(void)state;
-	policy_spawn_failed(&slots[2], T0);
+	decide_spawn_failed(&slots[2], T0);
 	assert_true(slots[2].respawn_pending);
 	assert_int_equal(slots[2].respawn_at, T0 + SPAWN_RETRY_MS);
 	assert_int_equal(slots[2].quick_exits, 0);
@@ -174,18 +174,18 @@ a_respawn_is_due_at_its_time_and_only_once(void **state)
 	uint64_t next = UINT64_MAX;
 
 	(void)state;
-	assert_false(policy_respawn_due(s, T0, &next));	/* nothing pending */
+	assert_false(decide_respawn_due(s, T0, &next));	/* nothing pending */
 	assert_int_equal(next, UINT64_MAX);
-	policy_spawn_failed(s, T0);
-	assert_false(policy_respawn_due(s, T0 + SPAWN_RETRY_MS - 1, &next));
+	decide_spawn_failed(s, T0);
+	assert_false(decide_respawn_due(s, T0 + SPAWN_RETRY_MS - 1, &next));
 	assert_int_equal(next, T0 + SPAWN_RETRY_MS);
 	assert_true(s->respawn_pending);
 	next = T0 + 5;	/* an earlier deadline elsewhere stays */
-	assert_false(policy_respawn_due(s, T0, &next));
+	assert_false(decide_respawn_due(s, T0, &next));
 	assert_int_equal(next, T0 + 5);
-	assert_true(policy_respawn_due(s, T0 + SPAWN_RETRY_MS, &next));
+	assert_true(decide_respawn_due(s, T0 + SPAWN_RETRY_MS, &next));
 	assert_false(s->respawn_pending);
-	assert_false(policy_respawn_due(s, T0 + SPAWN_RETRY_MS + 1, &next));
+	assert_false(decide_respawn_due(s, T0 + SPAWN_RETRY_MS + 1, &next));
 }
 
 /* A child that never served exits with the config status: mcpd stops instead of looping. */
@@ -196,13 +196,13 @@ a_sandbox_failure_before_the_slot_served_stops_mcpd(void **state)
 
 	(void)state;
 	slots[0].served = false;
-	assert_int_equal(policy_on_reap(p, &slots[0], EXITED(CHILD_EXIT_CONFIG), false), REAP_FAIL_FAST);
+	assert_int_equal(decide_on_reap(p, &slots[0], EXITED(CHILD_EXIT_CONFIG), false), REAP_FAIL_FAST);
 	/* Any other status from the same child is worth a restart. */
-	assert_int_equal(policy_on_reap(p, &slots[0], KILLED_BY(SIGSYS), false), REAP_RESPAWN);
-	assert_int_equal(policy_on_reap(p, &slots[0], EXITED(1), false), REAP_RESPAWN);
-	assert_int_equal(policy_on_reap(p, &slots[0], EXITED(0), false), REAP_RESPAWN);
+	assert_int_equal(decide_on_reap(p, &slots[0], KILLED_BY(SIGSYS), false), REAP_RESPAWN);
+	assert_int_equal(decide_on_reap(p, &slots[0], EXITED(1), false), REAP_RESPAWN);
+	assert_int_equal(decide_on_reap(p, &slots[0], EXITED(0), false), REAP_RESPAWN);
 	/* While mcpd stops anyway, nothing more is done. */
-	assert_int_equal(policy_on_reap(p, &slots[0], EXITED(CHILD_EXIT_CONFIG), true), REAP_FORGET);
+	assert_int_equal(decide_on_reap(p, &slots[0], EXITED(CHILD_EXIT_CONFIG), true), REAP_FORGET);
 }
 
 static void
@@ -212,11 +212,11 @@ a_sandbox_failure_after_the_slot_served_is_retried(void **state)
 
 	(void)state;
 	assert_true(slots[0].served);
-	assert_int_equal(policy_on_reap(p, &slots[0], EXITED(CHILD_EXIT_CONFIG), false), REAP_RESPAWN);
+	assert_int_equal(decide_on_reap(p, &slots[0], EXITED(CHILD_EXIT_CONFIG), false), REAP_RESPAWN);
 	/* A child that served itself and then exits so is retried too. */
 	slots[0].served = false;
 	p->state = PROC_READY;
-	assert_int_equal(policy_on_reap(p, &slots[0], EXITED(CHILD_EXIT_CONFIG), false), REAP_RESPAWN);
+	assert_int_equal(decide_on_reap(p, &slots[0], EXITED(CHILD_EXIT_CONFIG), false), REAP_RESPAWN);
 }
 
 static void
@@ -225,9 +225,9 @@ crashes_and_clean_exits_of_an_owner_respawn(void **state)
 	struct proc *p = &pt.procs[1];
 
 	(void)state;
-	assert_int_equal(policy_on_reap(p, &slots[1], KILLED_BY(SIGSEGV), false), REAP_RESPAWN);
-	assert_int_equal(policy_on_reap(p, &slots[1], EXITED(0), false), REAP_RESPAWN);
-	assert_int_equal(policy_on_reap(p, &slots[1], EXITED(1), false), REAP_RESPAWN);
+	assert_int_equal(decide_on_reap(p, &slots[1], KILLED_BY(SIGSEGV), false), REAP_RESPAWN);
+	assert_int_equal(decide_on_reap(p, &slots[1], EXITED(0), false), REAP_RESPAWN);
+	assert_int_equal(decide_on_reap(p, &slots[1], EXITED(1), false), REAP_RESPAWN);
 }
 
 static void
@@ -236,11 +236,11 @@ a_retiring_child_or_a_stop_is_not_respawned(void **state)
 	struct proc *p = &pt.procs[1];
 
 	(void)state;
-	assert_int_equal(policy_on_reap(p, &slots[1], KILLED_BY(SIGSEGV), true), REAP_FORGET);
-	assert_int_equal(policy_on_reap(p, &slots[1], EXITED(0), true), REAP_FORGET);
+	assert_int_equal(decide_on_reap(p, &slots[1], KILLED_BY(SIGSEGV), true), REAP_FORGET);
+	assert_int_equal(decide_on_reap(p, &slots[1], EXITED(0), true), REAP_FORGET);
 	p->state = PROC_RETIRING;
-	assert_int_equal(policy_on_reap(p, &slots[1], EXITED(0), false), REAP_FORGET);
-	assert_int_equal(policy_on_reap(p, &slots[1], KILLED_BY(SIGKILL), false), REAP_FORGET);
+	assert_int_equal(decide_on_reap(p, &slots[1], EXITED(0), false), REAP_FORGET);
+	assert_int_equal(decide_on_reap(p, &slots[1], KILLED_BY(SIGKILL), false), REAP_FORGET);
 }
 
 /*
@@ -260,9 +260,9 @@ a_successor_that_dies_before_ready_aborts_the_reload(void **state)
 	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
 		struct proc *successor = add_proc(2, PROC_STARTING, true);
 
-		assert_int_equal(policy_reload_step(&pt, WORKERS, &reload_slot), RELOAD_WAIT);
-		assert_int_equal(policy_on_reap(successor, &slots[2], statuses[i], false), REAP_ABORT_RELOAD);
-		assert_int_equal(policy_on_reap(successor, &slots[2], statuses[i], true), REAP_ABORT_RELOAD);
+		assert_int_equal(decide_reload_step(&pt, WORKERS, &reload_slot), RELOAD_WAIT);
+		assert_int_equal(decide_on_reap(successor, &slots[2], statuses[i], false), REAP_ABORT_RELOAD);
+		assert_int_equal(decide_on_reap(successor, &slots[2], statuses[i], true), REAP_ABORT_RELOAD);
 		proctab_remove(&pt, successor);
 	}
 	assert_int_equal(proctab_slot_owner(&pt, 2)->pid, old_pid);
@@ -282,9 +282,9 @@ a_successor_sandbox_failure_before_the_slot_served_aborts_the_reload(void **stat
 	pt.procs[0].state = PROC_STARTING;
 	slots[0].served = false;
 	reload_slot = 0;
-	assert_int_equal(policy_reload_step(&pt, WORKERS, &reload_slot), RELOAD_START);
+	assert_int_equal(decide_reload_step(&pt, WORKERS, &reload_slot), RELOAD_START);
 	successor = add_proc(0, PROC_STARTING, true);
-	assert_int_equal(policy_on_reap(successor, &slots[0], EXITED(CHILD_EXIT_CONFIG), false),
+	assert_int_equal(decide_on_reap(successor, &slots[0], EXITED(CHILD_EXIT_CONFIG), false),
 	    REAP_ABORT_RELOAD);
 }
 
@@ -292,12 +292,12 @@ static void
 a_reload_begins_once_and_not_while_stopping(void **state)
 {
 	(void)state;
-	assert_int_equal(policy_begin_reload(&reload_slot, true), RELOAD_IGNORED);
+	assert_int_equal(decide_begin_reload(&reload_slot, true), RELOAD_IGNORED);
 	assert_int_equal(reload_slot, -1);
-	assert_int_equal(policy_begin_reload(&reload_slot, false), RELOAD_BEGUN);
+	assert_int_equal(decide_begin_reload(&reload_slot, false), RELOAD_BEGUN);
 	assert_int_equal(reload_slot, 0);
 	reload_slot = 3;
-	assert_int_equal(policy_begin_reload(&reload_slot, false), RELOAD_BUSY);
+	assert_int_equal(decide_begin_reload(&reload_slot, false), RELOAD_BUSY);
 	assert_int_equal(reload_slot, 3);
 }
 
@@ -324,8 +324,8 @@ run_reload(int started[NSLOTS], int retired[NSLOTS], pid_t owner_before[NSLOTS],
 
 	for (int s = 0; s < NSLOTS; s++)
 		owner_before[s] = proctab_slot_owner(&pt, s) != NULL ? proctab_slot_owner(&pt, s)->pid : -1;
-	assert_int_equal(policy_begin_reload(&reload_slot, false), RELOAD_BEGUN);
-	while ((move = policy_reload_step(&pt, WORKERS, &reload_slot)) != RELOAD_DONE) {
+	assert_int_equal(decide_begin_reload(&reload_slot, false), RELOAD_BEGUN);
+	while ((move = decide_reload_step(&pt, WORKERS, &reload_slot)) != RELOAD_DONE) {
 		struct proc *successor, *old;
 
 		assert_int_equal(move, RELOAD_START);
@@ -333,17 +333,17 @@ run_reload(int started[NSLOTS], int retired[NSLOTS], pid_t owner_before[NSLOTS],
 		successor = add_proc(reload_slot, PROC_STARTING, true);
 		started[successor->slot]++;
 		/* One at a time: nothing more starts until this one serves. */
-		assert_int_equal(policy_reload_step(&pt, WORKERS, &reload_slot), RELOAD_WAIT);
+		assert_int_equal(decide_reload_step(&pt, WORKERS, &reload_slot), RELOAD_WAIT);
 		if (steps == 2)
-			assert_int_equal(policy_begin_reload(&reload_slot, false), RELOAD_BUSY);
-		old = policy_on_ready(&pt, successor, &slots[successor->slot], &reload_slot, false);
+			assert_int_equal(decide_begin_reload(&reload_slot, false), RELOAD_BUSY);
+		old = decide_on_ready(&pt, successor, &slots[successor->slot], &reload_slot, false);
 		assert_non_null(old);
 		assert_int_equal(old->pid, owner_before[successor->slot]);
 		assert_int_equal(old->state, PROC_RETIRING);
 		retired[old->slot]++;
 		assert_int_equal(proctab_slot_owner(&pt, successor->slot), successor);
 		if (reap_retired) {
-			assert_int_equal(policy_on_reap(old, &slots[old->slot], EXITED(0), false), REAP_FORGET);
+			assert_int_equal(decide_on_reap(old, &slots[old->slot], EXITED(0), false), REAP_FORGET);
 			proctab_remove(&pt, old);
 		}
 	}
@@ -413,16 +413,16 @@ a_reload_skips_a_slot_without_an_owner(void **state)
 	(void)state;
 	proctab_remove(&pt, proctab_slot_owner(&pt, 0));
 	proctab_remove(&pt, proctab_slot_owner(&pt, 2));
-	assert_int_equal(policy_begin_reload(&reload_slot, false), RELOAD_BEGUN);
-	assert_int_equal(policy_reload_step(&pt, WORKERS, &reload_slot), RELOAD_START);
+	assert_int_equal(decide_begin_reload(&reload_slot, false), RELOAD_BEGUN);
+	assert_int_equal(decide_reload_step(&pt, WORKERS, &reload_slot), RELOAD_START);
 	assert_int_equal(reload_slot, 1);
-	policy_on_ready(&pt, add_proc(1, PROC_STARTING, true), &slots[1], &reload_slot, false);
+	decide_on_ready(&pt, add_proc(1, PROC_STARTING, true), &slots[1], &reload_slot, false);
 	assert_int_equal(reload_slot, 2);
-	move = policy_reload_step(&pt, WORKERS, &reload_slot);
+	move = decide_reload_step(&pt, WORKERS, &reload_slot);
 	assert_int_equal(move, RELOAD_START);
 	assert_int_equal(reload_slot, 3);
-	policy_on_ready(&pt, add_proc(3, PROC_STARTING, true), &slots[3], &reload_slot, false);
-	assert_int_equal(policy_reload_step(&pt, WORKERS, &reload_slot), RELOAD_DONE);
+	decide_on_ready(&pt, add_proc(3, PROC_STARTING, true), &slots[3], &reload_slot, false);
+	assert_int_equal(decide_reload_step(&pt, WORKERS, &reload_slot), RELOAD_DONE);
 	assert_int_equal(reload_slot, -1);
 }
 
@@ -440,7 +440,7 @@ a_successor_moved_ahead_of_its_old_worker_still_retires_it(void **state)
 	successor = proctab_find(&pt, successor_pid);
 	assert_ptr_equal(successor, &pt.procs[0]);
 	assert_int_equal(proctab_slot_owner(&pt, 2)->pid, old_pid);
-	old = policy_on_ready(&pt, successor, &slots[2], &reload_slot, false);
+	old = decide_on_ready(&pt, successor, &slots[2], &reload_slot, false);
 	assert_non_null(old);
 	assert_int_equal(old->pid, old_pid);
 	assert_int_equal(old->state, PROC_RETIRING);
@@ -454,7 +454,7 @@ a_first_ready_only_marks_the_slot_served(void **state)
 
 	(void)state;
 	slots[1].served = false;
-	assert_null(policy_on_ready(&pt, p, &slots[1], &reload_slot, false));
+	assert_null(decide_on_ready(&pt, p, &slots[1], &reload_slot, false));
 	assert_int_equal(p->state, PROC_READY);
 	assert_true(slots[1].served);
 	assert_int_equal(slots[1].counters_copy, 0);
@@ -473,7 +473,7 @@ a_successor_whose_old_worker_died_just_takes_over(void **state)
 	proctab_remove(&pt, proctab_slot_owner(&pt, 1));
 	successor = add_proc(1, PROC_STARTING, true);
 	pid = successor->pid;
-	assert_null(policy_on_ready(&pt, successor, &slots[1], &reload_slot, false));
+	assert_null(decide_on_ready(&pt, successor, &slots[1], &reload_slot, false));
 	assert_int_equal(proctab_slot_owner(&pt, 1)->pid, pid);
 	assert_int_equal(slots[1].counters_copy, 1);
 	assert_int_equal(reload_slot, 2);
@@ -490,17 +490,17 @@ counters_blocks_across_respawns_and_reloads(void **state)
 	struct proc *successor;
 
 	(void)state;
-	assert_int_equal(policy_worker_counters_block(&slots[3], 3, false), COUNTERS_WORKER_BLOCK(3, 0));
-	assert_int_equal(policy_worker_counters_block(&slots[3], 3, true), COUNTERS_WORKER_BLOCK(3, 1));
+	assert_int_equal(decide_worker_counters_block(&slots[3], 3, false), COUNTERS_WORKER_BLOCK(3, 0));
+	assert_int_equal(decide_worker_counters_block(&slots[3], 3, true), COUNTERS_WORKER_BLOCK(3, 1));
 	exit_after(&slots[3], 60000, KILLED_BY(SIGSEGV));
-	assert_int_equal(policy_worker_counters_block(&slots[3], 3, false), COUNTERS_WORKER_BLOCK(3, 0));
+	assert_int_equal(decide_worker_counters_block(&slots[3], 3, false), COUNTERS_WORKER_BLOCK(3, 0));
 	reload_slot = 3;
 	successor = add_proc(3, PROC_STARTING, true);
-	assert_non_null(policy_on_ready(&pt, successor, &slots[3], &reload_slot, false));
-	assert_int_equal(policy_worker_counters_block(&slots[3], 3, false), COUNTERS_WORKER_BLOCK(3, 1));
-	assert_int_equal(policy_worker_counters_block(&slots[3], 3, true), COUNTERS_WORKER_BLOCK(3, 0));
+	assert_non_null(decide_on_ready(&pt, successor, &slots[3], &reload_slot, false));
+	assert_int_equal(decide_worker_counters_block(&slots[3], 3, false), COUNTERS_WORKER_BLOCK(3, 1));
+	assert_int_equal(decide_worker_counters_block(&slots[3], 3, true), COUNTERS_WORKER_BLOCK(3, 0));
 	/* Another slot's blocks are its own. */
-	assert_int_equal(policy_worker_counters_block(&slots[0], 0, false), COUNTERS_WORKER_BLOCK(0, 0));
+	assert_int_equal(decide_worker_counters_block(&slots[0], 0, false), COUNTERS_WORKER_BLOCK(0, 0));
 }
 
 /*
@@ -519,14 +519,14 @@ a_successor_ready_during_shutdown_is_stopped_and_nothing_moves_on(void **state)
 	reload_slot = 2;
 	successor = add_proc(2, PROC_STARTING, true);
 	reload_slot = -1;	/* what stop_children does */
-	assert_ptr_equal(policy_on_ready(&pt, successor, &slots[2], &reload_slot, true), successor);
+	assert_ptr_equal(decide_on_ready(&pt, successor, &slots[2], &reload_slot, true), successor);
 	assert_int_equal(reload_slot, -1);
 	assert_int_equal(successor->state, PROC_RETIRING);
 	assert_false(successor->successor);
 	assert_int_equal(proctab_slot_owner(&pt, 2)->pid, owner_pid);
 	assert_int_equal(slots[2].counters_copy, 0);
 	/* Reaped while stopping, it is only forgotten: no respawn, no reload_aborted. */
-	assert_int_equal(policy_on_reap(successor, &slots[2], EXITED(0), true), REAP_FORGET);
+	assert_int_equal(decide_on_reap(successor, &slots[2], EXITED(0), true), REAP_FORGET);
 }
 
 /*
@@ -544,15 +544,15 @@ a_successor_taking_over_cancels_the_pending_respawn(void **state)
 	(void)state;
 	reload_slot = 1;
 	successor_pid = add_proc(1, PROC_STARTING, true)->pid;
-	assert_int_equal(policy_on_reap(old, &slots[1], KILLED_BY(SIGSEGV), false), REAP_RESPAWN);
-	assert_int_equal(policy_schedule_respawn(&slots[1], old->started_ms, KILLED_BY(SIGSEGV), died),
+	assert_int_equal(decide_on_reap(old, &slots[1], KILLED_BY(SIGSEGV), false), REAP_RESPAWN);
+	assert_int_equal(decide_schedule_respawn(&slots[1], old->started_ms, KILLED_BY(SIGSEGV), died),
 	    BACKOFF_FIRST_MS);
 	proctab_remove(&pt, old);
 	successor = proctab_find(&pt, successor_pid);
-	assert_null(policy_on_ready(&pt, successor, &slots[1], &reload_slot, false));
+	assert_null(decide_on_ready(&pt, successor, &slots[1], &reload_slot, false));
 	assert_ptr_equal(proctab_slot_owner(&pt, 1), successor);
 	assert_false(slots[1].respawn_pending);
-	assert_false(policy_respawn_due(&slots[1], died + BACKOFF_FIRST_MS, &next));
+	assert_false(decide_respawn_due(&slots[1], died + BACKOFF_FIRST_MS, &next));
 	assert_int_equal(next, UINT64_MAX);
 }
 
@@ -571,16 +571,16 @@ a_second_reload_waits_for_the_slot_s_retired_worker(void **state)
 
 	(void)state;
 	run_reload(started, retired, owner_before, false);
-	assert_int_equal(policy_begin_reload(&reload_slot, false), RELOAD_BEGUN);
-	assert_int_equal(policy_reload_step(&pt, WORKERS, &reload_slot), RELOAD_WAIT);
+	assert_int_equal(decide_begin_reload(&reload_slot, false), RELOAD_BEGUN);
+	assert_int_equal(decide_reload_step(&pt, WORKERS, &reload_slot), RELOAD_WAIT);
 	assert_int_equal(reload_slot, 0);
 	draining = proctab_find(&pt, owner_before[0]);
 	assert_non_null(draining);
 	assert_int_equal(draining->state, PROC_RETIRING);
-	assert_int_equal(draining->counters_block, policy_worker_counters_block(&slots[0], 0, true));
-	assert_int_equal(policy_on_reap(draining, &slots[0], EXITED(0), false), REAP_FORGET);
+	assert_int_equal(draining->counters_block, decide_worker_counters_block(&slots[0], 0, true));
+	assert_int_equal(decide_on_reap(draining, &slots[0], EXITED(0), false), REAP_FORGET);
 	proctab_remove(&pt, draining);
-	assert_int_equal(policy_reload_step(&pt, WORKERS, &reload_slot), RELOAD_START);
+	assert_int_equal(decide_reload_step(&pt, WORKERS, &reload_slot), RELOAD_START);
 	assert_int_equal(reload_slot, 0);
 	successor = add_proc(0, PROC_STARTING, true);
 	assert_false(block_held_by_another(successor, successor->counters_block));
