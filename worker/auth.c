@@ -219,7 +219,7 @@ verdict(struct auth_verdict *v, enum auth_status status, enum counters_refusal r
 void
 auth_check(struct header_value authorization, struct auth_verdict *v)
 {
-	struct jwt_policy policy;
+	struct jwt_rules rules;
 	struct jwt_result result;
 	const struct mcpd_identity *identity;
 	int64_t now = (int64_t)time(NULL);
@@ -241,12 +241,12 @@ auth_check(struct header_value authorization, struct auth_verdict *v)
 		v->identity = identity;
 		return;
 	}
-	policy = (struct jwt_policy){
+	rules = (struct jwt_rules){
 		.issuer = table.set.issuer, .clients = &auth_cfg->allowed_clients,
 		.audiences = &auth_cfg->allowed_audiences, .scopes = &auth_cfg->required_scopes,
 		.skew = auth_cfg->clock_skew,
 	};
-	jwt_verify(token, len, lookup_key, NULL, &policy, now, &result);
+	jwt_verify(token, len, lookup_key, NULL, &rules, now, &result);
 	switch (result.status) {
 	case JWT_VALID:
 		identity = token_cache_insert(&cache, token, len, table.generation, result.exp,

@@ -248,7 +248,7 @@ number_member(const cJSON *obj, const char *name, double *out)
 
 /* exp (required), nbf and iat, each with the configured leeway. */
 static int
-check_times(const cJSON *claims, const struct jwt_policy *p, int64_t now, struct jwt_result *out)
+check_times(const cJSON *claims, const struct jwt_rules *p, int64_t now, struct jwt_result *out)
 {
 	double exp, nbf, iat;
 	int has;
@@ -295,7 +295,7 @@ audience_allowed(const struct segment_json *claims, const cJSON *aud, const stru
  * ID tokens pass only where audiences are configured.
  */
 static int
-check_recipient(const struct segment_json *claims, const struct jwt_policy *p, struct jwt_result *out)
+check_recipient(const struct segment_json *claims, const struct jwt_rules *p, struct jwt_result *out)
 {
 	const char *use = string_member(claims, "token_use"), *client;
 	const cJSON *aud = cJSON_GetObjectItemCaseSensitive(claims->doc.root, "aud");
@@ -324,7 +324,7 @@ check_recipient(const struct segment_json *claims, const struct jwt_policy *p, s
 static void copy_identity(const struct segment_json *claims, struct jwt_identity *id);
 
 static int
-check_claims(const struct segments *seg, const struct jwt_policy *p, int64_t now, struct jwt_result *out)
+check_claims(const struct segments *seg, const struct jwt_rules *p, int64_t now, struct jwt_result *out)
 {
 	unsigned char raw[JWT_MAX_PAYLOAD];
 	struct segment_json claims;
@@ -383,7 +383,7 @@ jwt_identity_free(struct jwt_identity *id)
 
 void
 jwt_verify(const char *token, size_t len, jwt_key_lookup lookup, void *ctx,
-    const struct jwt_policy *policy, int64_t now, struct jwt_result *out)
+    const struct jwt_rules *rules, int64_t now, struct jwt_result *out)
 {
 	const struct jwt_key *key;
 	struct segments seg;
@@ -401,5 +401,5 @@ jwt_verify(const char *token, size_t len, jwt_key_lookup lookup, void *ctx,
 	key = check_header(&seg, lookup, ctx, out);
 	if (key == NULL || check_signature(&seg, key, out) < 0)
 		return;
-	check_claims(&seg, policy, now, out);
+	check_claims(&seg, rules, now, out);
 }

@@ -52,7 +52,8 @@ void jwt_key_release(struct jwt_key *key);
 /* Finds the key for a kid, or NULL. */
 typedef const struct jwt_key *(*jwt_key_lookup)(void *ctx, const char *kid, size_t kid_len);
 
-struct jwt_policy {
+/* What a token must say to be accepted: the rules of this deployment. */
+struct jwt_rules {
 	const char *issuer;
 	const struct strlist *clients;		/* client_id of access tokens */
 	const struct strlist *audiences;	/* aud */
@@ -84,11 +85,11 @@ struct jwt_result {
 };
 
 /**
- * Verifies `token` at time `now` (unix seconds).  A valid result owns its
- * identity (all NULL when memory ran out); others own nothing.
+ * Verifies `token` at time `now` (unix seconds) against `rules`.  A valid
+ * result owns its identity (all NULL when memory ran out); others own nothing.
  */
 void jwt_verify(const char *token, size_t len, jwt_key_lookup lookup, void *ctx,
-    const struct jwt_policy *policy, int64_t now, struct jwt_result *out);
+    const struct jwt_rules *rules, int64_t now, struct jwt_result *out);
 /** Frees an identity's strings and sets them NULL. */
 void jwt_identity_free(struct jwt_identity *id);
 

@@ -10,14 +10,14 @@
  *              header, empty payload).  The driver encodes both, signs them
  *              with the key of kid "k1" and verifies the token, so every
  *              claim check runs.
- *   bits 1-2   the policy: 0 allowed client only, 1 client and audience,
+ *   bits 1-2   the rule set: 0 allowed client only, 1 client and audience,
  *              2 client and two required scopes, 3 audience only, no skew.
  * The key (RSA-2048, kid "k1", RS256) is generated once; kid "k2" names the
  * same key pinned to PS256, to reach the algorithm mismatch.
  *
  * Besides the sanitizers, the driver checks what a verdict promises: no
  * token it did not sign passes the signature, and a passing token has the
- * issuer, a live exp and a token_use the policy accepts.
+ * issuer, a live exp and a token_use the rules accept.
  */
 #include <math.h>
 #include <stdint.h>
@@ -43,7 +43,7 @@ static struct strlist clients = {.items = {(char *)"fuzz-client"}, .n = 1};
 static struct strlist audiences = {.items = {(char *)"https://mcp.example/mcp"}, .n = 1};
 static struct strlist scopes = {.items = {(char *)"mcp:read", (char *)"mcp:write"}, .n = 2};
 
-static const struct jwt_policy policies[4] = {
+static const struct jwt_rules rule_sets[4] = {
 	{.issuer = ISSUER, .clients = &clients, .audiences = &none, .scopes = &none, .skew = 60},
 	{.issuer = ISSUER, .clients = &clients, .audiences = &audiences, .scopes = &none, .skew = 60},
 	{.issuer = ISSUER, .clients = &clients, .audiences = &none, .scopes = &scopes, .skew = 60},
@@ -124,7 +124,7 @@ string_of(const cJSON *obj, const char *name)
 /* A token that passed the signature: re-read what jwt.c must have checked. */
 static void
 check_accepted(const uint8_t *header, size_t hlen, const uint8_t *payload, size_t plen,
-    const struct jwt_policy *policy, const struct jwt_result *res)
+    const struct jwt_rules *rules, const struct jwt_result *res)
 {
 	cJSON *h = cJSON_ParseWithLength((const char *)header, hlen);
 	cJSON *p = cJSON_ParseWithLength((const char *)payload, plen);
@@ -134,12 +134,12 @@ check_accepted(const uint8_t *header, size_t hlen, const uint8_t *payload, size_
 
 	FUZZ_CHECK(cJSON_IsObject(h) && cJSON_IsObject(p));
 	FUZZ_CHECK(alg != NULL && kid != NULL && strcmp(alg, "RS256") == 0 && strcmp(kid, "k1") == 0);
-	FUZZ_CHECK(iss != NULL && strcmp(iss, policy->issuer) == 0);
+	FUZZ_CHECK(iss != NULL && strcmp(iss, rules->issuer) == 0);
 	FUZZ_CHECK(cJSON_IsNumber(exp) && isfinite(exp->valuedouble) &&
-	    (double)NOW < exp->valuedouble + policy->skew);
+	    (double)NOW < exp->valuedouble + rules->skew);
 	FUZZ_CHECK(use != NULL && (strcmp(use, "access") == 0 || strcmp(use, "id") == 0));
 	if (res->status == JWT_VALID)
-		FUZZ_CHECK(res->exp >= NOW - (int64_t)policy->skew);
+		FUZZ_CHECK(res->exp >= NOW - (int64_t)rules->skew);
 	cJSON_Delete(h);
 	cJSON_Delete(p);
 }
@@ -147,7 +147,7 @@ check_accepted(const uint8_t *header, size_t hlen, const uint8_t *payload, size_
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const struct jwt_policy *policy;
+	const struct jwt_rules *rules;
 	struct jwt_result res;
 	const uint8_t *header, *payload, *nl;
 	size_t hlen, plen, len;
@@ -155,13 +155,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	policy = &policies[(data[0] >> 1) & 3];
+	rules = &rule_sets[(data[0] >> 1) & 3];
 	if ((data[0] & 1) == 0) {
 		token = malloc(size - 1 ? size - 1 : 1);
 		if (token == NULL)
 			abort();
 		memcpy(token, data + 1, size - 1);
-		jwt_verify(token, size - 1, lookup, NULL, policy, NOW, &res);
+		jwt_verify(token, size - 1, lookup, NULL, rules, NOW, &res);
 		FUZZ_CHECK(res.reason != NULL);
 		/* Only the driver holds the private key. */
 		FUZZ_CHECK(res.status == JWT_INVALID || res.status == JWT_UNKNOWN_KID);
@@ -175,10 +175,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	payload = nl ? nl + 1 : data + size;
 	plen = (size_t)(data + size - payload);
 	token = sign_token(header, hlen, payload, plen, &len);
-	jwt_verify(token, len, lookup, NULL, policy, NOW, &res);
+	jwt_verify(token, len, lookup, NULL, rules, NOW, &res);
 	FUZZ_CHECK(res.reason != NULL);
 	if (res.status == JWT_VALID || res.status == JWT_INSUFFICIENT_SCOPE)
-		check_accepted(header, hlen, payload, plen, policy, &res);
+		check_accepted(header, hlen, payload, plen, rules, &res);
 	/* Only a valid token carries an identity, and then a whole one. */
 	FUZZ_CHECK(res.status == JWT_VALID ? (res.identity.sub == NULL) == (res.identity.scope == NULL) :
 	    res.identity.sub == NULL);

@@ -30,7 +30,7 @@ static EVP_PKEY *signing_key;
 static EVP_PKEY *other_key;
 static struct jwt_key keys[1];
 static struct strlist clients, audiences, scopes, none;
-static struct jwt_policy policy;
+static struct jwt_rules rules;
 
 /* The key of kid "k1": keys[0], or the one `ctx` points to. */
 static const struct jwt_key *
@@ -92,7 +92,7 @@ verify_with(const char *token, const struct jwt_key *key)
 {
 	struct jwt_result r;
 
-	jwt_verify(token, strlen(token), lookup, (void *)key, &policy, NOW, &r);
+	jwt_verify(token, strlen(token), lookup, (void *)key, &rules, NOW, &r);
 	/* The identity has its own test; the rest look at status and reason. */
 	jwt_identity_free(&r.identity);
 	return r;
@@ -131,7 +131,7 @@ setup(void **state)
 	audiences.n = 1;
 	scopes.items[0] = "mcp/tools";
 	scopes.n = 1;
-	policy = (struct jwt_policy){.issuer = ISSUER, .clients = &clients, .audiences = &none,
+	rules = (struct jwt_rules){.issuer = ISSUER, .clients = &clients, .audiences = &none,
 	    .scopes = &none, .skew = 60};
 	return signing_key != NULL && other_key != NULL ? 0 : -1;
 }
@@ -172,7 +172,7 @@ test_identity_of_a_valid_token(void **state)
 	struct jwt_result r;
 
 	(void)state;
-	jwt_verify(token, strlen(token), lookup, NULL, &policy, NOW, &r);
+	jwt_verify(token, strlen(token), lookup, NULL, &rules, NOW, &r);
 	assert_int_equal(r.status, JWT_VALID);
 	assert_string_equal(r.identity.sub, "u-1");
 	assert_string_equal(r.identity.username, "alice");
@@ -182,13 +182,13 @@ test_identity_of_a_valid_token(void **state)
 	assert_null(r.identity.sub);
 	/* Absent claims read as empty; a refused token carries no identity. */
 	token = signed_token("{\"iss\":\"" ISSUER "\",\"exp\":1800000600,\"token_use\":\"access\",\"client_id\":\"c1\"}");
-	jwt_verify(token, strlen(token), lookup, NULL, &policy, NOW, &r);
+	jwt_verify(token, strlen(token), lookup, NULL, &rules, NOW, &r);
 	assert_int_equal(r.status, JWT_VALID);
 	assert_string_equal(r.identity.sub, "");
 	assert_string_equal(r.identity.scope, "");
 	jwt_identity_free(&r.identity);
 	token = signed_token("{\"iss\":\"elsewhere\",\"exp\":1800000600,\"token_use\":\"access\",\"client_id\":\"c1\",\"sub\":\"x\"}");
-	jwt_verify(token, strlen(token), lookup, NULL, &policy, NOW, &r);
+	jwt_verify(token, strlen(token), lookup, NULL, &rules, NOW, &r);
 	assert_int_equal(r.status, JWT_INVALID);
 	assert_null(r.identity.sub);
 }
@@ -309,7 +309,7 @@ test_issuer_and_recipient(void **state)
 	    JWT_INVALID, "ID tokens");
 	expect(signed_token("{\"iss\":\"" ISSUER "\",\"exp\":1800000600,\"token_use\":\"refresh\",\"client_id\":\"c1\"}"),
 	    JWT_INVALID, "token_use");
-	policy.audiences = &audiences;
+	rules.audiences = &audiences;
 	expect(signed_token("{\"iss\":\"" ISSUER "\",\"exp\":1800000600,\"token_use\":\"id\",\"aud\":\"aud1\"}"),
 	    JWT_VALID, NULL);
 	expect(signed_token("{\"iss\":\"" ISSUER "\",\"exp\":1800000600,\"token_use\":\"id\",\"aud\":[\"x\",\"aud1\"]}"),
@@ -318,20 +318,20 @@ test_issuer_and_recipient(void **state)
 	    JWT_INVALID, "audience");
 	/* An access token that names an audience must name an allowed one. */
 	expect(signed_token(ACCESS(",\"aud\":\"x\"")), JWT_INVALID, "audience");
-	policy.audiences = &none;
+	rules.audiences = &none;
 }
 
 static void
 test_required_scopes(void **state)
 {
 	(void)state;
-	policy.scopes = &scopes;
+	rules.scopes = &scopes;
 	expect(signed_token(ACCESS("")), JWT_VALID, NULL);
 	expect(signed_token("{\"iss\":\"" ISSUER "\",\"exp\":1800000600,\"token_use\":\"access\",\"client_id\":\"c1\","
 	    "\"scope\":\"mcp/toolsx openid\"}"), JWT_INSUFFICIENT_SCOPE, NULL);
 	expect(signed_token("{\"iss\":\"" ISSUER "\",\"exp\":1800000600,\"token_use\":\"access\",\"client_id\":\"c1\"}"),
 	    JWT_INSUFFICIENT_SCOPE, NULL);
-	policy.scopes = &none;
+	rules.scopes = &none;
 }
 
 /* cJSON cuts strings at U+0000; such values must not pass for their prefix. */
@@ -362,12 +362,12 @@ static void
 test_nul_in_audience_refused(void **state)
 {
 	(void)state;
-	policy.audiences = &audiences;
+	rules.audiences = &audiences;
 	expect(signed_token("{\"iss\":\"" ISSUER "\",\"exp\":1800000600,\"token_use\":\"id\",\"aud\":\"aud1\\u0000x\"}"),
 	    JWT_INVALID, "audience");
 	expect(signed_token("{\"iss\":\"" ISSUER "\",\"exp\":1800000600,\"token_use\":\"id\","
 	    "\"aud\":[\"x\",\"aud1\\u0000\"]}"), JWT_INVALID, "audience");
-	policy.audiences = &none;
+	rules.audiences = &none;
 	expect(signed_token(ACCESS(",\"note\":\"\\\\u0000\"")), JWT_VALID, NULL);
 	expect(signed_token(ACCESS(",\"note\":\"\\u0000\"")), JWT_VALID, NULL);
 }
