@@ -9,7 +9,7 @@
 #include "common/framing.h"
 #include "common/log.h"
 #include "worker/auth.h"
-#include "worker/count.h"
+#include "worker/own_counters.h"
 #include "worker/mcp.h"
 #include "worker/oauth.h"
 #include "worker/outflow.h"

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "common/base64.h"
-#include "worker/count.h"
+#include "worker/own_counters.h"
 #include "worker/rpc.h"
 
 #define META_PROTOCOL_VERSION "io.modelcontextprotocol/protocolVersion"

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "worker/count.h"
+#include "worker/own_counters.h"
 #include "worker/rpc.h"
 #include "common/log.h"
 #include "worker/tool_engine.h"

@@ -15,7 +15,7 @@
 #include "common/log.h"
 #include "worker/auth.h"
 #include "worker/chunked_limit.h"
-#include "worker/count.h"
+#include "worker/own_counters.h"
 #include "worker/http.h"
 #include "worker/outflow.h"
 #include "worker/seccomp.h"

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "worker/count.h"
+#include "worker/own_counters.h"
 
 #define REQUESTS 10000000u
 

@@ -1,5 +1,5 @@
-/* Runs in: workers (the block is attached before the sandbox). See count.h. */
-#include "worker/count.h"
+/* Runs in: workers (the block is attached before the sandbox). See own_counters.h. */
+#include "worker/own_counters.h"
 
 static struct worker_counters private_block;
 
