@@ -102,11 +102,11 @@ count_request(h2o_req_t *req, long long us)
 {
 	uint64_t duration = us > 0 ? (uint64_t)us : 0;
 
-	counter_add(&count->http_status[counters_status_of(req->res.status)], 1);
-	counter_add(&count->duration_bucket[counters_bucket_of(duration)], 1);
-	counter_add(&count->duration_sum_us, duration);
-	counter_add(&count->bytes_received, req->entity.base != NULL ? req->entity.len : 0);
-	counter_add(&count->bytes_sent, req->bytes_sent);
+	counter_add(&own_counters->http_status[counters_status_of(req->res.status)], 1);
+	counter_add(&own_counters->duration_bucket[counters_bucket_of(duration)], 1);
+	counter_add(&own_counters->duration_sum_us, duration);
+	counter_add(&own_counters->bytes_received, req->entity.base != NULL ? req->entity.len : 0);
+	counter_add(&own_counters->bytes_sent, req->bytes_sent);
 }
 
 /* Counted, and one line per request, h2o's own refusals (413, ...) included. */
@@ -367,7 +367,7 @@ respond_unauthorized(h2o_req_t *req, const struct auth_verdict *v)
 	int n;
 
 	if (v->refusal < N_REFUSAL)
-		counter_add(&count->auth_refusals[v->refusal], 1);
+		counter_add(&own_counters->auth_refusals[v->refusal], 1);
 	resource_urls(req, resource, metadata, sizeof(metadata));
 	strbuf_init(&challenge);
 	oauth_challenge(&challenge, v, metadata, &http_cfg->required_scopes);
@@ -387,7 +387,7 @@ respond_not_ready(h2o_req_t *req)
 	static const char body[] = "{\"error\":\"temporarily_unavailable\","
 	    "\"error_description\":\"signing keys not loaded yet\"}";
 
-	counter_add(&count->auth_refusals[REFUSAL_KEYS_NOT_LOADED], 1);
+	counter_add(&own_counters->auth_refusals[REFUSAL_KEYS_NOT_LOADED], 1);
 	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT("1"));
 	respond(req, 503, "application/json", body, sizeof(body) - 1);
 }
@@ -413,7 +413,7 @@ respond_step_up(h2o_req_t *req, const struct mcp_response *out)
 	char resource[CONFIG_URL_MAX + 64], metadata[CONFIG_URL_MAX + 128], reason[160];
 	struct strbuf challenge;
 
-	counter_add(&count->auth_refusals[REFUSAL_TOOL_SCOPE], 1);
+	counter_add(&own_counters->auth_refusals[REFUSAL_TOOL_SCOPE], 1);
 	snprintf(reason, sizeof(reason), "tool %s needs scope %s", out->scope_refused->name,
 	    out->missing_scope);
 	note_set(req, NOTE_AUTH, reason);

@@ -420,7 +420,8 @@ handle_message(struct envelope *env, const cJSON *msg, bool in_batch, struct str
 	if (cJSON_IsNull(call.params))
 		call.params = NULL;
 	str_copy_truncated(env->res->rpc_method, sizeof(env->res->rpc_method), call.method);
-	counter_add(&count->rpc_method[call.method_has_nul ? METHOD_OTHER : counters_method_of(call.method)], 1);
+	counter_add(&own_counters->rpc_method[call.method_has_nul ? METHOD_OTHER :
+	    counters_method_of(call.method)], 1);
 	if (call.params != NULL && !cJSON_IsObject(call.params)) {
 		/* A well-formed request whose params are not by-name (MCP uses only those). */
 		rpc_fail(&err, 400, RPC_INVALID_PARAMS, "Invalid params: params must be an object");

@@ -171,7 +171,7 @@ method_tools_call(struct rpc_call *call, struct strbuf *result, struct rpc_error
 	/* A name holding U+0000 (cut short by cJSON) names no tool. */
 	tool = json_doc_string_has_nul(call->doc, name) ? NULL :
 	    tools_find(name->valuestring, strlen(name->valuestring));
-	counter_add(&count->tool_calls[tool != NULL ? tools_index(tool) : COUNTERS_MAX_TOOLS], 1);
+	counter_add(&own_counters->tool_calls[tool != NULL ? tools_index(tool) : COUNTERS_MAX_TOOLS], 1);
 	if (tool == NULL)
 		return rpc_fail(err, 200, RPC_INVALID_PARAMS, "Unknown tool: %.100s", name->valuestring);
 	/* Step-up: without the tool's scopes the HTTP answer is 403 (mcp.c). */
@@ -195,7 +195,7 @@ method_tools_call(struct rpc_call *call, struct strbuf *result, struct rpc_error
 	}
 	strbuf_puts(result, out.is_error ? ",\"isError\":true" : ",\"isError\":false");
 	if (out.is_error)
-		counter_add(&count->tool_errors[tools_index(tool)], 1);
+		counter_add(&own_counters->tool_errors[tools_index(tool)], 1);
 	tools_outcome_free(&out);
 	return 0;
 }

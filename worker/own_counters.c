@@ -3,18 +3,18 @@
 
 static struct worker_counters private_block;
 
-struct worker_counters *count = &private_block;
+struct worker_counters *own_counters = &private_block;
 
 void
-count_attach(struct worker_counters *block)
+own_counters_attach(struct worker_counters *block)
 {
 	/* A dead predecessor's connections died with it. */
 	counter_set(&block->gate.open_connections, 0);
-	count = block;
+	own_counters = block;
 }
 
 void
-count_detach(void)
+own_counters_detach(void)
 {
-	count = &private_block;
+	own_counters = &private_block;
 }

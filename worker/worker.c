@@ -63,7 +63,7 @@ static void on_accept(h2o_socket_t *listener, const char *err);
 static void
 set_accepting(bool accepting)
 {
-	__atomic_store_n(&count->gate.accepting, accepting ? 1 : 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&own_counters->gate.accepting, accepting ? 1 : 0, __ATOMIC_RELAXED);
 }
 
 static void
@@ -100,7 +100,7 @@ static void
 on_connection_closed(void *data)
 {
 	(void)data;
-	counter_add(&count->gate.open_connections, (uint64_t)-1);
+	counter_add(&own_counters->gate.open_connections, (uint64_t)-1);
 }
 
 /* accept(2) found no free descriptor: rest the listener, keep serving the rest. */
@@ -144,8 +144,8 @@ on_accept(h2o_socket_t *listener, const char *err)
 				pause_accepting(w, errno);
 			return;
 		}
-		counter_add(&count->gate.accepted, 1);
-		counter_add(&count->gate.open_connections, 1);
+		counter_add(&own_counters->gate.accepted, 1);
+		counter_add(&own_counters->gate.open_connections, 1);
 		sock->on_close.cb = on_connection_closed;
 		h2o_accept(&w->accept_ctx, sock);
 	}
@@ -228,8 +228,8 @@ attach_counters(struct worker *w, const struct child_args *args)
 	close(args->counters_fd);
 	if (w->counters == NULL)
 		return -1;
-	count_attach(&w->counters[args->counters_block].worker);
-	spread_init(&w->counters[COUNTERS_WORKER_BLOCK(0, 0)], 2 * (size_t)args->cfg->workers, count);
+	own_counters_attach(&w->counters[args->counters_block].worker);
+	spread_init(&w->counters[COUNTERS_WORKER_BLOCK(0, 0)], 2 * (size_t)args->cfg->workers, own_counters);
 	return 0;
 }
 
@@ -299,7 +299,7 @@ worker_main(const struct child_args *args)
 	run_loop(&w);
 	log_set_batching(false);
 	auth_shutdown();
-	count_detach();
+	own_counters_detach();
 	counters_unmap(w.counters, args->cfg->workers);
 	log_msg(LOG_INFO, "worker_stopped", "drained");
 	return 0;
