@@ -1,8 +1,8 @@
 /* Runs in: workers, after the sandbox. */
 /*
- * mcp: the JSON-RPC envelope.  Parses the body, tells the era of each message
+ * mcp: the JSON-RPC envelope.  Parses the body, tells the wire of each message
  * (spec-notes §1.5: a `_meta` protocol-version claim makes it 2026-07-28,
- * anything else is the 2025 wire), applies that era's header rules, calls the
+ * anything else is the 2025 wire), applies that wire's header rules, calls the
  * method and wraps its result or error.
  */
 #include "worker/mcp.h"
@@ -102,7 +102,7 @@ static void
 answer_request(struct envelope *env, struct rpc_call *call, const cJSON *id,
     struct strbuf *out, struct reply *reply)
 {
-	rpc_method_fn fn = call->method_has_nul ? NULL : methods_find(call->method, call->modern);
+	rpc_method_fn fn = call->method_has_nul ? NULL : methods_find(call->method, call->wire_2026);
 	struct rpc_error err = {0};
 	struct strbuf result;
 	size_t mark = out->len;
@@ -110,14 +110,14 @@ answer_request(struct envelope *env, struct rpc_call *call, const cJSON *id,
 	strbuf_init(&result);
 	if (fn == NULL) {
 		/* 2026-07-28 gives unknown methods their own status (spec-notes §1.2). */
-		rpc_fail(&err, call->modern ? 404 : 200, RPC_METHOD_NOT_FOUND,
+		rpc_fail(&err, call->wire_2026 ? 404 : 200, RPC_METHOD_NOT_FOUND,
 		    "Method not found: %.100s", call->method);
 	} else if (fn(call, &result, &err) == 0) {
 		strbuf_puts(out, "{\"jsonrpc\":\"2.0\",\"id\":");
 		write_id(out, env->doc, id);
 		strbuf_puts(out, ",\"result\":{");
 		strbuf_append(out, result.data ? result.data : "", result.len);
-		if (call->modern)
+		if (call->wire_2026)
 			write_server_meta(out);
 		strbuf_puts(out, "}}");
 		reply->status = 200;
@@ -257,7 +257,7 @@ check_standard_headers(struct envelope *env, const struct rpc_call *call, struct
  * Notifications skip the standard headers.  Returns 0 or -1 with err.
  */
 static int
-check_modern(struct envelope *env, const cJSON *meta, const struct rpc_call *call,
+check_wire_2026(struct envelope *env, const cJSON *meta, const struct rpc_call *call,
     bool is_notification, struct rpc_error *err)
 {
 	const cJSON *claim = cJSON_GetObjectItemCaseSensitive(meta, META_PROTOCOL_VERSION);
@@ -275,7 +275,7 @@ check_modern(struct envelope *env, const cJSON *meta, const struct rpc_call *cal
 		return rpc_fail(err, 400, RPC_HEADER_MISMATCH,
 		    "Bad Request: the MCP-Protocol-Version header and params._meta name different versions");
 	if (proto_parse(claim->valuestring, strlen(claim->valuestring), &version) < 0 ||
-	    version < PROTO_FIRST_MODERN)
+	    version < PROTO_FIRST_2026)
 		return unsupported_version(err, claim->valuestring);
 	if (header.base == NULL)
 		return rpc_fail(err, 400, RPC_HEADER_MISMATCH,
@@ -296,11 +296,11 @@ not_acceptable(struct rpc_error *err)
 /*
  * The 2025 wire.  MCP-Protocol-Version came with 2025-06-18; without it the
  * server assumes 2025-03-26 (2025-06-18 transports §Protocol Version Header).
- * Legacy refusals never use -32020..-32022: clients read those as proof of
+ * 2025-wire refusals never use -32020..-32022: clients read those as proof of
  * the 2026 wire.
  */
 static int
-check_legacy(struct envelope *env, const char *method, const cJSON *params,
+check_wire_2025(struct envelope *env, const char *method, const cJSON *params,
     enum proto *version, struct rpc_error *err)
 {
 	struct header_value h = header_trimmed(env->req->protocol_version);
@@ -312,17 +312,17 @@ check_legacy(struct envelope *env, const char *method, const cJSON *params,
 		return rpc_fail(err, 400, RPC_TRANSPORT_ERROR,
 		    "Bad Request: unsupported MCP-Protocol-Version %.*s (supported: 2025-03-26, "
 		    "2025-06-18, 2025-11-25, 2026-07-28)", (int)(h.len > 32 ? 32 : h.len), h.base);
-	if (*version >= PROTO_FIRST_MODERN)
+	if (*version >= PROTO_FIRST_2026)
 		return rpc_fail(err, 400, RPC_INVALID_PARAMS,
 		    "Invalid params: MCP-Protocol-Version %s needs params._meta with "
 		    META_PROTOCOL_VERSION " and " META_CLIENT_CAPABILITIES, proto_names[*version]);
 	if (strcmp(method, "initialize") == 0) {
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(params, "protocolVersion");
 
-		*version = PROTO_LATEST_LEGACY;
+		*version = PROTO_LATEST_2025;
 		if (cJSON_IsString(v) && proto_parse(v->valuestring, strlen(v->valuestring), version) == 0 &&
-		    *version >= PROTO_FIRST_MODERN)
-			*version = PROTO_LATEST_LEGACY;
+		    *version >= PROTO_FIRST_2026)
+			*version = PROTO_LATEST_2025;
 	}
 	return 0;
 }
@@ -369,21 +369,21 @@ envelope_problem(const cJSON *msg, bool id_ok)
 	return NULL;
 }
 
-/* Applies the header and version rules of the message's era. */
+/* Applies the header and version rules of the message's wire. */
 static int
-check_era(struct envelope *env, struct rpc_call *call, bool in_batch, bool is_notification,
+check_wire(struct envelope *env, struct rpc_call *call, bool in_batch, bool is_notification,
     struct rpc_error *err)
 {
 	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(call->params, "_meta");
 
-	call->modern = cJSON_GetObjectItemCaseSensitive(meta, META_PROTOCOL_VERSION) != NULL;
-	if (!call->modern)
-		return check_legacy(env, call->method, call->params, &call->version, err);
+	call->wire_2026 = cJSON_GetObjectItemCaseSensitive(meta, META_PROTOCOL_VERSION) != NULL;
+	if (!call->wire_2026)
+		return check_wire_2025(env, call->method, call->params, &call->version, err);
 	call->version = PROTO_2026_07_28;
 	if (in_batch)
 		return rpc_fail(err, 400, RPC_INVALID_REQUEST,
 		    "Invalid Request: 2026-07-28 messages cannot be batched");
-	return check_modern(env, meta, call, is_notification, err);
+	return check_wire_2026(env, meta, call, is_notification, err);
 }
 
 /* Answers one JSON-RPC message (a request, notification or response). */
@@ -426,7 +426,7 @@ handle_message(struct envelope *env, const cJSON *msg, bool in_batch, struct str
 		/* A well-formed request whose params are not by-name (MCP uses only those). */
 		rpc_fail(&err, 400, RPC_INVALID_PARAMS, "Invalid params: params must be an object");
 		reply_with_error(env, id, &err, out, reply);
-	} else if (check_era(env, &call, in_batch, id == NULL, &err) < 0) {
+	} else if (check_wire(env, &call, in_batch, id == NULL, &err) < 0) {
 		reply_with_error(env, id, &err, out, reply);
 	} else if (id == NULL) {
 		*reply = (struct reply){.status = 202};	/* a notification */

@@ -70,15 +70,15 @@ static int
 method_initialize(struct rpc_call *call, struct strbuf *result, struct rpc_error *err)
 {
 	const cJSON *requested = cJSON_GetObjectItemCaseSensitive(call->params, "protocolVersion");
-	enum proto version = PROTO_LATEST_LEGACY;
+	enum proto version = PROTO_LATEST_2025;
 
 	if (!cJSON_IsString(requested))
 		return rpc_fail(err, 200, RPC_INVALID_PARAMS,
 		    "initialize: params.protocolVersion must be a string");
 	/* Echo a version we serve; otherwise offer our latest (lifecycle §Version Negotiation). */
 	if (proto_parse(requested->valuestring, strlen(requested->valuestring), &version) < 0 ||
-	    version >= PROTO_FIRST_MODERN)
-		version = PROTO_LATEST_LEGACY;
+	    version >= PROTO_FIRST_2026)
+		version = PROTO_LATEST_2025;
 	strbuf_printf(result, "\"protocolVersion\":\"%s\",\"capabilities\":" SERVER_CAPABILITIES
 	    ",\"serverInfo\":", proto_names[version]);
 	write_server_info(result, version >= PROTO_2025_06_18);
@@ -104,7 +104,7 @@ write_list(struct rpc_call *call, struct strbuf *result, struct rpc_error *err,
 		return rpc_fail(err, 200, RPC_INVALID_PARAMS, "%s: invalid cursor", call->method);
 	strbuf_printf(result, "\"%s\":", key);
 	strbuf_append(result, items, items_len);
-	if (call->modern)
+	if (call->wire_2026)
 		strbuf_printf(result, ",\"ttlMs\":%d,\"cacheScope\":\"public\"", LIST_TTL_MS);
 	return 0;
 }
@@ -147,7 +147,7 @@ static int
 method_resources_read(struct rpc_call *call, struct strbuf *result, struct rpc_error *err)
 {
 	(void)result;
-	return rpc_fail(err, 200, call->modern ? RPC_INVALID_PARAMS : RPC_RESOURCE_NOT_FOUND,
+	return rpc_fail(err, 200, call->wire_2026 ? RPC_INVALID_PARAMS : RPC_RESOURCE_NOT_FOUND,
 	    "Resource not found (this server has no resources)");
 }
 
@@ -209,33 +209,34 @@ method_server_discover(struct rpc_call *call, struct strbuf *result, struct rpc_
 	return 0;
 }
 
-#define ERA_LEGACY (1u << 0)
-#define ERA_MODERN (1u << 1)
+/* The wires a method exists on: the 2025 versions (initialize-based) and 2026-07-28. */
+#define WIRE_2025 (1u << 0)
+#define WIRE_2026 (1u << 1)
 
 static const struct {
 	const char *name;
-	unsigned eras;
+	unsigned wires;	/* WIRE_2025, WIRE_2026: where the method exists */
 	rpc_method_fn fn;
 } method_table[] = {
-	{"initialize", ERA_LEGACY, method_initialize},
-	{"ping", ERA_LEGACY, method_ping},
-	{"tools/list", ERA_LEGACY | ERA_MODERN, method_tools_list},
-	{"tools/call", ERA_LEGACY | ERA_MODERN, method_tools_call},
-	{"prompts/list", ERA_LEGACY | ERA_MODERN, method_prompts_list},
-	{"prompts/get", ERA_LEGACY | ERA_MODERN, method_prompts_get},
-	{"resources/list", ERA_LEGACY | ERA_MODERN, method_resources_list},
-	{"resources/templates/list", ERA_LEGACY | ERA_MODERN, method_resource_templates_list},
-	{"resources/read", ERA_LEGACY | ERA_MODERN, method_resources_read},
-	{"server/discover", ERA_MODERN, method_server_discover},
+	{"initialize", WIRE_2025, method_initialize},
+	{"ping", WIRE_2025, method_ping},
+	{"tools/list", WIRE_2025 | WIRE_2026, method_tools_list},
+	{"tools/call", WIRE_2025 | WIRE_2026, method_tools_call},
+	{"prompts/list", WIRE_2025 | WIRE_2026, method_prompts_list},
+	{"prompts/get", WIRE_2025 | WIRE_2026, method_prompts_get},
+	{"resources/list", WIRE_2025 | WIRE_2026, method_resources_list},
+	{"resources/templates/list", WIRE_2025 | WIRE_2026, method_resource_templates_list},
+	{"resources/read", WIRE_2025 | WIRE_2026, method_resources_read},
+	{"server/discover", WIRE_2026, method_server_discover},
 };
 
 rpc_method_fn
-methods_find(const char *method, bool modern)
+methods_find(const char *method, bool wire_2026)
 {
-	unsigned era = modern ? ERA_MODERN : ERA_LEGACY;
+	unsigned wire = wire_2026 ? WIRE_2026 : WIRE_2025;
 
 	for (size_t i = 0; i < sizeof(method_table) / sizeof(method_table[0]); i++)
-		if ((method_table[i].eras & era) && strcmp(method_table[i].name, method) == 0)
+		if ((method_table[i].wires & wire) && strcmp(method_table[i].name, method) == 0)
 			return method_table[i].fn;
 	return NULL;
 }

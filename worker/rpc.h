@@ -19,8 +19,9 @@ enum proto {
 	PROTO_2026_07_28,
 	PROTO_COUNT,
 };
-#define PROTO_LATEST_LEGACY PROTO_2025_11_25
-#define PROTO_FIRST_MODERN PROTO_2026_07_28
+/* The 2025 versions begin with initialize; 2026-07-28 carries its version in each message. */
+#define PROTO_LATEST_2025 PROTO_2025_11_25
+#define PROTO_FIRST_2026 PROTO_2026_07_28
 
 extern const char *const proto_names[PROTO_COUNT];
 
@@ -55,7 +56,7 @@ struct rpc_call {
 	const char *method;
 	bool method_has_nul;	/* the name held U+0000: it is no method of ours */
 	enum proto version;	/* shapes the result */
-	bool modern;		/* 2026-07-28 wire: resultType, _meta, ... */
+	bool wire_2026;		/* 2026-07-28 wire: resultType, _meta, ...; else a 2025 version */
 	char *tool;		/* out: tool name for the log (caller's buffer) */
 	size_t tool_cap;
 	bool tokens_verified;			/* per-tool scopes are enforced */
@@ -69,8 +70,8 @@ struct rpc_call {
  */
 typedef int (*rpc_method_fn)(struct rpc_call *call, struct strbuf *result, struct rpc_error *err);
 
-/** Finds the handler of a method in an era, or NULL. */
-rpc_method_fn methods_find(const char *method, bool modern);
+/** Finds the handler of a method on the 2026-07-28 wire or (!wire_2026) a 2025 one, or NULL. */
+rpc_method_fn methods_find(const char *method, bool wire_2026);
 /** Precomputes constant results; returns 0 or -1. */
 int methods_init(void);
 

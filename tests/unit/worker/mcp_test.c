@@ -1,6 +1,6 @@
 /*
  * Unit tests for worker/mcp.c (with worker/methods.c behind it): JSON-RPC
- * envelopes, the 2025 protocol versions and the 2026-07-28 era, fed through
+ * envelopes, the 2025 protocol versions and the 2026-07-28 wire, fed through
  * mcp_handle exactly as the HTTP layer does.  Response bodies are parsed
  * with cJSON; raw bytes are only compared where exactness is the point.
  */
@@ -20,12 +20,12 @@
 #include "tests/unit/address_limit.h"
 #include "tests/unit/cpu_ratio.h"
 
-#define MODERN "2026-07-28"
+#define V2026 "2026-07-28"
 #define META_VERSION "io.modelcontextprotocol/protocolVersion"
 #define META_CAPS "io.modelcontextprotocol/clientCapabilities"
 #define META_SERVER_INFO "io.modelcontextprotocol/serverInfo"
 /* The _meta a 2026-07-28 client puts in every request. */
-#define MODERN_META "\"_meta\":{\"" META_VERSION "\":\"" MODERN "\",\"" META_CAPS "\":{}}"
+#define META_2026 "\"_meta\":{\"" META_VERSION "\":\"" V2026 "\",\"" META_CAPS "\":{}}"
 
 /* One request and its answer; freed by the teardown even when a test fails. */
 struct exchange {
@@ -104,7 +104,7 @@ post(void **state, const char *body, const char *version, const char *method, co
 }
 
 static const cJSON *
-legacy(void **state, const char *body, const char *version)
+send_2025(void **state, const char *body, const char *version)
 {
 	return post(state, body, version, NULL, NULL);
 }
@@ -114,26 +114,26 @@ legacy(void **state, const char *body, const char *version)
  * (empty or ending in a comma).
  */
 static const char *
-modern_body(void **state, const char *id, const char *method, const char *extra)
+body_2026(void **state, const char *id, const char *method, const char *extra)
 {
 	struct exchange *ex = *state;
 
 	snprintf(ex->body, sizeof(ex->body), "{\"jsonrpc\":\"2.0\",%s%s%s\"method\":\"%s\","
-	    "\"params\":{%s" MODERN_META "}}", id ? "\"id\":" : "", id ? id : "", id ? "," : "",
+	    "\"params\":{%s" META_2026 "}}", id ? "\"id\":" : "", id ? id : "", id ? "," : "",
 	    method, extra);
 	return ex->body;
 }
 
 /* A well-formed 2026-07-28 request with all the headers it needs. */
 static const cJSON *
-modern(void **state, const char *method, const char *extra, const char *name_header)
+send_2026(void **state, const char *method, const char *extra, const char *name_header)
 {
-	const char *body = modern_body(state, "1", method, extra);
+	const char *body = body_2026(state, "1", method, extra);
 
-	return post(state, body, MODERN, method, name_header);
+	return post(state, body, V2026, method, name_header);
 }
 
-static void assert_modern_refused(void **state, const char *body, const char *version,
+static void assert_2026_refused(void **state, const char *body, const char *version,
     const char *method, const char *name, int http, int code);
 
 /* How many tools this build has: the reference three, and the test tools in test builds. */
@@ -250,7 +250,7 @@ assert_id_string(const cJSON *msg, const char *expected)
 
 /* What every 2026-07-28 result carries. */
 static void
-assert_modern_result_fields(const cJSON *result)
+assert_2026_result_fields(const cJSON *result)
 {
 	const cJSON *info;
 
@@ -261,7 +261,7 @@ assert_modern_result_fields(const cJSON *result)
 }
 
 static void
-assert_legacy_result_fields(const cJSON *result)
+assert_2025_result_fields(const cJSON *result)
 {
 	assert_no_member(result, "resultType");
 	assert_no_member(result, "_meta");
@@ -278,7 +278,7 @@ assert_no_body(void **state, int expected_status)
 }
 
 /* ------------------------------------------------------------------ */
-/* 2025 era: initialize, ping, tools                                   */
+/* 2025 wire: initialize, ping, tools                                  */
 
 static void
 assert_initialize_answers(void **state, const char *requested, const char *answered)
@@ -289,7 +289,7 @@ assert_initialize_answers(void **state, const char *requested, const char *answe
 	snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\","
 	    "\"params\":{\"protocolVersion\":\"%s\",\"capabilities\":{},"
 	    "\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}", requested);
-	result = assert_result(legacy(state, body, NULL));
+	result = assert_result(send_2025(state, body, NULL));
 	assert_int_equal(status(state), 200);
 	assert_id_int(((struct exchange *)*state)->json, 1);
 	assert_string_member(result, "protocolVersion", answered);
@@ -297,7 +297,7 @@ assert_initialize_answers(void **state, const char *requested, const char *answe
 	info = member(result, "serverInfo");
 	assert_string_member(info, "name", "mcpd");
 	assert_string_member(info, "version", MCPD_VERSION);
-	assert_legacy_result_fields(result);
+	assert_2025_result_fields(result);
 }
 
 static void
@@ -309,13 +309,13 @@ test_initialize_echoes_each_served_version(void **state)
 }
 
 static void
-test_initialize_unknown_version_gets_latest_legacy(void **state)
+test_initialize_unknown_version_gets_latest_2025(void **state)
 {
 	assert_initialize_answers(state, "2024-11-05", "2025-11-25");
 	assert_initialize_answers(state, "1999-01-01", "2025-11-25");
 	assert_initialize_answers(state, "", "2025-11-25");
 	/* 2026-07-28 has no initialize; a 2025-style handshake gets 2025-11-25. */
-	assert_initialize_answers(state, MODERN, "2025-11-25");
+	assert_initialize_answers(state, V2026, "2025-11-25");
 }
 
 static void
@@ -334,12 +334,12 @@ test_initialize_server_title_from_2025_06_18(void **state)
 static void
 test_initialize_without_version_is_invalid_params(void **state)
 {
-	const cJSON *msg = legacy(state,
+	const cJSON *msg = send_2025(state,
 	    "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"initialize\",\"params\":{}}", NULL);
 
 	assert_error(msg, -32602);
 	assert_id_int(msg, 4);
-	msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"initialize\","
+	msg = send_2025(state, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"initialize\","
 	    "\"params\":{\"protocolVersion\":20250618}}", NULL);
 	assert_error(msg, -32602);
 	assert_id_int(msg, 5);
@@ -348,12 +348,12 @@ test_initialize_without_version_is_invalid_params(void **state)
 static void
 test_ping_returns_empty_result(void **state)
 {
-	const cJSON *msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":\"p1\",\"method\":\"ping\"}", NULL);
+	const cJSON *msg = send_2025(state, "{\"jsonrpc\":\"2.0\",\"id\":\"p1\",\"method\":\"ping\"}", NULL);
 
 	assert_int_equal(status(state), 200);
 	assert_id_string(msg, "p1");
 	assert_int_equal(cJSON_GetArraySize(assert_result(msg)), 0);
-	msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\",\"params\":{}}",
+	msg = send_2025(state, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\",\"params\":{}}",
 	    "2025-11-25");
 	assert_int_equal(status(state), 200);
 	assert_int_equal(cJSON_GetArraySize(assert_result(msg)), 0);
@@ -362,15 +362,15 @@ test_ping_returns_empty_result(void **state)
 static const char tools_list_body[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}";
 
 static const cJSON *
-legacy_tools(void **state, const char *version)
+tools_2025(void **state, const char *version)
 {
-	const cJSON *result = assert_result(legacy(state, tools_list_body, version));
+	const cJSON *result = assert_result(send_2025(state, tools_list_body, version));
 	const cJSON *tools = member(result, "tools");
 
 	assert_int_equal(status(state), 200);
 	assert_true(cJSON_IsArray(tools));
 	assert_int_equal(cJSON_GetArraySize(tools), registered_tools());
-	assert_legacy_result_fields(result);
+	assert_2025_result_fields(result);
 	assert_no_member(result, "ttlMs");
 	assert_no_member(result, "cacheScope");
 	return tools;
@@ -381,13 +381,13 @@ test_tools_list_2025_03_26_has_no_title_or_output_schema(void **state)
 {
 	const cJSON *tool;
 
-	cJSON_ArrayForEach(tool, legacy_tools(state, NULL)) {
+	cJSON_ArrayForEach(tool, tools_2025(state, NULL)) {
 		assert_true(cJSON_IsString(member(tool, "name")));
 		assert_true(cJSON_IsObject(member(tool, "inputSchema")));
 		assert_no_member(tool, "title");
 		assert_no_member(tool, "outputSchema");
 	}
-	cJSON_ArrayForEach(tool, legacy_tools(state, "2025-03-26")) {
+	cJSON_ArrayForEach(tool, tools_2025(state, "2025-03-26")) {
 		assert_no_member(tool, "title");
 		assert_no_member(tool, "outputSchema");
 	}
@@ -400,7 +400,7 @@ test_tools_list_title_and_output_schema_from_2025_06_18(void **state)
 	const cJSON *tool;
 
 	for (size_t i = 0; i < 2; i++) {
-		cJSON_ArrayForEach(tool, legacy_tools(state, versions[i])) {
+		cJSON_ArrayForEach(tool, tools_2025(state, versions[i])) {
 			assert_true(cJSON_IsString(member(tool, "title")));
 			assert_true(cJSON_IsObject(member(tool, "outputSchema")));
 		}
@@ -410,7 +410,7 @@ test_tools_list_title_and_output_schema_from_2025_06_18(void **state)
 static void
 test_tools_list_rejects_cursor(void **state)
 {
-	const cJSON *msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/list\","
+	const cJSON *msg = send_2025(state, "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/list\","
 	    "\"params\":{\"cursor\":\"abc\"}}", NULL);
 
 	assert_error(msg, -32602);
@@ -418,13 +418,13 @@ test_tools_list_rejects_cursor(void **state)
 }
 
 static const cJSON *
-legacy_call(void **state, const char *name, const char *args, const char *version)
+call_2025(void **state, const char *name, const char *args, const char *version)
 {
 	char body[1024];
 
 	snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
 	    "\"params\":{\"name\":\"%s\",\"arguments\":%s}}", name, args);
-	return legacy(state, body, version);
+	return send_2025(state, body, version);
 }
 
 static const char *
@@ -441,14 +441,14 @@ content_text(const cJSON *result)
 static void
 test_tools_call_2025_03_26_has_no_structured_content(void **state)
 {
-	const cJSON *result = assert_result(legacy_call(state, "add_numbers",
+	const cJSON *result = assert_result(call_2025(state, "add_numbers",
 	    "{\"a\":2,\"b\":3}", NULL));
 
 	assert_int_equal(status(state), 200);
 	assert_string_equal(content_text(result), "5");
 	assert_true(cJSON_IsFalse(member(result, "isError")));
 	assert_no_member(result, "structuredContent");
-	assert_legacy_result_fields(result);
+	assert_2025_result_fields(result);
 }
 
 static void
@@ -457,7 +457,7 @@ test_tools_call_structured_content_from_2025_06_18(void **state)
 	static const char *const versions[] = {"2025-06-18", "2025-11-25"};
 
 	for (size_t i = 0; i < 2; i++) {
-		const cJSON *result = assert_result(legacy_call(state, "multiply_numbers",
+		const cJSON *result = assert_result(call_2025(state, "multiply_numbers",
 		    "{\"a\":6,\"b\":7}", versions[i]));
 		const cJSON *structured = member(result, "structuredContent");
 
@@ -470,7 +470,7 @@ test_tools_call_structured_content_from_2025_06_18(void **state)
 static void
 test_tools_call_greet_user_keeps_utf8(void **state)
 {
-	const cJSON *result = assert_result(legacy_call(state, "greet_user",
+	const cJSON *result = assert_result(call_2025(state, "greet_user",
 	    "{\"name\":\"Zo\xc3\xab \xf0\x9f\x8e\x89\"}", "2025-11-25"));
 
 	assert_string_equal(content_text(result), "Hello, Zo\xc3\xab \xf0\x9f\x8e\x89! Nice to meet you.");
@@ -481,7 +481,7 @@ test_tools_call_greet_user_keeps_utf8(void **state)
 static void
 test_tools_call_big_integers_are_exact(void **state)
 {
-	const cJSON *result = assert_result(legacy_call(state, "add_numbers",
+	const cJSON *result = assert_result(call_2025(state, "add_numbers",
 	    "{\"a\":9007199254740993,\"b\":0}", "2025-06-18"));
 
 	assert_string_equal(content_text(result), "9007199254740993");
@@ -492,14 +492,14 @@ test_tools_call_big_integers_are_exact(void **state)
 static void
 test_tools_call_tool_error_is_in_band(void **state)
 {
-	const cJSON *result = assert_result(legacy_call(state, "add_numbers",
+	const cJSON *result = assert_result(call_2025(state, "add_numbers",
 	    "{\"a\":9223372036854775807,\"b\":1}", "2025-11-25"));
 
 	assert_int_equal(status(state), 200);
 	assert_true(cJSON_IsTrue(member(result, "isError")));
 	assert_non_null(strstr(content_text(result), "does not fit"));
 	assert_no_member(result, "structuredContent");
-	result = assert_result(legacy_call(state, "add_numbers", "{\"a\":\"1\",\"b\":2}", NULL));
+	result = assert_result(call_2025(state, "add_numbers", "{\"a\":\"1\",\"b\":2}", NULL));
 	assert_true(cJSON_IsTrue(member(result, "isError")));
 	assert_non_null(strstr(content_text(result), "argument 'a'"));
 }
@@ -507,7 +507,7 @@ test_tools_call_tool_error_is_in_band(void **state)
 static void
 test_tools_call_unknown_tool_is_invalid_params(void **state)
 {
-	const cJSON *msg = legacy_call(state, "divide_numbers", "{}", NULL);
+	const cJSON *msg = call_2025(state, "divide_numbers", "{}", NULL);
 	const cJSON *error = assert_error(msg, -32602);
 
 	assert_int_equal(status(state), 200);
@@ -520,12 +520,12 @@ test_tools_call_bad_params_are_invalid_params(void **state)
 {
 	const cJSON *msg;
 
-	msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
+	msg = send_2025(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
 	    "\"params\":{\"name\":5}}", NULL);
 	assert_error(msg, -32602);
-	msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\"}", NULL);
+	msg = send_2025(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\"}", NULL);
 	assert_error(msg, -32602);
-	msg = legacy_call(state, "add_numbers", "[1,2]", NULL);
+	msg = call_2025(state, "add_numbers", "[1,2]", NULL);
 	assert_error(msg, -32602);
 	assert_id_int(msg, 1);
 }
@@ -533,7 +533,7 @@ test_tools_call_bad_params_are_invalid_params(void **state)
 static void
 test_tools_call_without_arguments_is_tool_error(void **state)
 {
-	const cJSON *result = assert_result(legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":1,"
+	const cJSON *result = assert_result(send_2025(state, "{\"jsonrpc\":\"2.0\",\"id\":1,"
 	    "\"method\":\"tools/call\",\"params\":{\"name\":\"greet_user\"}}", NULL));
 
 	assert_true(cJSON_IsTrue(member(result, "isError")));
@@ -545,33 +545,33 @@ test_log_fields_are_filled(void **state)
 {
 	struct exchange *ex = *state;
 
-	legacy_call(state, "add_numbers", "{\"a\":1,\"b\":2}", NULL);
+	call_2025(state, "add_numbers", "{\"a\":1,\"b\":2}", NULL);
 	assert_string_equal(ex->res.rpc_method, "tools/call");
 	assert_string_equal(ex->res.tool, "add_numbers");
 }
 
 /* ------------------------------------------------------------------ */
-/* 2025 era: envelopes                                                 */
+/* 2025 wire: envelopes                                                */
 
 static void
 test_notification_is_202_without_body(void **state)
 {
-	assert_null(legacy(state, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}",
+	assert_null(send_2025(state, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}",
 	    NULL));
 	assert_no_body(state, 202);
-	assert_null(legacy(state, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\","
+	assert_null(send_2025(state, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\","
 	    "\"params\":{\"requestId\":1}}", "2025-11-25"));
 	assert_no_body(state, 202);
-	assert_null(legacy(state, "{\"jsonrpc\":\"2.0\",\"method\":\"no/such/notification\"}", NULL));
+	assert_null(send_2025(state, "{\"jsonrpc\":\"2.0\",\"method\":\"no/such/notification\"}", NULL));
 	assert_no_body(state, 202);
 }
 
 static void
 test_posted_response_is_202_without_body(void **state)
 {
-	assert_null(legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}", NULL));
+	assert_null(send_2025(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}", NULL));
 	assert_no_body(state, 202);
-	assert_null(legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"error\":"
+	assert_null(send_2025(state, "{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"error\":"
 	    "{\"code\":-1,\"message\":\"no\"}}", "2025-06-18"));
 	assert_no_body(state, 202);
 }
@@ -579,7 +579,7 @@ test_posted_response_is_202_without_body(void **state)
 static void
 assert_parse_error(void **state, const char *body)
 {
-	const cJSON *msg = legacy(state, body, NULL);
+	const cJSON *msg = send_2025(state, body, NULL);
 
 	assert_int_equal(status(state), 400);
 	assert_error(msg, -32700);
@@ -599,7 +599,7 @@ test_parse_error_is_400_with_null_id(void **state)
 static void
 assert_invalid_request(void **state, const char *body)
 {
-	const cJSON *msg = legacy(state, body, NULL);
+	const cJSON *msg = send_2025(state, body, NULL);
 
 	assert_int_equal(status(state), 400);
 	assert_error(msg, -32600);
@@ -646,52 +646,52 @@ test_ids_are_echoed_exactly(void **state)
 {
 	const cJSON *msg;
 
-	legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":9007199254740993,\"method\":\"ping\"}", NULL);
+	send_2025(state, "{\"jsonrpc\":\"2.0\",\"id\":9007199254740993,\"method\":\"ping\"}", NULL);
 	assert_non_null(strstr(raw(state), "\"id\":9007199254740993,"));
-	legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":-9223372036854775808,\"method\":\"ping\"}", NULL);
+	send_2025(state, "{\"jsonrpc\":\"2.0\",\"id\":-9223372036854775808,\"method\":\"ping\"}", NULL);
 	assert_non_null(strstr(raw(state), "\"id\":-9223372036854775808,"));
-	msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":\"a\\\"b\xc3\xab\\u0001\",\"method\":\"ping\"}",
+	msg = send_2025(state, "{\"jsonrpc\":\"2.0\",\"id\":\"a\\\"b\xc3\xab\\u0001\",\"method\":\"ping\"}",
 	    NULL);
 	assert_id_string(msg, "a\"b\xc3\xab\x01");
-	msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":\"\",\"method\":\"ping\"}", NULL);
+	msg = send_2025(state, "{\"jsonrpc\":\"2.0\",\"id\":\"\",\"method\":\"ping\"}", NULL);
 	assert_id_string(msg, "");
-	msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"ping\"}", NULL);
+	msg = send_2025(state, "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"ping\"}", NULL);
 	assert_id_int(msg, 0);
 }
 
 static void
-test_unknown_method_legacy_is_200_method_not_found(void **state)
+test_unknown_method_2025_is_200_method_not_found(void **state)
 {
-	const cJSON *msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"no/such/method\"}",
+	const cJSON *msg = send_2025(state, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"no/such/method\"}",
 	    "2025-11-25");
 
 	assert_int_equal(status(state), 200);
 	assert_error(msg, -32601);
 	assert_id_int(msg, 3);
-	msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"server/discover\"}", NULL);
+	msg = send_2025(state, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"server/discover\"}", NULL);
 	assert_int_equal(status(state), 200);
 	assert_error(msg, -32601);
 }
 
 static void
-test_unsupported_header_version_legacy_is_400(void **state)
+test_unsupported_header_version_2025_is_400(void **state)
 {
-	static const char *const versions[] = {"2099-01-01", "2024-11-05", MODERN, ""};
+	static const char *const versions[] = {"2099-01-01", "2024-11-05", V2026, ""};
 
 	for (size_t i = 0; i < 4; i++) {
-		const cJSON *msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}",
+		const cJSON *msg = send_2025(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}",
 		    versions[i]);
 		int code = (int)member(member(msg, "error"), "code")->valuedouble;
 
 		assert_int_equal(status(state), 400);
 		assert_id_int(msg, 1);
-		/* Legacy-path 400s stay out of the 2026 range (spec-notes §1.5). */
+		/* 2025-wire 400s stay out of the 2026 range (spec-notes §1.5). */
 		assert_false(code >= -32022 && code <= -32020);
 	}
 }
 
 static void
-test_legacy_ignores_mcp_method_and_name_headers(void **state)
+test_2025_ignores_mcp_method_and_name_headers(void **state)
 {
 	const cJSON *msg = post(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}",
 	    "2025-11-25", "tools/call", "nothing");
@@ -708,7 +708,7 @@ test_legacy_ignores_mcp_method_and_name_headers(void **state)
 static void
 test_meta_key_in_other_case_is_not_a_claim(void **state)
 {
-	const cJSON *msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\","
+	const cJSON *msg = send_2025(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\","
 	    "\"params\":{\"_meta\":{\"IO.ModelContextProtocol/ProtocolVersion\":\"2026-07-28\"}}}",
 	    NULL);
 
@@ -717,13 +717,13 @@ test_meta_key_in_other_case_is_not_a_claim(void **state)
 }
 
 static void
-test_legacy_needs_accept_of_both_formats(void **state)
+test_2025_needs_accept_of_both_formats(void **state)
 {
 	struct exchange *ex = *state;
 	const cJSON *msg;
 
 	ex->refuse_accept = true;
-	msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"ping\"}", "2025-11-25");
+	msg = send_2025(state, "{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"ping\"}", "2025-11-25");
 	assert_int_equal(status(state), 406);
 	assert_error(msg, -32000);
 	assert_id_int(msg, 11);
@@ -736,11 +736,11 @@ assert_empty_list(void **state, const char *method, const char *key)
 	const cJSON *result;
 
 	snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"%s\"}", method);
-	result = assert_result(legacy(state, body, "2025-11-25"));
+	result = assert_result(send_2025(state, body, "2025-11-25"));
 	assert_int_equal(status(state), 200);
 	assert_true(cJSON_IsArray(member(result, key)));
 	assert_int_equal(cJSON_GetArraySize(member(result, key)), 0);
-	assert_legacy_result_fields(result);
+	assert_2025_result_fields(result);
 }
 
 static void
@@ -756,11 +756,11 @@ test_prompts_get_and_resources_read_find_nothing(void **state)
 {
 	const cJSON *msg;
 
-	msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"prompts/get\","
+	msg = send_2025(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"prompts/get\","
 	    "\"params\":{\"name\":\"x\"}}", NULL);
 	assert_int_equal(status(state), 200);
 	assert_error(msg, -32602);
-	msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"resources/read\","
+	msg = send_2025(state, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"resources/read\","
 	    "\"params\":{\"uri\":\"file:///x\"}}", NULL);
 	assert_int_equal(status(state), 200);
 	assert_error(msg, -32002);
@@ -780,7 +780,7 @@ static const char batch_body[] = "["
 static void
 assert_batch_answered(void **state, const char *version)
 {
-	const cJSON *msg = legacy(state, batch_body, version);
+	const cJSON *msg = send_2025(state, batch_body, version);
 
 	assert_int_equal(status(state), 200);
 	assert_true(cJSON_IsArray(msg));
@@ -808,10 +808,10 @@ test_batch_allowed_with_2025_03_26_header(void **state)
 static void
 test_batch_rejected_for_later_versions(void **state)
 {
-	static const char *const versions[] = {"2025-06-18", "2025-11-25", MODERN};
+	static const char *const versions[] = {"2025-06-18", "2025-11-25", V2026};
 
 	for (size_t i = 0; i < 3; i++) {
-		const cJSON *msg = legacy(state, batch_body, versions[i]);
+		const cJSON *msg = send_2025(state, batch_body, versions[i]);
 
 		assert_int_equal(status(state), 400);
 		assert_error(msg, -32600);
@@ -822,7 +822,7 @@ test_batch_rejected_for_later_versions(void **state)
 static void
 test_empty_batch_is_400(void **state)
 {
-	const cJSON *msg = legacy(state, "[]", NULL);
+	const cJSON *msg = send_2025(state, "[]", NULL);
 
 	assert_int_equal(status(state), 400);
 	assert_error(msg, -32600);
@@ -832,7 +832,7 @@ test_empty_batch_is_400(void **state)
 static void
 test_batch_of_notifications_is_202(void **state)
 {
-	assert_null(legacy(state, "[{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"},"
+	assert_null(send_2025(state, "[{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"},"
 	    "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{}},"
 	    "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{}}]", NULL));
 	assert_no_body(state, 202);
@@ -841,7 +841,7 @@ test_batch_of_notifications_is_202(void **state)
 static void
 test_initialize_inside_batch_is_error_element(void **state)
 {
-	const cJSON *msg = legacy(state, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\","
+	const cJSON *msg = send_2025(state, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\","
 	    "\"params\":{\"protocolVersion\":\"2025-03-26\",\"capabilities\":{}}},"
 	    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}]", NULL);
 
@@ -860,7 +860,7 @@ test_batch_needs_accept_of_both_formats(void **state)
 	const cJSON *msg;
 
 	ex->refuse_accept = true;
-	msg = legacy(state, batch_body, NULL);
+	msg = send_2025(state, batch_body, NULL);
 	assert_int_equal(status(state), 406);
 	assert_error(msg, -32000);
 	assert_id_null(msg);
@@ -869,7 +869,7 @@ test_batch_needs_accept_of_both_formats(void **state)
 static void
 test_batch_invalid_elements_get_their_own_errors(void **state)
 {
-	const cJSON *msg = legacy(state, "[1,{\"jsonrpc\":\"2.0\",\"id\":\"b\",\"method\":5},"
+	const cJSON *msg = send_2025(state, "[1,{\"jsonrpc\":\"2.0\",\"id\":\"b\",\"method\":5},"
 	    "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"nope\"}]", NULL);
 
 	assert_int_equal(cJSON_GetArraySize(msg), 3);
@@ -935,7 +935,7 @@ test_batch_cpu_time_grows_linearly(void **state)
 
 	ping_batch_build(&small, 1000);
 	ping_batch_build(&large, 10000);
-	msg = legacy(state, small.body, NULL);
+	msg = send_2025(state, small.body, NULL);
 	assert_int_equal(status(state), 200);
 	assert_int_equal(cJSON_GetArraySize(msg), 1000);
 	last = cJSON_GetArrayItem(msg, 999);
@@ -997,10 +997,10 @@ test_request_too_big_to_index_is_internal_error(void **state)
 }
 
 static void
-test_modern_message_inside_batch_is_error_element(void **state)
+test_2026_message_inside_batch_is_error_element(void **state)
 {
-	const cJSON *msg = legacy(state, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\","
-	    "\"params\":{" MODERN_META "}}]", NULL);
+	const cJSON *msg = send_2025(state, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\","
+	    "\"params\":{" META_2026 "}}]", NULL);
 
 	assert_int_equal(cJSON_GetArraySize(msg), 1);
 	assert_error(cJSON_GetArrayItem(msg, 0), -32600);
@@ -1011,9 +1011,9 @@ test_modern_message_inside_batch_is_error_element(void **state)
 /* 2026-07-28                                                          */
 
 static void
-test_modern_tools_list(void **state)
+test_2026_tools_list(void **state)
 {
-	const cJSON *result = assert_result(modern(state, "tools/list", "", NULL));
+	const cJSON *result = assert_result(send_2026(state, "tools/list", "", NULL));
 	const cJSON *tools = member(result, "tools"), *tool;
 
 	assert_int_equal(status(state), 200);
@@ -1023,7 +1023,7 @@ test_modern_tools_list(void **state)
 		assert_true(cJSON_IsString(member(tool, "title")));
 		assert_true(cJSON_IsObject(member(tool, "outputSchema")));
 	}
-	assert_modern_result_fields(result);
+	assert_2026_result_fields(result);
 	assert_true(cJSON_IsNumber(member(result, "ttlMs")));
 	assert_true(member(result, "ttlMs")->valuedouble >= 0);
 	assert_true(strcmp(member(result, "cacheScope")->valuestring, "public") == 0 ||
@@ -1031,35 +1031,35 @@ test_modern_tools_list(void **state)
 }
 
 static void
-test_modern_tools_call(void **state)
+test_2026_tools_call(void **state)
 {
-	const cJSON *result = assert_result(modern(state, "tools/call",
+	const cJSON *result = assert_result(send_2026(state, "tools/call",
 	    "\"name\":\"add_numbers\",\"arguments\":{\"a\":40,\"b\":2},", "add_numbers"));
 
 	assert_int_equal(status(state), 200);
 	assert_string_equal(content_text(result), "42");
 	assert_int_equal((int)member(member(result, "structuredContent"), "result")->valuedouble, 42);
 	assert_true(cJSON_IsFalse(member(result, "isError")));
-	assert_modern_result_fields(result);
+	assert_2026_result_fields(result);
 }
 
 static void
-test_modern_tools_call_tool_error(void **state)
+test_2026_tools_call_tool_error(void **state)
 {
-	const cJSON *result = assert_result(modern(state, "tools/call",
+	const cJSON *result = assert_result(send_2026(state, "tools/call",
 	    "\"name\":\"multiply_numbers\",\"arguments\":{\"a\":-9223372036854775808,\"b\":-1},",
 	    "multiply_numbers"));
 
 	assert_int_equal(status(state), 200);
 	assert_true(cJSON_IsTrue(member(result, "isError")));
 	assert_non_null(strstr(content_text(result), "does not fit"));
-	assert_modern_result_fields(result);
+	assert_2026_result_fields(result);
 }
 
 static void
-test_modern_unknown_tool_is_in_band_invalid_params(void **state)
+test_2026_unknown_tool_is_in_band_invalid_params(void **state)
 {
-	const cJSON *msg = modern(state, "tools/call", "\"name\":\"nope\",\"arguments\":{},", "nope");
+	const cJSON *msg = send_2026(state, "tools/call", "\"name\":\"nope\",\"arguments\":{},", "nope");
 
 	assert_int_equal(status(state), 200);
 	assert_error(msg, -32602);
@@ -1069,25 +1069,25 @@ test_modern_unknown_tool_is_in_band_invalid_params(void **state)
 static void
 test_server_discover(void **state)
 {
-	const cJSON *result = assert_result(modern(state, "server/discover", "", NULL));
+	const cJSON *result = assert_result(send_2026(state, "server/discover", "", NULL));
 	const cJSON *versions = member(result, "supportedVersions"), *v;
 	bool found = false;
 
 	assert_int_equal(status(state), 200);
 	assert_true(cJSON_IsArray(versions));
 	cJSON_ArrayForEach(v, versions)
-		found = found || (cJSON_IsString(v) && strcmp(v->valuestring, MODERN) == 0);
+		found = found || (cJSON_IsString(v) && strcmp(v->valuestring, V2026) == 0);
 	assert_true(found);
 	assert_true(cJSON_IsObject(member(member(result, "capabilities"), "tools")));
 	assert_true(cJSON_IsNumber(member(result, "ttlMs")));
 	assert_true(cJSON_IsString(member(result, "cacheScope")));
-	assert_modern_result_fields(result);
+	assert_2026_result_fields(result);
 }
 
 static void
-test_modern_unknown_method_is_404(void **state)
+test_2026_unknown_method_is_404(void **state)
 {
-	const cJSON *msg = modern(state, "no/such/method", "", NULL);
+	const cJSON *msg = send_2026(state, "no/such/method", "", NULL);
 
 	assert_int_equal(status(state), 404);
 	assert_error(msg, -32601);
@@ -1095,12 +1095,12 @@ test_modern_unknown_method_is_404(void **state)
 }
 
 static void
-test_modern_removed_methods_are_404(void **state)
+test_2026_removed_methods_are_404(void **state)
 {
 	static const char *const removed[] = {"initialize", "ping", "logging/setLevel"};
 
 	for (size_t i = 0; i < 3; i++) {
-		const cJSON *msg = modern(state, removed[i], "", NULL);
+		const cJSON *msg = send_2026(state, removed[i], "", NULL);
 
 		assert_int_equal(status(state), 404);
 		assert_error(msg, -32601);
@@ -1108,64 +1108,64 @@ test_modern_removed_methods_are_404(void **state)
 }
 
 static void
-test_modern_notification_is_202(void **state)
+test_2026_notification_is_202(void **state)
 {
-	const char *body = modern_body(state, NULL, "notifications/cancelled", "");
+	const char *body = body_2026(state, NULL, "notifications/cancelled", "");
 
-	assert_null(post(state, body, MODERN, "notifications/cancelled", NULL));
+	assert_null(post(state, body, V2026, "notifications/cancelled", NULL));
 	assert_no_body(state, 202);
 }
 
 static void
-test_modern_notification_needs_no_method_header(void **state)
+test_2026_notification_needs_no_method_header(void **state)
 {
-	const char *body = modern_body(state, NULL, "notifications/cancelled", "");
+	const char *body = body_2026(state, NULL, "notifications/cancelled", "");
 
-	assert_null(post(state, body, MODERN, NULL, NULL));
+	assert_null(post(state, body, V2026, NULL, NULL));
 	assert_no_body(state, 202);
 }
 
 static void
-test_modern_does_not_check_accept(void **state)
+test_2026_does_not_check_accept(void **state)
 {
 	struct exchange *ex = *state;
 
 	ex->refuse_accept = true;
-	assert_result(modern(state, "tools/list", "", NULL));
+	assert_result(send_2026(state, "tools/list", "", NULL));
 	assert_int_equal(status(state), 200);
 }
 
 static void
-test_modern_header_whitespace_is_trimmed(void **state)
+test_2026_header_whitespace_is_trimmed(void **state)
 {
-	const char *body = modern_body(state, "1", "tools/call",
+	const char *body = body_2026(state, "1", "tools/call",
 	    "\"name\":\"add_numbers\",\"arguments\":{\"a\":1,\"b\":2},");
 
-	assert_result(post(state, body, " " MODERN "\t", " tools/call ", "\tadd_numbers "));
+	assert_result(post(state, body, " " V2026 "\t", " tools/call ", "\tadd_numbers "));
 	assert_int_equal(status(state), 200);
 }
 
 static void
-test_modern_empty_lists_carry_cache_hints(void **state)
+test_2026_empty_lists_carry_cache_hints(void **state)
 {
 	static const char *const methods[] = {"prompts/list", "resources/list",
 	    "resources/templates/list"};
 
 	for (size_t i = 0; i < 3; i++) {
-		const cJSON *result = assert_result(modern(state, methods[i], "", NULL));
+		const cJSON *result = assert_result(send_2026(state, methods[i], "", NULL));
 
 		assert_int_equal(status(state), 200);
 		assert_true(cJSON_IsNumber(member(result, "ttlMs")));
 		assert_true(cJSON_IsString(member(result, "cacheScope")));
-		assert_modern_result_fields(result);
+		assert_2026_result_fields(result);
 	}
 }
 
 static void
-test_modern_resource_not_found_is_invalid_params(void **state)
+test_2026_resource_not_found_is_invalid_params(void **state)
 {
-	const char *body = modern_body(state, "1", "resources/read", "\"uri\":\"file:///x\",");
-	const cJSON *msg = post(state, body, MODERN, "resources/read", "file:///x");
+	const char *body = body_2026(state, "1", "resources/read", "\"uri\":\"file:///x\",");
+	const cJSON *msg = post(state, body, V2026, "resources/read", "file:///x");
 
 	assert_int_equal(status(state), 200);
 	/* -32002 is retired on the 2026 wire (spec-notes §1.6). */
@@ -1177,17 +1177,17 @@ test_modern_resource_not_found_is_invalid_params(void **state)
  * prompts/get (= params.name): spec-notes §1.3 step 5.
  */
 static void
-test_modern_name_header_required_for_prompts_get_and_resources_read(void **state)
+test_2026_name_header_required_for_prompts_get_and_resources_read(void **state)
 {
-	const char *body = modern_body(state, "1", "prompts/get", "\"name\":\"x\",");
+	const char *body = body_2026(state, "1", "prompts/get", "\"name\":\"x\",");
 
-	assert_modern_refused(state, body, MODERN, "prompts/get", NULL, 400, -32020);
-	body = modern_body(state, "1", "resources/read", "\"uri\":\"file:///x\",");
-	assert_modern_refused(state, body, MODERN, "resources/read", "file:///y", 400, -32020);
+	assert_2026_refused(state, body, V2026, "prompts/get", NULL, 400, -32020);
+	body = body_2026(state, "1", "resources/read", "\"uri\":\"file:///x\",");
+	assert_2026_refused(state, body, V2026, "resources/read", "file:///y", 400, -32020);
 }
 
 static void
-assert_modern_refused(void **state, const char *body, const char *version,
+assert_2026_refused(void **state, const char *body, const char *version,
     const char *method, const char *name, int http, int code)
 {
 	const cJSON *msg = post(state, body, version, method, name);
@@ -1198,47 +1198,47 @@ assert_modern_refused(void **state, const char *body, const char *version,
 }
 
 static void
-test_modern_protocol_version_header_missing_or_mismatched(void **state)
+test_2026_protocol_version_header_missing_or_mismatched(void **state)
 {
-	const char *body = modern_body(state, "1", "tools/list", "");
+	const char *body = body_2026(state, "1", "tools/list", "");
 
-	assert_modern_refused(state, body, NULL, "tools/list", NULL, 400, -32020);
-	body = modern_body(state, "1", "tools/list", "");
-	assert_modern_refused(state, body, "2025-11-25", "tools/list", NULL, 400, -32020);
-	body = modern_body(state, "1", "tools/list", "");
-	assert_modern_refused(state, body, "2026-07-29", "tools/list", NULL, 400, -32020);
+	assert_2026_refused(state, body, NULL, "tools/list", NULL, 400, -32020);
+	body = body_2026(state, "1", "tools/list", "");
+	assert_2026_refused(state, body, "2025-11-25", "tools/list", NULL, 400, -32020);
+	body = body_2026(state, "1", "tools/list", "");
+	assert_2026_refused(state, body, "2026-07-29", "tools/list", NULL, 400, -32020);
 }
 
 static void
-test_modern_method_header_missing_or_mismatched(void **state)
+test_2026_method_header_missing_or_mismatched(void **state)
 {
-	const char *body = modern_body(state, "1", "tools/list", "");
+	const char *body = body_2026(state, "1", "tools/list", "");
 
-	assert_modern_refused(state, body, MODERN, NULL, NULL, 400, -32020);
-	body = modern_body(state, "1", "tools/list", "");
-	assert_modern_refused(state, body, MODERN, "tools/call", NULL, 400, -32020);
-	body = modern_body(state, "1", "tools/list", "");
-	assert_modern_refused(state, body, MODERN, "Tools/List", NULL, 400, -32020);
+	assert_2026_refused(state, body, V2026, NULL, NULL, 400, -32020);
+	body = body_2026(state, "1", "tools/list", "");
+	assert_2026_refused(state, body, V2026, "tools/call", NULL, 400, -32020);
+	body = body_2026(state, "1", "tools/list", "");
+	assert_2026_refused(state, body, V2026, "Tools/List", NULL, 400, -32020);
 }
 
 static void
-test_modern_name_header_missing_or_mismatched(void **state)
+test_2026_name_header_missing_or_mismatched(void **state)
 {
 	static const char extra[] = "\"name\":\"add_numbers\",\"arguments\":{\"a\":1,\"b\":2},";
-	const char *body = modern_body(state, "1", "tools/call", extra);
+	const char *body = body_2026(state, "1", "tools/call", extra);
 
-	assert_modern_refused(state, body, MODERN, "tools/call", NULL, 400, -32020);
-	body = modern_body(state, "1", "tools/call", extra);
-	assert_modern_refused(state, body, MODERN, "tools/call", "greet_user", 400, -32020);
-	body = modern_body(state, "1", "tools/call", extra);
-	assert_modern_refused(state, body, MODERN, "tools/call", "add_numbers2", 400, -32020);
+	assert_2026_refused(state, body, V2026, "tools/call", NULL, 400, -32020);
+	body = body_2026(state, "1", "tools/call", extra);
+	assert_2026_refused(state, body, V2026, "tools/call", "greet_user", 400, -32020);
+	body = body_2026(state, "1", "tools/call", extra);
+	assert_2026_refused(state, body, V2026, "tools/call", "add_numbers2", 400, -32020);
 }
 
 static void
-test_modern_name_header_base64_form(void **state)
+test_2026_name_header_base64_form(void **state)
 {
 	/* base64("add_numbers") */
-	const cJSON *result = assert_result(modern(state, "tools/call",
+	const cJSON *result = assert_result(send_2026(state, "tools/call",
 	    "\"name\":\"add_numbers\",\"arguments\":{\"a\":1,\"b\":2},",
 	    "=?base64?YWRkX251bWJlcnM=?="));
 
@@ -1247,10 +1247,10 @@ test_modern_name_header_base64_form(void **state)
 }
 
 static void
-test_modern_name_header_base64_non_ascii(void **state)
+test_2026_name_header_base64_non_ascii(void **state)
 {
 	/* base64("caf\xc3\xa9"): the headers match, then the tool is unknown. */
-	const cJSON *msg = modern(state, "tools/call", "\"name\":\"caf\xc3\xa9\",\"arguments\":{},",
+	const cJSON *msg = send_2026(state, "tools/call", "\"name\":\"caf\xc3\xa9\",\"arguments\":{},",
 	    "=?base64?Y2Fmw6k=?=");
 
 	assert_int_equal(status(state), 200);
@@ -1258,23 +1258,23 @@ test_modern_name_header_base64_non_ascii(void **state)
 }
 
 static void
-test_modern_name_header_bad_base64(void **state)
+test_2026_name_header_bad_base64(void **state)
 {
 	static const char extra[] = "\"name\":\"add_numbers\",\"arguments\":{\"a\":1,\"b\":2},";
-	const char *body = modern_body(state, "1", "tools/call", extra);
+	const char *body = body_2026(state, "1", "tools/call", extra);
 
-	assert_modern_refused(state, body, MODERN, "tools/call", "=?base64?!!!?=", 400, -32020);
-	body = modern_body(state, "1", "tools/call", extra);
+	assert_2026_refused(state, body, V2026, "tools/call", "=?base64?!!!?=", 400, -32020);
+	body = body_2026(state, "1", "tools/call", extra);
 	/* base64("greet_user"): well-formed but another name. */
-	assert_modern_refused(state, body, MODERN, "tools/call", "=?base64?Z3JlZXRfdXNlcg==?=",
+	assert_2026_refused(state, body, V2026, "tools/call", "=?base64?Z3JlZXRfdXNlcg==?=",
 	    400, -32020);
-	body = modern_body(state, "1", "tools/call", extra);
+	body = body_2026(state, "1", "tools/call", extra);
 	/* Unpadded: not the canonical form. */
-	assert_modern_refused(state, body, MODERN, "tools/call", "=?base64?YWRkX251bWJlcnM?=",
+	assert_2026_refused(state, body, V2026, "tools/call", "=?base64?YWRkX251bWJlcnM?=",
 	    400, -32020);
-	body = modern_body(state, "1", "tools/call", extra);
+	body = body_2026(state, "1", "tools/call", extra);
 	/* base64 of the byte 0xff: not UTF-8. */
-	assert_modern_refused(state, body, MODERN, "tools/call", "=?base64?/w==?=", 400, -32020);
+	assert_2026_refused(state, body, V2026, "tools/call", "=?base64?/w==?=", 400, -32020);
 }
 
 #define ADD_CALL "\"name\":\"add_numbers\",\"arguments\":{\"a\":1,\"b\":2},"
@@ -1290,9 +1290,9 @@ assert_header_refused(void **state, const char *extra, const char *method, const
     const char *why)
 {
 	struct exchange *ex = *state;
-	const char *body = modern_body(state, "1", "tools/call", extra), *message;
+	const char *body = body_2026(state, "1", "tools/call", extra), *message;
 
-	assert_modern_refused(state, body, MODERN, method, name, 400, -32020);
+	assert_2026_refused(state, body, V2026, method, name, 400, -32020);
 	message = member(member(ex->json, "error"), "message")->valuestring;
 	if (strstr(message, why) == NULL)
 		fail_msg("Mcp-Method \"%s\", Mcp-Name \"%s\": \"%s\" does not say \"%s\"", method, name,
@@ -1304,13 +1304,13 @@ assert_header_refused(void **state, const char *extra, const char *method, const
  * these values before, took every byte from 0x80 up for '/'.
  */
 static void
-test_modern_base64_header_is_strict(void **state)
+test_2026_base64_header_is_strict(void **state)
 {
 	char name[32];
 	const cJSON *msg;
 
 	/* base64("???") is "Pz8/": the headers match, then the tool is unknown. */
-	msg = modern(state, "tools/call", QQQ_CALL, "=?base64?Pz8/?=");
+	msg = send_2026(state, "tools/call", QQQ_CALL, "=?base64?Pz8/?=");
 	assert_int_equal(status(state), 200);
 	assert_error(msg, -32602);
 	for (int c = 0x80; c <= 0xff; c++) {
@@ -1342,7 +1342,7 @@ test_modern_base64_header_is_strict(void **state)
 		assert_header_refused(state, ADD_CALL, "tools/call", refused[i].header, refused[i].reason);
 
 	/* Mcp-Method too: base64("tools/call") is "dG9vbHMvY2FsbA==". */
-	msg = post(state, modern_body(state, "1", "tools/call", ADD_CALL), MODERN,
+	msg = post(state, body_2026(state, "1", "tools/call", ADD_CALL), V2026,
 	    "=?base64?dG9vbHMvY2FsbA==?=", "add_numbers");
 	assert_int_equal(status(state), 200);
 	assert_string_equal(content_text(assert_result(msg)), "3");
@@ -1356,7 +1356,7 @@ test_modern_base64_header_is_strict(void **state)
 
 /* A value that decodes to more than 1024 bytes is refused before comparing. */
 static void
-test_modern_base64_header_length_limit(void **state)
+test_2026_base64_header_length_limit(void **state)
 {
 	static char name[1500];
 	char *p = name;
@@ -1386,13 +1386,13 @@ assert_unsupported_version(void **state, const char *claim_json, const char *hea
 	assert_int_equal(status(state), 400);
 	assert_id_int(ex->json, 1);
 	cJSON_ArrayForEach(v, member(data, "supported"))
-		found = found || (cJSON_IsString(v) && strcmp(v->valuestring, MODERN) == 0);
+		found = found || (cJSON_IsString(v) && strcmp(v->valuestring, V2026) == 0);
 	assert_true(found);
 	assert_string_member(data, "requested", requested);
 }
 
 static void
-test_modern_unsupported_claimed_version(void **state)
+test_2026_unsupported_claimed_version(void **state)
 {
 	assert_unsupported_version(state, "\"2099-01-01\"", "2099-01-01", "2099-01-01");
 	/* A claim naming a 2025 version is not a 2026 request either. */
@@ -1401,32 +1401,32 @@ test_modern_unsupported_claimed_version(void **state)
 }
 
 static void
-test_modern_claim_must_be_a_string(void **state)
+test_2026_claim_must_be_a_string(void **state)
 {
 	struct exchange *ex = *state;
 
 	snprintf(ex->body, sizeof(ex->body), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\","
 	    "\"params\":{\"_meta\":{\"" META_VERSION "\":20260728,\"" META_CAPS "\":{}}}}");
-	assert_modern_refused(state, ex->body, MODERN, "tools/list", NULL, 400, -32602);
+	assert_2026_refused(state, ex->body, V2026, "tools/list", NULL, 400, -32602);
 }
 
 static void
-test_modern_missing_client_capabilities(void **state)
+test_2026_missing_client_capabilities(void **state)
 {
 	struct exchange *ex = *state;
 
 	snprintf(ex->body, sizeof(ex->body), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\","
-	    "\"params\":{\"_meta\":{\"" META_VERSION "\":\"" MODERN "\"}}}");
-	assert_modern_refused(state, ex->body, MODERN, "tools/list", NULL, 400, -32602);
+	    "\"params\":{\"_meta\":{\"" META_VERSION "\":\"" V2026 "\"}}}");
+	assert_2026_refused(state, ex->body, V2026, "tools/list", NULL, 400, -32602);
 	snprintf(ex->body, sizeof(ex->body), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\","
-	    "\"params\":{\"_meta\":{\"" META_VERSION "\":\"" MODERN "\",\"" META_CAPS "\":[]}}}");
-	assert_modern_refused(state, ex->body, MODERN, "tools/list", NULL, 400, -32602);
+	    "\"params\":{\"_meta\":{\"" META_VERSION "\":\"" V2026 "\",\"" META_CAPS "\":[]}}}");
+	assert_2026_refused(state, ex->body, V2026, "tools/list", NULL, 400, -32602);
 }
 
 static void
-test_modern_error_echoes_string_id(void **state)
+test_2026_error_echoes_string_id(void **state)
 {
-	const char *body = modern_body(state, "\"req-1\"", "tools/list", "");
+	const char *body = body_2026(state, "\"req-1\"", "tools/list", "");
 	const cJSON *msg = post(state, body, NULL, "tools/list", NULL);
 
 	assert_int_equal(status(state), 400);
@@ -1462,7 +1462,7 @@ test_params_null_is_absent_params_in_both_eras(void **state)
 		"initialize", "ping", "tools/list", "tools/call", "prompts/list", "resources/list",
 		"resources/templates/list", "prompts/get", "resources/read", "server/discover", "no/such",
 	};
-	static const char *const versions[] = {NULL, "2025-03-26", "2025-06-18", "2025-11-25", MODERN};
+	static const char *const versions[] = {NULL, "2025-03-26", "2025-06-18", "2025-11-25", V2026};
 	char absent_body[256], null_body[256];
 
 	for (size_t m = 0; m < sizeof(methods) / sizeof(methods[0]); m++) {
@@ -1486,7 +1486,7 @@ test_params_null_is_absent_params_in_both_eras(void **state)
 static void
 test_params_null_ping_is_answered(void **state)
 {
-	legacy(state, "{\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"params\":null,\"id\":4}", NULL);
+	send_2025(state, "{\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"params\":null,\"id\":4}", NULL);
 	assert_int_equal(status(state), 200);
 	assert_string_equal(raw(state), "{\"jsonrpc\":\"2.0\",\"id\":4,\"result\":{}}");
 }
@@ -1494,7 +1494,7 @@ test_params_null_ping_is_answered(void **state)
 static void
 test_params_null_inside_a_batch(void **state)
 {
-	const cJSON *msg = legacy(state, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":null},"
+	const cJSON *msg = send_2025(state, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":null},"
 	    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\",\"params\":null}]", "2025-03-26");
 
 	assert_int_equal(status(state), 200);
@@ -1503,14 +1503,14 @@ test_params_null_inside_a_batch(void **state)
 	assert_int_equal(cJSON_GetArraySize(member(assert_result(cJSON_GetArrayItem(msg, 1)), "tools")),
 	    registered_tools());
 	/* Batches keep their per-version rule. */
-	legacy(state, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":null}]", "2025-06-18");
+	send_2025(state, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":null}]", "2025-06-18");
 	assert_int_equal(status(state), 400);
 }
 
 static void
 assert_batch_elements_get_invalid_params(void **state)
 {
-	const cJSON *msg = legacy(state, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":[]},"
+	const cJSON *msg = send_2025(state, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":[]},"
 	    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}]", NULL);
 
 	assert_int_equal(cJSON_GetArraySize(msg), 2);
@@ -1528,7 +1528,7 @@ test_params_of_other_types_are_invalid_params(void **state)
 
 	for (size_t m = 0; m < sizeof(methods) / sizeof(methods[0]); m++) {
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-			const cJSON *msg = legacy(state, request_with_params(body, sizeof(body), methods[m],
+			const cJSON *msg = send_2025(state, request_with_params(body, sizeof(body), methods[m],
 			    bad[i]), NULL);
 
 			assert_error(msg, -32602);
@@ -1546,19 +1546,19 @@ test_params_of_other_types_are_invalid_params(void **state)
 static void
 test_method_holding_nul_is_unknown(void **state)
 {
-	const cJSON *msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\\u0000x\"}",
+	const cJSON *msg = send_2025(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\\u0000x\"}",
 	    "2025-11-25");
 
 	assert_error(msg, -32601);
 	assert_int_equal(status(state), 200);
-	msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\\u0000\"}", NULL);
+	msg = send_2025(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\\u0000\"}", NULL);
 	assert_error(msg, -32601);
 }
 
 static void
 test_tool_name_holding_nul_is_unknown(void **state)
 {
-	const cJSON *msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
+	const cJSON *msg = send_2025(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
 	    "\"params\":{\"name\":\"add_numbers\\u0000x\",\"arguments\":{\"a\":1,\"b\":2}}}", "2025-11-25");
 
 	assert_error(msg, -32602);
@@ -1566,21 +1566,21 @@ test_tool_name_holding_nul_is_unknown(void **state)
 }
 
 static void
-test_modern_headers_do_not_match_a_name_cut_at_nul(void **state)
+test_2026_headers_do_not_match_a_name_cut_at_nul(void **state)
 {
 	const cJSON *msg;
 	const char *body;
 
 	/* The body's method holds U+0000: the Mcp-Method header names another. */
-	body = modern_body(state, "1", "tools/call\\u0000x",
+	body = body_2026(state, "1", "tools/call\\u0000x",
 	    "\"name\":\"add_numbers\",\"arguments\":{\"a\":1,\"b\":2},");
-	msg = post(state, body, MODERN, "tools/call", "add_numbers");
+	msg = post(state, body, V2026, "tools/call", "add_numbers");
 	assert_int_equal(status(state), 400);
 	assert_error(msg, -32020);
 	/* The same for the tool name and Mcp-Name. */
-	body = modern_body(state, "1", "tools/call",
+	body = body_2026(state, "1", "tools/call",
 	    "\"name\":\"add_numbers\\u0000x\",\"arguments\":{\"a\":1,\"b\":2},");
-	msg = post(state, body, MODERN, "tools/call", "add_numbers");
+	msg = post(state, body, V2026, "tools/call", "add_numbers");
 	assert_int_equal(status(state), 400);
 	assert_error(msg, -32020);
 }
@@ -1596,21 +1596,21 @@ test_member_name_holding_nul_is_invalid_request(void **state)
 	};
 
 	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
-		const cJSON *msg = legacy(state, bodies[i], NULL);
+		const cJSON *msg = send_2025(state, bodies[i], NULL);
 
 		assert_error(msg, -32600);
 		assert_id_null(msg);
 		assert_int_equal(status(state), 400);
 	}
 	/* U+0000 in a value, or an escaped backslash before "u0000", is no such name. */
-	assert_result(legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\","
+	assert_result(send_2025(state, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\","
 	    "\"params\":{\"_meta\":{\"x\\\\u0000\":\"\\u0000\"}}}", NULL));
 }
 
 static void
 test_response_with_result_and_error_is_invalid(void **state)
 {
-	const cJSON *msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{},"
+	const cJSON *msg = send_2025(state, "{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{},"
 	    "\"error\":{\"code\":1,\"message\":\"x\"}}", NULL);
 
 	assert_int_equal(status(state), 400);
@@ -1629,12 +1629,12 @@ test_liveness_ping_is_answered_whatever_accept_says(void **state)
 	struct exchange *ex = *state;
 
 	ex->liveness = ex->ping_only = ex->refuse_accept = true;
-	legacy(state, probe_body, NULL);
+	send_2025(state, probe_body, NULL);
 	assert_int_equal(status(state), 200);
 	assert_true(ex->res.public_ping);
 	assert_false(ex->res.needs_credentials);
 	assert_string_equal(raw(state), "{\"jsonrpc\":\"2.0\",\"id\":4,\"result\":{}}");
-	legacy(state, "{\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"id\":\"s\"}", "2025-11-25");
+	send_2025(state, "{\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"id\":\"s\"}", "2025-11-25");
 	assert_int_equal(status(state), 200);
 	assert_id_string(ex->json, "s");
 	assert_true(ex->res.public_ping);
@@ -1689,12 +1689,12 @@ test_liveness_ping_keeps_the_envelope_rules(void **state)
 	const cJSON *msg;
 
 	ex->liveness = ex->ping_only = true;
-	msg = legacy(state, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\",\"params\":[]}", NULL);
+	msg = send_2025(state, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\",\"params\":[]}", NULL);
 	assert_int_equal(status(state), 400);
 	assert_error(msg, -32602);
 	assert_id_int(msg, 3);
-	/* 2026-07-28 has no ping: a modern one is answered as a removed method. */
-	msg = modern(state, "ping", "", NULL);
+	/* 2026-07-28 has no ping: one sent on that wire is answered as a removed method. */
+	msg = send_2026(state, "ping", "", NULL);
 	assert_int_equal(status(state), 404);
 	assert_error(msg, -32601);
 }
@@ -1707,13 +1707,13 @@ test_liveness_without_ping_only_serves_everything(void **state)
 
 	ex->liveness = true;
 	ex->refuse_accept = true;
-	msg = legacy(state, tools_list_body, "2025-11-25");
+	msg = send_2025(state, tools_list_body, "2025-11-25");
 	assert_int_equal(status(state), 406);
 	assert_error(msg, -32000);
 	assert_false(ex->res.public_ping);
 	assert_false(ex->res.needs_credentials);
 	ex->refuse_accept = false;
-	legacy(state, tools_list_body, "2025-11-25");
+	send_2025(state, tools_list_body, "2025-11-25");
 	assert_int_equal(status(state), 200);
 	assert_false(ex->res.public_ping);
 }
@@ -1724,7 +1724,7 @@ test_ping_without_liveness_keeps_the_accept_rule(void **state)
 	struct exchange *ex = *state;
 
 	ex->refuse_accept = true;
-	legacy(state, probe_body, NULL);
+	send_2025(state, probe_body, NULL);
 	assert_int_equal(status(state), 406);
 	assert_false(ex->res.public_ping);
 }
@@ -1736,7 +1736,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		MCP_TEST(test_initialize_echoes_each_served_version),
-		MCP_TEST(test_initialize_unknown_version_gets_latest_legacy),
+		MCP_TEST(test_initialize_unknown_version_gets_latest_2025),
 		MCP_TEST(test_initialize_server_title_from_2025_06_18),
 		MCP_TEST(test_initialize_without_version_is_invalid_params),
 		MCP_TEST(test_ping_returns_empty_result),
@@ -1758,11 +1758,11 @@ main(void)
 		MCP_TEST(test_invalid_request_echoes_readable_id),
 		MCP_TEST(test_invalid_request_unreadable_id_is_null),
 		MCP_TEST(test_ids_are_echoed_exactly),
-		MCP_TEST(test_unknown_method_legacy_is_200_method_not_found),
-		MCP_TEST(test_unsupported_header_version_legacy_is_400),
-		MCP_TEST(test_legacy_ignores_mcp_method_and_name_headers),
+		MCP_TEST(test_unknown_method_2025_is_200_method_not_found),
+		MCP_TEST(test_unsupported_header_version_2025_is_400),
+		MCP_TEST(test_2025_ignores_mcp_method_and_name_headers),
 		MCP_TEST(test_meta_key_in_other_case_is_not_a_claim),
-		MCP_TEST(test_legacy_needs_accept_of_both_formats),
+		MCP_TEST(test_2025_needs_accept_of_both_formats),
 		MCP_TEST(test_prompts_and_resources_lists_are_empty),
 		MCP_TEST(test_prompts_get_and_resources_read_find_nothing),
 		MCP_TEST(test_batch_allowed_without_version_header),
@@ -1775,40 +1775,40 @@ main(void)
 		MCP_TEST(test_batch_invalid_elements_get_their_own_errors),
 		MCP_TEST(test_batch_cpu_time_grows_linearly),
 		MCP_TEST(test_request_too_big_to_index_is_internal_error),
-		MCP_TEST(test_modern_message_inside_batch_is_error_element),
-		MCP_TEST(test_modern_tools_list),
-		MCP_TEST(test_modern_tools_call),
-		MCP_TEST(test_modern_tools_call_tool_error),
-		MCP_TEST(test_modern_unknown_tool_is_in_band_invalid_params),
+		MCP_TEST(test_2026_message_inside_batch_is_error_element),
+		MCP_TEST(test_2026_tools_list),
+		MCP_TEST(test_2026_tools_call),
+		MCP_TEST(test_2026_tools_call_tool_error),
+		MCP_TEST(test_2026_unknown_tool_is_in_band_invalid_params),
 		MCP_TEST(test_server_discover),
-		MCP_TEST(test_modern_unknown_method_is_404),
-		MCP_TEST(test_modern_removed_methods_are_404),
-		MCP_TEST(test_modern_notification_is_202),
-		MCP_TEST(test_modern_notification_needs_no_method_header),
-		MCP_TEST(test_modern_does_not_check_accept),
-		MCP_TEST(test_modern_header_whitespace_is_trimmed),
-		MCP_TEST(test_modern_empty_lists_carry_cache_hints),
-		MCP_TEST(test_modern_resource_not_found_is_invalid_params),
-		MCP_TEST(test_modern_name_header_required_for_prompts_get_and_resources_read),
-		MCP_TEST(test_modern_protocol_version_header_missing_or_mismatched),
-		MCP_TEST(test_modern_method_header_missing_or_mismatched),
-		MCP_TEST(test_modern_name_header_missing_or_mismatched),
-		MCP_TEST(test_modern_name_header_base64_form),
-		MCP_TEST(test_modern_name_header_base64_non_ascii),
-		MCP_TEST(test_modern_name_header_bad_base64),
-		MCP_TEST(test_modern_base64_header_is_strict),
-		MCP_TEST(test_modern_base64_header_length_limit),
-		MCP_TEST(test_modern_unsupported_claimed_version),
-		MCP_TEST(test_modern_claim_must_be_a_string),
-		MCP_TEST(test_modern_missing_client_capabilities),
-		MCP_TEST(test_modern_error_echoes_string_id),
+		MCP_TEST(test_2026_unknown_method_is_404),
+		MCP_TEST(test_2026_removed_methods_are_404),
+		MCP_TEST(test_2026_notification_is_202),
+		MCP_TEST(test_2026_notification_needs_no_method_header),
+		MCP_TEST(test_2026_does_not_check_accept),
+		MCP_TEST(test_2026_header_whitespace_is_trimmed),
+		MCP_TEST(test_2026_empty_lists_carry_cache_hints),
+		MCP_TEST(test_2026_resource_not_found_is_invalid_params),
+		MCP_TEST(test_2026_name_header_required_for_prompts_get_and_resources_read),
+		MCP_TEST(test_2026_protocol_version_header_missing_or_mismatched),
+		MCP_TEST(test_2026_method_header_missing_or_mismatched),
+		MCP_TEST(test_2026_name_header_missing_or_mismatched),
+		MCP_TEST(test_2026_name_header_base64_form),
+		MCP_TEST(test_2026_name_header_base64_non_ascii),
+		MCP_TEST(test_2026_name_header_bad_base64),
+		MCP_TEST(test_2026_base64_header_is_strict),
+		MCP_TEST(test_2026_base64_header_length_limit),
+		MCP_TEST(test_2026_unsupported_claimed_version),
+		MCP_TEST(test_2026_claim_must_be_a_string),
+		MCP_TEST(test_2026_missing_client_capabilities),
+		MCP_TEST(test_2026_error_echoes_string_id),
 		MCP_TEST(test_params_null_is_absent_params_in_both_eras),
 		MCP_TEST(test_params_null_ping_is_answered),
 		MCP_TEST(test_params_null_inside_a_batch),
 		MCP_TEST(test_params_of_other_types_are_invalid_params),
 		MCP_TEST(test_method_holding_nul_is_unknown),
 		MCP_TEST(test_tool_name_holding_nul_is_unknown),
-		MCP_TEST(test_modern_headers_do_not_match_a_name_cut_at_nul),
+		MCP_TEST(test_2026_headers_do_not_match_a_name_cut_at_nul),
 		MCP_TEST(test_member_name_holding_nul_is_invalid_request),
 		MCP_TEST(test_response_with_result_and_error_is_invalid),
 		MCP_TEST(test_liveness_ping_is_answered_whatever_accept_says),
