@@ -9,12 +9,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "common/fail.h"
 #include "common/strbuf.h"
 
 extern char **environ;
@@ -572,17 +572,6 @@ accepted_text(const struct option_row *row, char *buf, size_t len)
 	return buf;
 }
 
-static int __attribute__((format(printf, 3, 4)))
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* Every default comes from its row: a value parsed like a given one, or computed. */
 static int
 set_defaults(struct config *cfg, char *err, size_t errlen)
@@ -597,7 +586,7 @@ set_defaults(struct config *cfg, char *err, size_t errlen)
 		else if (row->def != NULL)
 			rc = row->kind->parse(cfg, row, row->def);
 		if (rc < 0)
-			return fail(err, errlen, "the built-in default of --%s is not accepted", row->flag);
+			return fail_because(err, errlen, "the built-in default of --%s is not accepted", row->flag);
 	}
 	return 0;
 }
@@ -613,9 +602,9 @@ apply(struct config *cfg, const struct option_row *row, const char *value,
 		return 0;
 	accepted_text(row, accepted, sizeof(accepted));
 	if (value[0] == '\0')
-		return fail(err, errlen, "%s is empty: give %s, or leave it out for the default",
+		return fail_because(err, errlen, "%s is empty: give %s, or leave it out for the default",
 		    source, accepted);
-	return fail(err, errlen, "invalid %s value '%.160s%s': expected %s", source, value,
+	return fail_because(err, errlen, "invalid %s value '%.160s%s': expected %s", source, value,
 	    strlen(value) > 160 ? "..." : "", accepted);
 }
 
@@ -644,8 +633,8 @@ load_environment(struct config *cfg, char *err, size_t errlen)
 			continue;
 		row = find_row(*e, (size_t)(eq - *e), true);
 		if (row == NULL)
-			return fail(err, errlen, "unknown environment variable %.*s: see mcpd --help for the MCPD_* variables",
-			    (int)(eq - *e), *e);
+			return fail_because(err, errlen, "unknown environment variable %.*s: "
+			    "see mcpd --help for the MCPD_* variables", (int)(eq - *e), *e);
 		if (apply(cfg, row, eq + 1, row->env, err, errlen) < 0)
 			return -1;
 	}
@@ -670,13 +659,14 @@ load_flags(struct config *cfg, int argc, char **argv, char *err, size_t errlen)
 			continue;
 		}
 		if (strncmp(arg, "--", 2) != 0)
-			return fail(err, errlen, "unexpected argument '%s': flags look like --port 8000 (see --help)", arg);
+			return fail_because(err, errlen,
+			    "unexpected argument '%s': flags look like --port 8000 (see --help)", arg);
 		name = arg + 2;
 		eq = strchr(name, '=');
 		len = eq ? (size_t)(eq - name) : strlen(name);
 		row = find_row(name, len, false);
 		if (row == NULL)
-			return fail(err, errlen, "unknown flag '--%.*s': see mcpd --help", (int)len, name);
+			return fail_because(err, errlen, "unknown flag '--%.*s': see mcpd --help", (int)len, name);
 		if (eq != NULL)
 			value = eq + 1;
 		else if (row->kind->is_switch)
@@ -684,7 +674,7 @@ load_flags(struct config *cfg, int argc, char **argv, char *err, size_t errlen)
 		else if (i + 1 < argc)
 			value = argv[++i];
 		else
-			return fail(err, errlen, "flag --%s needs a value (%s)", row->flag, row->metavar);
+			return fail_because(err, errlen, "flag --%s needs a value (%s)", row->flag, row->metavar);
 		snprintf(source, sizeof(source), "--%s", row->flag);
 		if (apply(cfg, row, value, source, err, errlen) < 0)
 			return -1;
@@ -714,27 +704,27 @@ validate(struct config *cfg, char *err, size_t errlen)
 	const char *url = cfg->discovery_url;
 
 	if (url[0] != '\0' && cfg->auth == AUTH_NONE)
-		return fail(err, errlen, "--auth none and --discovery-url contradict each other: "
+		return fail_because(err, errlen, "--auth none and --discovery-url contradict each other: "
 		    "give one of them");
 	if (url[0] != '\0')
 		cfg->auth = AUTH_JWT;
 	if (cfg->auth == AUTH_UNSET)
-		return fail(err, errlen, "no authentication configured: pass --discovery-url URL "
+		return fail_because(err, errlen, "no authentication configured: pass --discovery-url URL "
 		    "(the token issuer's OIDC discovery document) to verify tokens, or --auth none "
 		    "to serve without");
 	if (cfg->auth != AUTH_JWT)
 		return 0;
 	if (strncmp(url, "https://", 8) != 0 && !cfg->allow_insecure_issuer)
-		return fail(err, errlen, "--discovery-url '%.200s' is not https: pass "
+		return fail_because(err, errlen, "--discovery-url '%.200s' is not https: pass "
 		    "--allow-insecure-issuer for a loopback or file issuer in development", url);
 	if (strncmp(url, "http://", 7) == 0 && !url_host_is_loopback(url))
-		return fail(err, errlen, "--discovery-url '%.200s': plain http is allowed only on "
+		return fail_because(err, errlen, "--discovery-url '%.200s': plain http is allowed only on "
 		    "loopback (localhost, 127.0.0.1, [::1]); use https", url);
 	if (cfg->allowed_clients.n == 0 && cfg->allowed_audiences.n == 0)
-		return fail(err, errlen, "token verification needs --allowed-clients (matched "
+		return fail_because(err, errlen, "token verification needs --allowed-clients (matched "
 		    "against client_id) or --allowed-audiences (matched against aud)");
 	if (cfg->jwks_refresh_min > cfg->jwks_refresh_max)
-		return fail(err, errlen, "--jwks-refresh-min %u is above --jwks-refresh-max %u",
+		return fail_because(err, errlen, "--jwks-refresh-min %u is above --jwks-refresh-max %u",
 		    cfg->jwks_refresh_min, cfg->jwks_refresh_max);
 	return 0;
 }
@@ -763,10 +753,10 @@ config_resolve_user(struct config *cfg, char *err, size_t errlen)
 		return 0;
 	pw = getpwnam(cfg->user);
 	if (pw == NULL)
-		return fail(err, errlen, "--user %s: no such user; create it or pass --user NAME "
+		return fail_because(err, errlen, "--user %s: no such user; create it or pass --user NAME "
 		    "of an unprivileged user", cfg->user);
 	if (pw->pw_uid == 0)
-		return fail(err, errlen, "--user %s is root: children must run unprivileged", cfg->user);
+		return fail_because(err, errlen, "--user %s is root: children must run unprivileged", cfg->user);
 	cfg->run_uid = pw->pw_uid;
 	cfg->run_gid = pw->pw_gid;
 	return 0;

@@ -18,6 +18,7 @@
 #include <cJSON.h>
 
 #include "common/base64.h"
+#include "common/fail.h"
 #include "common/json.h"
 
 /* Largest document accepted; a real JWKS with a few keys is ~2 KiB. */
@@ -52,13 +53,6 @@ reject(struct jwk_ctx *c, const char *fmt, ...)
 	(void)vsnprintf(c->reason, sizeof(c->reason), fmt, ap);
 	va_end(ap);
 	return false;
-}
-
-static void
-set_why(char *why, size_t whylen, const char *msg)
-{
-	if (why != NULL && whylen > 0)
-		(void)snprintf(why, whylen, "%s", msg);
 }
 
 /* Printable ASCII: safe to compare, to log and to quote in a reason. */
@@ -323,18 +317,18 @@ keys_array(const cJSON *root, char *why, size_t whylen)
 	int seen = 0;
 
 	if (!cJSON_IsObject(root)) {
-		set_why(why, whylen, "JWKS is not a JSON object");
+		(void)fail_because(why, whylen, "JWKS is not a JSON object");
 		return NULL;
 	}
 	for (const cJSON *it = root->child; it != NULL; it = it->next)
 		if (it->string != NULL && strcmp(it->string, "keys") == 0 && seen++ == 0)
 			keys = it;
 	if (seen > 1) {
-		set_why(why, whylen, "JWKS has more than one \"keys\" member");
+		(void)fail_because(why, whylen, "JWKS has more than one \"keys\" member");
 		return NULL;
 	}
 	if (!cJSON_IsArray(keys)) {
-		set_why(why, whylen, "JWKS has no \"keys\" array");
+		(void)fail_because(why, whylen, "JWKS has no \"keys\" array");
 		return NULL;
 	}
 	return keys;
@@ -350,13 +344,11 @@ jwk_parse_set(const char *json, size_t len, struct keyset *ks, jwk_skip_fn skip,
 	ks->nkeys = 0;
 	memset(ks->keys, 0, sizeof(ks->keys));
 	if (json == NULL || len > JWK_MAX_DOCUMENT) {
-		set_why(why, whylen, "JWKS document is missing or larger than 64 KiB");
-		return -1;
+		return fail_because(why, whylen, "JWKS document is missing or larger than 64 KiB");
 	}
 	if (json_doc_parse(&doc, json, len) == -1) {
 		json_doc_free(&doc);
-		set_why(why, whylen, "JWKS is not valid JSON");
-		return -1;
+		return fail_because(why, whylen, "JWKS is not valid JSON");
 	}
 	keys = keys_array(doc.root, why, whylen);
 	if (keys == NULL) {
