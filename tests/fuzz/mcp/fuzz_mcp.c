@@ -21,7 +21,7 @@
  * Every value and the body are copied into buffers of their exact size, so
  * AddressSanitizer sees a read one byte past a header.
  *
- * mcp_handle runs whatever Content-Type and Origin say: worker/http.c refuses
+ * mcp_handle runs whatever Content-Type and Origin say: worker/http_mcp.c refuses
  * such requests before it, but they do not reach mcp_handle's arguments, so
  * any failure in it is reachable with a correct Content-Type and Origin.
  */
@@ -135,7 +135,7 @@ check_response(const struct mcp_response *res, enum reply_format format)
 	/* Strict RFC 8259 and UTF-8, as the server demands of its clients. */
 	FUZZ_CHECK(json_doc_parse(&doc, res->body, res->body_len) == 0);
 	json_doc_free(&doc);
-	/* worker/http.c frames SSE as "data: <body>\n\n": a raw newline would end the event. */
+	/* worker/http_mcp.c frames SSE as "data: <body>\n\n": a raw newline would end the event. */
 	if (format == REPLY_SSE && res->status == 200)
 		FUZZ_CHECK(memchr(res->body, '\n', res->body_len) == NULL &&
 		    memchr(res->body, '\r', res->body_len) == NULL);
@@ -143,7 +143,7 @@ check_response(const struct mcp_response *res, enum reply_format format)
 
 /*
  * The same request from a caller without credentials: either a lone ping,
- * answered, or nothing at all (worker/http.c then answers 401).
+ * answered, or nothing at all (worker/http_mcp.c then answers 401).
  */
 static void
 check_anonymous(struct mcp_request req, enum reply_format format)
@@ -165,7 +165,7 @@ check_anonymous(struct mcp_request req, enum reply_format format)
 	mcp_response_free(&res);
 }
 
-/* worker/http.c's resource_urls and the RFC 9728 document, from Host. */
+/* worker/http_oauth.c's http_oauth_urls and the RFC 9728 document, from Host. */
 static void
 check_resource_urls(struct header_value host)
 {

@@ -908,7 +908,7 @@ ping_batch_build(struct ping_batch *b, size_t n)
 	b->body[b->len] = '\0';
 }
 
-/* Answers the batch as worker/http.c would: the timed step. */
+/* Answers the batch as worker/http_mcp.c would: the timed step. */
 static void
 ping_batch_answer(void *arg)
 {
