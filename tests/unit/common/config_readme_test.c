@@ -1,7 +1,8 @@
 /*
  * README check: the configuration table in README.md (section
- * "## Configuration") documents exactly the flags of common/config.c's option
- * table, with the same metavars, variables and defaults, both ways.
+ * "## Configuration") documents exactly the flags of the option table
+ * (common/config_table.c), with the same metavars, variables and defaults,
+ * both ways.
  */
 #include <setjmp.h>
 #include <stdarg.h>
