@@ -1,9 +1,10 @@
 /*
- * Unit tests for worker/jwt.c: signature, pinned algorithm, claims, and
- * that the strict base64url decoder is the one in use (the decoder itself:
- * tests/unit/common/base64_test.c).  Tokens are signed here with a fresh
- * RSA key through OpenSSL.  The token tests run twice: once with the key as
- * a caller that never calls jwt_key_prepare leaves it, once prepared.
+ * Unit tests for worker/jwt.c, verifying tokens: signature, pinned
+ * algorithm, claims, and that the strict base64url decoder is the one in
+ * use (the decoder itself: tests/unit/common/base64_test.c).  Every test
+ * runs twice: once with the key as a caller that never calls
+ * jwt_key_prepare leaves it, once prepared.  Preparing keys:
+ * jwt_key_test.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,146 +14,10 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <openssl/ec.h>
 #include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/pem.h>
-#include <openssl/rsa.h>
-#include <sodium.h>
 
-#include "worker/jwt.h"
-
-#define NOW 1800000000LL
-#define ISSUER "https://issuer.example"
-
-static EVP_PKEY *signing_key;
-static EVP_PKEY *other_key;
-static struct jwt_key keys[1];
-static struct strlist clients, audiences, scopes, none;
-static struct jwt_rules rules;
-
-/* The key of kid "k1": keys[0], or the one `ctx` points to. */
-static const struct jwt_key *
-lookup(void *ctx, const char *kid, size_t len)
-{
-	const struct jwt_key *key = ctx != NULL ? ctx : &keys[0];
-
-	if (strlen(key->kid) == len && memcmp(key->kid, kid, len) == 0)
-		return key;
-	return NULL;
-}
-
-static void
-b64url(const unsigned char *in, size_t n, char *out, size_t cap)
-{
-	sodium_bin2base64(out, cap, in, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-}
-
-/* header.payload.signature, signed with `key` by RS256 (or HS256 with `hmac`). */
-static char *
-make_token(const char *header, const char *payload, EVP_PKEY *key, const unsigned char *hmac, size_t hmac_len)
-{
-	static char token[16384];
-	unsigned char sig[1024];
-	size_t siglen = sizeof(sig);
-	char h[4096], p[8192], s[2048];
-
-	b64url((const unsigned char *)header, strlen(header), h, sizeof(h));
-	b64url((const unsigned char *)payload, strlen(payload), p, sizeof(p));
-	snprintf(token, sizeof(token), "%s.%s", h, p);
-	if (hmac != NULL) {
-		unsigned int n = 0;
-
-		HMAC(EVP_sha256(), hmac, (int)hmac_len, (unsigned char *)token, strlen(token), sig, &n);
-		siglen = n;
-	} else if (key != NULL) {
-		EVP_MD_CTX *md = EVP_MD_CTX_new();
-
-		assert_int_equal(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key), 1);
-		assert_int_equal(EVP_DigestSign(md, sig, &siglen, (unsigned char *)token, strlen(token)), 1);
-		EVP_MD_CTX_free(md);
-	} else {
-		siglen = 0;
-	}
-	b64url(sig, siglen, s, sizeof(s));
-	strcat(token, ".");
-	strcat(token, s);
-	return token;
-}
-
-static char *
-signed_token(const char *payload)
-{
-	return make_token("{\"alg\":\"RS256\",\"kid\":\"k1\"}", payload, signing_key, NULL, 0);
-}
-
-static struct jwt_result
-verify_with(const char *token, const struct jwt_key *key)
-{
-	struct jwt_result r;
-
-	jwt_verify(token, strlen(token), lookup, (void *)key, &rules, NOW, &r);
-	/* The identity has its own test; the rest look at status and reason. */
-	jwt_identity_free(&r.identity);
-	return r;
-}
-
-static struct jwt_result
-verify(const char *token)
-{
-	return verify_with(token, NULL);
-}
-
-static void
-expect(const char *token, enum jwt_status status, const char *reason)
-{
-	struct jwt_result r = verify(token);
-
-	if (r.status != status || (reason != NULL && strstr(r.reason, reason) == NULL))
-		fail_msg("expected status %d (%s), got %d (%s)", status, reason ? reason : "-", r.status, r.reason);
-}
-
-#define ACCESS(extra) "{\"iss\":\"" ISSUER "\",\"exp\":1800000600,\"iat\":1800000000," \
-	"\"token_use\":\"access\",\"client_id\":\"c1\",\"scope\":\"mcp/tools openid\"" extra "}"
-
-static int
-setup(void **state)
-{
-	(void)state;
-	if (sodium_init() < 0)
-		return -1;
-	signing_key = EVP_RSA_gen(2048);
-	other_key = EVP_RSA_gen(2048);
-	keys[0] = (struct jwt_key){.kid = "k1", .alg = "RS256", .pkey = signing_key};
-	clients.items[0] = "c1";
-	clients.n = 1;
-	audiences.items[0] = "aud1";
-	audiences.n = 1;
-	scopes.items[0] = "mcp/tools";
-	scopes.n = 1;
-	rules = (struct jwt_rules){.issuer = ISSUER, .clients = &clients, .audiences = &none,
-	    .scopes = &none, .skew = 60};
-	return signing_key != NULL && other_key != NULL ? 0 : -1;
-}
-
-static int
-setup_prepared(void **state)
-{
-	if (setup(state) < 0 || jwt_key_prepare(&keys[0]) < 0)
-		return -1;
-	return keys[0].verify_ctx != NULL ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	jwt_key_release(&keys[0]);
-	EVP_PKEY_free(signing_key);
-	EVP_PKEY_free(other_key);
-	return 0;
-}
+#include "tests/unit/worker/jwt_fixture.h"
 
 static void
 test_valid_access_token(void **state)
@@ -510,75 +375,6 @@ test_refusal_clears_openssl_errors(void **state)
 	assert_int_equal(ERR_peek_error(), 0);
 }
 
-/*
- * A prepared key verifies with its context: a context made for another key
- * (of the same size) refuses what pkey alone would accept, and accepts what
- * that other key signed.
- */
-static void
-test_prepared_context_is_used(void **state)
-{
-	struct jwt_key swapped = {.kid = "k1", .alg = "RS256", .pkey = other_key};
-	char mine[16384], theirs[16384];
-
-	(void)state;
-	strcpy(mine, signed_token(ACCESS("")));
-	strcpy(theirs, make_token("{\"alg\":\"RS256\",\"kid\":\"k1\"}", ACCESS(""), other_key, NULL, 0));
-	assert_int_equal(jwt_key_prepare(&swapped), 0);
-	swapped.pkey = signing_key;
-	assert_int_equal(verify_with(mine, &swapped).status, JWT_INVALID);
-	assert_int_equal(verify_with(theirs, &swapped).status, JWT_VALID);
-	/* Released, the key falls back to pkey. */
-	jwt_key_release(&swapped);
-	assert_null(swapped.verify_ctx);
-	assert_int_equal(verify_with(mine, &swapped).status, JWT_VALID);
-	assert_int_equal(verify_with(theirs, &swapped).status, JWT_INVALID);
-}
-
-/* A context that is not ready to verify (a caller's bug) fails closed. */
-static void
-test_unready_context_fails_closed(void **state)
-{
-	struct jwt_key key = {.kid = "k1", .alg = "RS256", .pkey = signing_key};
-
-	(void)state;
-	key.verify_ctx = EVP_PKEY_CTX_new_from_pkey(NULL, signing_key, NULL);
-	assert_non_null(key.verify_ctx);
-	assert_int_equal(verify_with(signed_token(ACCESS("")), &key).status, JWT_INVALID);
-	assert_int_equal(EVP_PKEY_sign_init(key.verify_ctx), 1);
-	assert_int_equal(verify_with(signed_token(ACCESS("")), &key).status, JWT_INVALID);
-	jwt_key_release(&key);
-	ERR_clear_error();
-}
-
-static void
-test_prepare_and_release(void **state)
-{
-	struct jwt_key key = {.kid = "k1", .alg = "RS256", .pkey = signing_key};
-	EVP_PKEY *ec = EVP_EC_gen("P-256");
-
-	(void)state;
-	jwt_key_release(&key);	/* unprepared: nothing to free */
-	assert_null(key.verify_ctx);
-	assert_int_equal(jwt_key_prepare(&key), 0);
-	assert_non_null(key.verify_ctx);
-	/* Again: the first context is freed (ASan would report the leak). */
-	assert_int_equal(jwt_key_prepare(&key), 0);
-	assert_non_null(key.verify_ctx);
-	assert_int_equal(verify_with(signed_token(ACCESS("")), &key).status, JWT_VALID);
-	jwt_key_release(&key);
-	assert_null(key.verify_ctx);
-	jwt_key_release(&key);
-	assert_null(key.verify_ctx);
-	/* Not an RSA key: no context, the caller keeps the slow path. */
-	assert_non_null(ec);
-	key.pkey = ec;
-	assert_int_equal(jwt_key_prepare(&key), -1);
-	assert_null(key.verify_ctx);
-	ERR_clear_error();
-	EVP_PKEY_free(ec);
-}
-
 /* Every test of a token, run with the key unprepared and prepared. */
 #define TOKEN_TESTS \
 	cmocka_unit_test(test_valid_access_token), \
@@ -604,16 +400,10 @@ test_prepare_and_release(void **state)
 int
 main(void)
 {
-	const struct CMUnitTest unprepared[] = {TOKEN_TESTS};
-	const struct CMUnitTest prepared[] = {
-		TOKEN_TESTS,
-		cmocka_unit_test(test_prepared_context_is_used),
-		cmocka_unit_test(test_unready_context_fails_closed),
-		cmocka_unit_test(test_prepare_and_release),
-	};
+	const struct CMUnitTest tests[] = {TOKEN_TESTS};
 	int failed = 0;
 
-	failed += cmocka_run_group_tests_name("unprepared key", unprepared, setup, teardown);
-	failed += cmocka_run_group_tests_name("prepared key", prepared, setup_prepared, teardown);
+	failed += cmocka_run_group_tests_name("unprepared key", tests, setup, teardown);
+	failed += cmocka_run_group_tests_name("prepared key", tests, setup_prepared, teardown);
 	return failed;
 }
