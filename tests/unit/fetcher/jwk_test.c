@@ -1,9 +1,7 @@
 /*
- * Unit tests for fetcher/jwk.c: which keys of a JWKS are kept, which are
- * skipped and why, documents that are not a JWKS, and garbage input.
- *
- * The moduli are real keys made with `openssl genrsa`; n is their base64url
- * encoding as an issuer would publish it.
+ * Unit tests for fetcher/jwk.c, the keys of a JWKS: which are kept, which
+ * are skipped and why (size, kind, kid, duplicates, base64url, exponent,
+ * count).  Documents that are not a JWKS, and garbage: jwk_document_test.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,99 +14,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "fetcher/jwk.h"
-
-/* openssl genrsa 2048: n starts a6c9d603, ends 62a4f2eb. */
-#define N2048 "psnWA8xVcB11zLijg26HbZytrJSvKbQcpgbAfTbh2TCPgm73wyclBCB7vswDfIiECaWc-T6rrS-01Qj95n1ipkn-ScwWUdgY-_uSYTEpNmDbDqJtTtRYznEAwr_rLC9-3PAoVT3BQvm6EqR6WClOyS75OgfBtANtFnsUO47HHjH3odEZyW0tJAEL89ISbLNf14D6Bq3_vxpltoG6zIcQ9sA00j_pjeD0ZnBCbxvunSCPZFgvdAvKZjymTZ5ySt1ymgWt2IeDJtJr69RfW0XHKqESn1sqS_5uo6JNkzB2QraRJWQT_5zpR_jNhOhLYzlte235fM_H4tG_rAdnYqTy6w"
-/* openssl genrsa 1024. */
-#define N1024 "usx5YYnUYByasAqhoDOlFAjkNcMpbrvZJAjHlGyJgSJrMpRaJuTodB-58PPflTtRHQGxnUpBWCcj7jiYagiPSfMDin9PdoINKew9P-AoUxECMyOaqwzUGSWPtUgjXlkJVBe0QgNJ24A9XpmDpzTkIBIYuHHXYMot4h5TSgfwvnE"
-/* openssl genrsa 4096: n starts c647e3ca, ends 6c1aade1. */
-#define N4096 "xkfjyk7zfxcCPCx8ooyJs_oq7_PXYcUxWIWOxqwqjyzdIPT_h9OYVn4utKzTMS8e1mOkdM5rxqNWNHwv6pCkR-tOJSQ0C2F4j18eHzLoVltef6hYrBgpFJRpcYaQNEIeNNQydAPMY5joXNaeAo7tkAojLkzCpLJyvWIHlvBMCPA755MX_D-JmO4GRdM3sDc1gcAqCC2eY0tzITWlQg75LvzbpQn94RwdIxmnanyR_Uv-87-3FNjCtQDRcert5nuIBx5_XCXSPPHhZocqTmRARRKz98JjQjG7KZAi66M_hrzF5P43ywUHfLIq5MKN5JUCvHoC_zzNN9dl8R1H7kzJcnHk4QlauZH-XZSlHRNGpIx6ifKd6mHEru3Lub4-FUR0DiFeBT73A-djKCJmxG-XWEQttj2sRyTOXo1fVQaSQN5UazpL1whgNx_cOeyWM53_h-xlH49tB7zdo2czGqmWZlfTuOpSUAKRo3-D4X4EaS3z0nHVJj-kRQl-Ul36sJ6p6HCXfjpQrJMdG7d6XQfKl_yBq-dPtd_vMZW8d96Gk5L0YbsVV_f3-Yh9C-DCJomMwgN-ttaxRSYm9zZM0Tr-P7mzNjpJGqa2XNELpDgqi3b5NRIgUblrMk6UyULQwqWcJ4u69L9yqKwf_tTW66Y9juCi01N6Gl5COQ8Sq2wareE"
-
-/* A key object with the given kid, modulus and extra members. */
-#define RSA_KEY(kid, n, extra) "{\"kty\":\"RSA\",\"kid\":\"" kid "\",\"n\":\"" n "\",\"e\":\"AQAB\"" extra "}"
-#define JWKS(keys) "{\"keys\":[" keys "]}"
-
-#define MAX_SKIPS 64
-
-struct skips {
-	int count;
-	char kid[MAX_SKIPS][KEYSET_KID_MAX];
-	char reason[MAX_SKIPS][256];
-};
-
-static void
-on_skip(void *ctx, const char *kid, const char *reason)
-{
-	struct skips *s = ctx;
-
-	assert_non_null(kid);
-	assert_non_null(reason);
-	assert_true(strlen(reason) > 0);
-	if (s->count < MAX_SKIPS) {
-		(void)snprintf(s->kid[s->count], sizeof(s->kid[0]), "%s", kid);
-		(void)snprintf(s->reason[s->count], sizeof(s->reason[0]), "%s", reason);
-	}
-	s->count++;
-}
-
-/* One parse with everything recorded; ks and skips are static (large). */
-struct result {
-	int ret;
-	struct keyset ks;
-	struct skips skips;
-	char why[128];
-};
-
-static struct result res;
-
-static int
-parse_len(const char *doc, size_t len)
-{
-	memset(&res, 0, sizeof(res));
-	res.ret = jwk_parse_set(doc, len, &res.ks, on_skip, &res.skips, res.why, sizeof(res.why));
-	if (res.ret >= 0)
-		assert_int_equal(res.ret, res.ks.nkeys);
-	return res.ret;
-}
-
-static int
-parse(const char *doc)
-{
-	return parse_len(doc, strlen(doc));
-}
-
-/* Asserts that `doc` keeps nothing and skips one key for `why` (a substring). */
-static void
-assert_skipped(const char *doc, const char *kid, const char *why)
-{
-	assert_int_equal(parse(doc), 0);
-	assert_int_equal(res.skips.count, 1);
-	assert_string_equal(res.skips.kid[0], kid);
-	if (strstr(res.skips.reason[0], why) == NULL)
-		fail_msg("reason \"%s\" does not mention \"%s\"", res.skips.reason[0], why);
-}
-
-static void
-assert_not_jwks(const char *doc, size_t len)
-{
-	assert_int_equal(parse_len(doc, len), -1);
-	assert_true(strlen(res.why) > 0);
-	assert_int_equal(res.skips.count, 0);
-}
-
-static void
-decode(const char *b64, uint8_t *out, size_t max, size_t *len)
-{
-	assert_int_equal(sodium_base642bin(out, max, b64, strlen(b64), NULL, len, NULL,
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING), 0);
-}
-
-static void
-encode(const uint8_t *bin, size_t len, char *out, size_t max)
-{
-	assert_non_null(sodium_bin2base64(out, max, bin, len, sodium_base64_VARIANT_URLSAFE_NO_PADDING));
-}
+#include "tests/unit/fetcher/jwk_fixture.h"
 
 /* --- keys that are kept --- */
 
@@ -442,140 +348,6 @@ test_non_object_elements_skipped(void **state)
 	assert_string_equal(res.skips.reason[5], "no kid");
 }
 
-/* --- documents that are not a JWKS --- */
-
-static void
-test_not_a_jwks(void **state)
-{
-	static const char bad_utf8[] = "{\"keys\":[],\"x\":\"\xff\"}";
-	static const char with_nul[] = "{\"keys\":[]}\0junk";
-	char *big;
-
-	(void)state;
-	assert_not_jwks("not json", 8);
-	assert_not_jwks("", 0);
-	assert_not_jwks("{}", 2);
-	assert_not_jwks("[]", 2);
-	assert_not_jwks("null", 4);
-	assert_not_jwks("{\"keys\":{}}", 11);
-	assert_not_jwks("{\"keys\":\"x\"}", 12);
-	assert_not_jwks("{\"Keys\":[]}", 11);
-	assert_not_jwks("{\"keys\":[],\"keys\":[]}", 21);
-	assert_not_jwks("{\"keys\":[]} x", 13);
-	assert_not_jwks("{\"keys\":[", 9);
-	assert_not_jwks(bad_utf8, sizeof(bad_utf8) - 1);
-	assert_not_jwks(with_nul, sizeof(with_nul) - 1);
-	assert_not_jwks(NULL, 10);
-	assert_int_equal(jwk_parse_set("nope", 4, &res.ks, NULL, NULL, NULL, 0), -1);
-
-	assert_int_equal(parse("{\"keys\":[]}"), 0);
-	assert_int_equal(parse(" {\"other\":1, \"keys\": [ ] } \n"), 0);
-
-	/* 64 KiB is the most accepted, valid JSON or not. */
-	big = malloc(65537);
-	assert_non_null(big);
-	memset(big, ' ', 65537);
-	memcpy(big, "{\"keys\":[]}", 11);
-	assert_int_equal(parse_len(big, 65536), 0);
-	assert_not_jwks(big, 65537);
-	assert_non_null(strstr(res.why, "64 KiB"));
-	free(big);
-}
-
-/* --- garbage --- */
-
-static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
-
-static uint32_t
-rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return (uint32_t)(rng_state >> 16);
-}
-
-/* Whatever the input, the result is -1 or a set of well-formed keys. */
-static void
-assert_sane(const char *doc, size_t len)
-{
-	int ret = parse_len(doc, len);
-
-	assert_true(ret >= -1 && ret <= KEYSET_MAX_KEYS);
-	for (int i = 0; i < ret; i++) {
-		const struct keyset_key *k = &res.ks.keys[i];
-		size_t klen = strnlen(k->kid, sizeof(k->kid));
-
-		assert_true(klen > 0 && klen < sizeof(k->kid));
-		assert_int_equal(k->alg, KEYSET_ALG_RS256);
-		assert_true(k->n_len >= 256 && k->n_len <= KEYSET_MODULUS_MAX);
-		assert_true(k->e_len >= 1 && k->e_len <= 4);
-		assert_int_not_equal(k->n[0], 0);
-	}
-}
-
-static void
-test_garbage_does_not_crash(void **state)
-{
-	static const char seed[] = JWKS(RSA_KEY("a", N2048, ",\"use\":\"sig\"") "," RSA_KEY("b", N1024, "") ","
-	    "{\"kty\":\"EC\",\"kid\":\"c\",\"x\":\"AQAB\"}," RSA_KEY("d\\u0041", N4096, ",\"key_ops\":[\"verify\"]"));
-	static const char special[] = "{}[]\",:\\0u -_=AQ\x00\xff\xc3";
-	char *buf = malloc(sizeof(seed));
-	unsigned long kept = 0, rejected = 0;
-
-	(void)state;
-	assert_non_null(buf);
-	/* Every prefix. */
-	for (size_t len = 0; len < sizeof(seed); len++) {
-		memcpy(buf, seed, len);
-		assert_sane(buf, len);
-	}
-	/* Random mutations of the seed. */
-	for (int i = 0; i < 4000; i++) {
-		size_t len = sizeof(seed) - 1;
-		int edits = 1 + (int)(rng() % 8);
-
-		memcpy(buf, seed, len);
-		for (int j = 0; j < edits; j++) {
-			size_t at = rng() % len;
-
-			buf[at] = rng() % 2 ? (char)rng() : special[rng() % (sizeof(special) - 1)];
-		}
-		if (rng() % 4 == 0)
-			len = rng() % (len + 1);
-		assert_sane(buf, len);
-		if (res.ret > 0)
-			kept++;
-		else if (res.ret < 0)
-			rejected++;
-	}
-	/* Random bytes and JSON-ish tokens. */
-	for (int i = 0; i < 2000; i++) {
-		size_t len = rng() % 512;
-
-		for (size_t j = 0; j < len; j++)
-			buf[j] = i % 2 ? (char)rng() : special[rng() % (sizeof(special) - 1)];
-		assert_sane(buf, len);
-	}
-	print_message("jwk garbage test: %lu mutated documents kept keys, %lu were not a JWKS\n", kept, rejected);
-	free(buf);
-}
-
-/* Deep nesting is refused by the parser, not by the stack. */
-static void
-test_deep_nesting(void **state)
-{
-	static char doc[60000];
-	size_t n = 20000;
-
-	(void)state;
-	memcpy(doc, "{\"keys\":[", 9);
-	memset(doc + 9, '[', n);
-	memset(doc + 9 + n, ']', n);
-	memcpy(doc + 9 + 2 * n, "]}", 2);
-	assert_not_jwks(doc, 9 + 2 * n + 2);
-}
-
 int
 main(void)
 {
@@ -593,9 +365,6 @@ main(void)
 		cmocka_unit_test(test_exponent_rules),
 		cmocka_unit_test(test_seventeen_keys_keep_sixteen),
 		cmocka_unit_test(test_non_object_elements_skipped),
-		cmocka_unit_test(test_not_a_jwks),
-		cmocka_unit_test(test_garbage_does_not_crash),
-		cmocka_unit_test(test_deep_nesting),
 	};
 
 	if (sodium_init() < 0)
