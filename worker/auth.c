@@ -29,9 +29,9 @@ struct key_table {
 static const struct config *auth_cfg;
 static struct keyset_region *auth_region;
 static int auth_refresh_fd = -1;
-static struct key_table table;
+static struct key_table auth_keys;
 /* Verified tokens remembered per worker (token_cache.h). */
-static struct token_cache cache;
+static struct token_cache verified_tokens;
 
 int
 auth_init(const struct config *cfg, int keyset_fd, int refresh_fd)
@@ -44,7 +44,7 @@ auth_init(const struct config *cfg, int keyset_fd, int refresh_fd)
 	if (sodium_init() < 0)
 		return -1;
 	randombytes_buf(cache_index_key, sizeof(cache_index_key));
-	if (token_cache_init(&cache, cache_index_key, TOKEN_CACHE_SLOTS, cfg->clock_skew) < 0)
+	if (token_cache_init(&verified_tokens, cache_index_key, TOKEN_CACHE_SLOTS, cfg->clock_skew) < 0)
 		return -1;
 	auth_region = keyset_map(keyset_fd, false);
 	if (auth_region == NULL)
@@ -94,11 +94,11 @@ rsa_public_key(const struct keyset_key *k)
 static void
 clear_table(void)
 {
-	for (size_t i = 0; i < table.n; i++) {
-		jwt_key_release(&table.keys[i]);
-		EVP_PKEY_free(table.keys[i].pkey);
+	for (size_t i = 0; i < auth_keys.n; i++) {
+		jwt_key_release(&auth_keys.keys[i]);
+		EVP_PKEY_free(auth_keys.keys[i].pkey);
 	}
-	table.n = 0;
+	auth_keys.n = 0;
 }
 
 /*
@@ -111,9 +111,9 @@ refresh_keys(void)
 	uint64_t generation = keyset_generation(auth_region);
 	enum keyset_read rc;
 
-	if (generation == table.generation)
+	if (generation == auth_keys.generation)
 		return;
-	rc = keyset_snapshot(auth_region, &table.set, &generation);
+	rc = keyset_snapshot(auth_region, &auth_keys.set, &generation);
 	if (rc != KEYSET_OK) {
 		if (rc != KEYSET_EMPTY)
 			log_msg(LOG_WARN, "keyset_unreadable", "key set generation %llu could not be "
@@ -122,19 +122,19 @@ refresh_keys(void)
 		return;
 	}
 	clear_table();
-	for (uint32_t i = 0; i < table.set.nkeys; i++) {
-		const struct keyset_key *k = &table.set.keys[i];
+	for (uint32_t i = 0; i < auth_keys.set.nkeys; i++) {
+		const struct keyset_key *k = &auth_keys.set.keys[i];
 		EVP_PKEY *pkey = k->alg == KEYSET_ALG_RS256 ? rsa_public_key(k) : NULL;
 
 		if (pkey == NULL)
 			continue;
-		table.keys[table.n++] = (struct jwt_key){.kid = k->kid, .alg = "RS256", .pkey = pkey};
+		auth_keys.keys[auth_keys.n++] = (struct jwt_key){.kid = k->kid, .alg = "RS256", .pkey = pkey};
 		/* Without a prepared context the key still verifies, only slower. */
-		if (jwt_key_prepare(&table.keys[table.n - 1]) < 0)
+		if (jwt_key_prepare(&auth_keys.keys[auth_keys.n - 1]) < 0)
 			log_msg(LOG_WARN, "key_prepare_failed", "key %s: no prepared verification "
 			    "context; verifying without one", k->kid);
 	}
-	table.generation = generation;
+	auth_keys.generation = generation;
 }
 
 void
@@ -169,16 +169,16 @@ auth_issuer(void)
 	if (auth_region == NULL)
 		return NULL;
 	refresh_keys();
-	return table.generation != 0 ? table.set.issuer : NULL;
+	return auth_keys.generation != 0 ? auth_keys.set.issuer : NULL;
 }
 
 static const struct jwt_key *
 lookup_key(void *ctx, const char *kid, size_t len)
 {
 	(void)ctx;
-	for (size_t i = 0; i < table.n; i++)
-		if (strlen(table.keys[i].kid) == len && memcmp(table.keys[i].kid, kid, len) == 0)
-			return &table.keys[i];
+	for (size_t i = 0; i < auth_keys.n; i++)
+		if (strlen(auth_keys.keys[i].kid) == len && memcmp(auth_keys.keys[i].kid, kid, len) == 0)
+			return &auth_keys.keys[i];
 	return NULL;
 }
 
@@ -232,24 +232,24 @@ auth_check(struct header_value authorization, struct auth_verdict *v)
 	if (!bearer_token(authorization, &token, &len))
 		return verdict(v, AUTH_NO_TOKEN, REFUSAL_NO_TOKEN, "no bearer token");
 	refresh_keys();
-	if (table.generation == 0)
+	if (auth_keys.generation == 0)
 		return verdict(v, AUTH_NOT_READY, REFUSAL_KEYS_NOT_LOADED, "signing keys not loaded yet");
 	if (len == 0 || len > JWT_MAX_LEN)
 		return verdict(v, AUTH_BAD_TOKEN, REFUSAL_MALFORMED, len == 0 ? "empty bearer token" : "token too large");
-	if (token_cache_lookup(&cache, token, len, table.generation, now, &identity)) {
+	if (token_cache_lookup(&verified_tokens, token, len, auth_keys.generation, now, &identity)) {
 		verdict(v, AUTH_PASS, N_REFUSAL, "valid (cached)");
 		v->identity = identity;
 		return;
 	}
 	rules = (struct jwt_rules){
-		.issuer = table.set.issuer, .clients = &auth_cfg->allowed_clients,
+		.issuer = auth_keys.set.issuer, .clients = &auth_cfg->allowed_clients,
 		.audiences = &auth_cfg->allowed_audiences, .scopes = &auth_cfg->required_scopes,
 		.skew = auth_cfg->clock_skew,
 	};
 	jwt_verify(token, len, lookup_key, NULL, &rules, now, &result);
 	switch (result.status) {
 	case JWT_VALID:
-		identity = token_cache_insert(&cache, token, len, table.generation, result.exp,
+		identity = token_cache_insert(&verified_tokens, token, len, auth_keys.generation, result.exp,
 		    &result.identity);
 		verdict(v, AUTH_PASS, N_REFUSAL, result.reason);
 		v->identity = identity;
@@ -268,9 +268,9 @@ auth_check(struct header_value authorization, struct auth_verdict *v)
 void
 auth_shutdown(void)
 {
-	token_cache_free(&cache);
+	token_cache_free(&verified_tokens);
 	clear_table();
-	table.generation = 0;
+	auth_keys.generation = 0;
 	if (auth_region != NULL)
 		keyset_unmap(auth_region);
 	auth_region = NULL;
