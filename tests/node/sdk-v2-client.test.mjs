@@ -2,8 +2,9 @@
 // pinned in package.json) against the real mcpd binary, in each of its
 // version-negotiation modes:
 //   'legacy' (the default)   initialize handshake, 2025-11-25 wire
-//   'auto'                   server/discover probe, modern wire if the server is clearly modern
-//   { pin: '2026-07-28' }    modern wire only, no fallback
+//   'auto'                   server/discover probe, 2026-07-28 wire if the server clearly serves it
+//   { pin: '2026-07-28' }    2026-07-28 wire only, no fallback
+// (the SDK calls the 2026-07-28 wire its 'modern' era, and the 2025 one 'legacy').
 // A fetch wrapper records every request (headers, body) and every JSON
 // response, so the tests prove which wire was really used instead of trusting
 // the client's own account of it.
@@ -13,8 +14,8 @@ import { Client, ProtocolError, StreamableHTTPClientTransport } from '@modelcont
 import { startMcpd } from '../lib/mcpd.mjs';
 import { ALL_TOOLS, REFERENCE_TOOLS } from '../lib/tools.mjs';
 
-const MODERN = '2026-07-28';
-const LEGACY = '2025-11-25'; // what the v2 client offers in initialize
+const V0728 = '2026-07-28';
+const V1125 = '2025-11-25'; // what the v2 client offers in initialize
 const PV_META = 'io.modelcontextprotocol/protocolVersion';
 const CAPS_META = 'io.modelcontextprotocol/clientCapabilities';
 const SERVER_INFO_META = 'io.modelcontextprotocol/serverInfo';
@@ -42,7 +43,7 @@ function recordingFetch() {
 const MODES = [
   { label: "default ('legacy')", options: {}, modern: false },
   { label: "'auto'", options: { versionNegotiation: { mode: 'auto' } }, modern: true },
-  { label: `{ pin: '${MODERN}' }`, options: { versionNegotiation: { mode: { pin: MODERN } } }, modern: true },
+  { label: `{ pin: '${V0728}' }`, options: { versionNegotiation: { mode: { pin: V0728 } } }, modern: true },
 ];
 
 let server;
@@ -77,15 +78,15 @@ for (const mode of MODES) {
       assert.ok(client.getServerCapabilities()?.tools, 'server advertises tools');
       if (mode.modern) {
         assert.equal(client.getProtocolEra(), 'modern');
-        assert.equal(client.getNegotiatedProtocolVersion(), MODERN);
-        assert.equal(posts('initialize').length, 0, 'no initialize on the modern wire');
+        assert.equal(client.getNegotiatedProtocolVersion(), V0728);
+        assert.equal(posts('initialize').length, 0, 'no initialize on the 2026-07-28 wire');
         const [discover] = posts('server/discover');
         assert.ok(discover, 'server/discover was sent');
         assert.equal(discover.status, 200);
-        assert.equal(discover.headers.get('mcp-protocol-version'), MODERN);
-        assert.equal(discover.body.params._meta[PV_META], MODERN);
+        assert.equal(discover.headers.get('mcp-protocol-version'), V0728);
+        assert.equal(discover.body.params._meta[PV_META], V0728);
         const result = discover.response.result;
-        assert.ok(result.supportedVersions.includes(MODERN), JSON.stringify(result));
+        assert.ok(result.supportedVersions.includes(V0728), JSON.stringify(result));
         assert.equal(result.resultType, 'complete');
         assert.equal(typeof result.ttlMs, 'number');
         assert.equal(typeof result.cacheScope, 'string');
@@ -98,11 +99,11 @@ for (const mode of MODES) {
         );
       } else {
         assert.equal(client.getProtocolEra?.() ?? 'legacy', 'legacy');
-        assert.equal(client.getNegotiatedProtocolVersion(), LEGACY);
+        assert.equal(client.getNegotiatedProtocolVersion(), V1125);
         assert.equal(posts('server/discover').length, 0, 'legacy mode sends no probe');
         const [init] = posts('initialize');
         assert.equal(init?.status, 200);
-        assert.equal(init.response.result.protocolVersion, LEGACY);
+        assert.equal(init.response.result.protocolVersion, V1125);
         assert.equal(init.response.result.serverInfo.name, 'mcpd');
         assert.equal(posts('notifications/initialized')[0]?.status, 202);
       }
@@ -120,17 +121,17 @@ for (const mode of MODES) {
       assert.ok(list, 'tools/list went over the wire');
       assert.equal(list.status, 200);
       if (mode.modern) {
-        assert.equal(list.headers.get('mcp-protocol-version'), MODERN);
+        assert.equal(list.headers.get('mcp-protocol-version'), V0728);
         assert.equal(list.headers.get('mcp-method'), 'tools/list');
-        assert.equal(list.body.params._meta[PV_META], MODERN);
+        assert.equal(list.body.params._meta[PV_META], V0728);
         assert.ok(list.body.params._meta[CAPS_META], 'clientCapabilities in _meta');
         const result = list.response.result;
         assert.equal(result.resultType, 'complete');
-        assert.equal(typeof result.ttlMs, 'number', 'modern list results carry ttlMs');
-        assert.equal(typeof result.cacheScope, 'string', 'modern list results carry cacheScope');
+        assert.equal(typeof result.ttlMs, 'number', '2026-07-28 list results carry ttlMs');
+        assert.equal(typeof result.cacheScope, 'string', '2026-07-28 list results carry cacheScope');
       } else {
-        assert.equal(list.headers.get('mcp-protocol-version'), LEGACY);
-        assert.equal(list.body.params?._meta?.[PV_META], undefined, 'no modern _meta on the legacy wire');
+        assert.equal(list.headers.get('mcp-protocol-version'), V1125);
+        assert.equal(list.body.params?._meta?.[PV_META], undefined, 'no 2026-07-28 _meta on the 2025 wire');
         assert.equal(list.response.result.resultType, undefined);
       }
     });
@@ -151,13 +152,13 @@ for (const mode of MODES) {
         const call = exchanges.slice(before).find((e) => e.body?.method === 'tools/call');
         assert.equal(call.status, 200);
         if (mode.modern) {
-          assert.equal(call.headers.get('mcp-protocol-version'), MODERN);
+          assert.equal(call.headers.get('mcp-protocol-version'), V0728);
           assert.equal(call.headers.get('mcp-method'), 'tools/call');
           assert.equal(call.headers.get('mcp-name'), name);
-          assert.equal(call.body.params._meta[PV_META], MODERN);
+          assert.equal(call.body.params._meta[PV_META], V0728);
           assert.equal(call.response.result.resultType, 'complete');
         } else {
-          assert.equal(call.headers.get('mcp-protocol-version'), LEGACY);
+          assert.equal(call.headers.get('mcp-protocol-version'), V1125);
           assert.equal(call.headers.get('mcp-method'), null);
           assert.equal(call.response.result.resultType, undefined);
         }

@@ -17,8 +17,8 @@ import { startMcpd } from '../lib/mcpd.mjs';
 import { post, rpc } from '../lib/http.mjs';
 import { ALL_TOOLS } from '../lib/tools.mjs';
 
-const MODERN = '2026-07-28';
-const META = { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientCapabilities': {} };
+const V0728 = '2026-07-28';
+const META = { 'io.modelcontextprotocol/protocolVersion': V0728, 'io.modelcontextprotocol/clientCapabilities': {} };
 
 let server;
 before(async () => {
@@ -30,8 +30,8 @@ after(async () => {
 
 // One JSON-RPC request at `version`, on the wire that version uses.
 async function request(version, method, params = {}, name) {
-  if (version === MODERN) {
-    const headers = { 'mcp-protocol-version': MODERN, 'mcp-method': method };
+  if (version === V0728) {
+    const headers = { 'mcp-protocol-version': V0728, 'mcp-method': method };
     if (name) headers['mcp-name'] = name;
     return post(server.url, rpc(1, method, { ...params, _meta: META }), headers);
   }
@@ -48,7 +48,7 @@ function strictAjv() {
   return new Ajv2020({ strict: true, allErrors: true });
 }
 
-for (const version of ['2025-06-18', '2025-11-25', MODERN]) {
+for (const version of ['2025-06-18', '2025-11-25', V0728]) {
   test(`${version}: every inputSchema and outputSchema compiles as strict JSON Schema 2020-12`, async () => {
     const tools = await listTools(version);
     assert.deepEqual(tools.map((t) => t.name).sort(), ALL_TOOLS);
@@ -172,7 +172,7 @@ test('SDK v1 validates structuredContent against the listed outputSchema (a tamp
   }
 });
 
-for (const [mode, negotiation] of [['legacy', { mode: 'legacy' }], ['pinned to 2026-07-28', { pin: MODERN }]]) {
+for (const [mode, negotiation] of [['legacy', { mode: 'legacy' }], ['pinned to 2026-07-28', { pin: V0728 }]]) {
   describe(`SDK v2 client, ${mode}`, () => {
     let client;
     before(async () => {
