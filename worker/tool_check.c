@@ -5,22 +5,11 @@
  * with a message naming the tool, instead of failing on some later call.
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "common/fail.h"
 #include "worker/tool_engine.h"
-
-static int __attribute__((format(printf, 3, 4)))
-bad(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* Names become JSON keys, log fields and (for tools) C identifiers. */
 static bool
@@ -99,20 +88,21 @@ static int
 check_params(const struct mcpd_tool *t, char *err, size_t errlen)
 {
 	if (t->nparams > TOOL_MAX_PARAMS)
-		return bad(err, errlen, "tool %s has %zu parameters; at most %d", t->name, t->nparams,
-		    TOOL_MAX_PARAMS);
+		return fail_because(err, errlen, "tool %s has %zu parameters; at most %d", t->name,
+		    t->nparams, TOOL_MAX_PARAMS);
 	for (size_t i = 0; i < t->nparams; i++) {
 		const struct mcpd_param *p = &t->params[i];
 		const char *problem;
 
 		if (!name_ok(p->name) || p->description == NULL || p->type > MCPD_TYPE_STRING)
-			return bad(err, errlen, "tool %s: parameter %zu needs a name of [a-z0-9_], "
+			return fail_because(err, errlen, "tool %s: parameter %zu needs a name of [a-z0-9_], "
 			    "a description and a type", t->name, i);
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(p->name, t->params[j].name) == 0)
-				return bad(err, errlen, "tool %s: two parameters are named %s", t->name, p->name);
+				return fail_because(err, errlen, "tool %s: two parameters are named %s", t->name,
+				    p->name);
 		if ((problem = rule_problem(p)) != NULL || (problem = default_problem(p)) != NULL)
-			return bad(err, errlen, "tool %s: parameter %s: %s", t->name, p->name, problem);
+			return fail_because(err, errlen, "tool %s: parameter %s: %s", t->name, p->name, problem);
 	}
 	return 0;
 }
@@ -123,18 +113,18 @@ check_result(const struct mcpd_tool *t, char *err, size_t errlen)
 	const struct mcpd_result *r = &t->result;
 
 	if (r->nfields > TOOL_MAX_FIELDS)
-		return bad(err, errlen, "tool %s returns %zu fields; at most %d", t->name, r->nfields,
-		    TOOL_MAX_FIELDS);
+		return fail_because(err, errlen, "tool %s returns %zu fields; at most %d", t->name,
+		    r->nfields, TOOL_MAX_FIELDS);
 	if (r->type > MCPD_TYPE_STRING)
-		return bad(err, errlen, "tool %s: unknown result type", t->name);
+		return fail_because(err, errlen, "tool %s: unknown result type", t->name);
 	for (size_t i = 0; i < r->nfields; i++) {
 		if (!name_ok(r->fields[i].name) || r->fields[i].description == NULL ||
 		    r->fields[i].type > MCPD_TYPE_STRING)
-			return bad(err, errlen, "tool %s: result field %zu needs a name of [a-z0-9_], "
+			return fail_because(err, errlen, "tool %s: result field %zu needs a name of [a-z0-9_], "
 			    "a type and a description", t->name, i);
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(r->fields[i].name, r->fields[j].name) == 0)
-				return bad(err, errlen, "tool %s: two result fields are named %s", t->name,
+				return fail_because(err, errlen, "tool %s: two result fields are named %s", t->name,
 				    r->fields[i].name);
 	}
 	return 0;
@@ -151,7 +141,7 @@ check_scopes(const struct mcpd_tool *t, char *err, size_t errlen)
 		for (const char *c = scope; *c != '\0'; c++)
 			ok = ok && *c > ' ' && *c <= '~' && *c != '"' && *c != '\\';
 		if (!ok)
-			return bad(err, errlen, "tool %s: scope \"%s\" must be printable ASCII "
+			return fail_because(err, errlen, "tool %s: scope \"%s\" must be printable ASCII "
 			    "without spaces, quotes or backslashes", t->name, scope);
 	}
 	return 0;
@@ -161,12 +151,12 @@ int
 tools_check(const struct mcpd_tool *t, char *err, size_t errlen)
 {
 	if (!name_ok(t->name))
-		return bad(err, errlen, "a tool's name must be 1 to 64 of [a-z0-9_]: \"%s\"",
+		return fail_because(err, errlen, "a tool's name must be 1 to 64 of [a-z0-9_]: \"%s\"",
 		    t->name != NULL ? t->name : "(none)");
 	if (t->description == NULL || t->run == NULL)
-		return bad(err, errlen, "tool %s needs a description and a run function", t->name);
+		return fail_because(err, errlen, "tool %s needs a description and a run function", t->name);
 	if (t->nparams > 0 && t->params == NULL)
-		return bad(err, errlen, "tool %s: nparams without params", t->name);
+		return fail_because(err, errlen, "tool %s: nparams without params", t->name);
 	if (check_params(t, err, errlen) < 0 || check_result(t, err, errlen) < 0)
 		return -1;
 	return check_scopes(t, err, errlen);
