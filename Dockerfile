@@ -9,7 +9,7 @@
 #
 # The builder runs the same scripts as CI and a developer machine
 # (`ops/deps build`, `ops/build release`), so what CI builds is what ships.
-# Configuration is by MCPD_* environment variables (README, "Configuration");
+# Configuration is by MCPD_* environment variables (docs/configuration.md);
 # the image sets only the listening address. It deliberately chooses no
 # authentication mode: the deployment must set either MCPD_DISCOVERY_URL
 # (verify tokens) or MCPD_AUTH=none (an authorizer in front does it), and

@@ -92,7 +92,7 @@ void config_free(struct config *cfg);
 /** Writes the flag reference to stdout. */
 void config_print_usage(const char *prog);
 
-/* One flag of the option table as users see it (README, --help). */
+/* One flag of the option table as users see it (docs/configuration.md, --help). */
 struct config_option_doc {
 	const char *flag;		/* without the leading "--" */
 	const char *metavar;		/* "" for a switch */

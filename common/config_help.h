@@ -1,7 +1,7 @@
 /*
- * config_help: the option table as people read it: --help, the rows the
- * README documents (config_option_doc, in config.h) and what a valid value
- * looks like in an error message.  Internal to the config files, except
+ * config_help: the option table as people read it: --help, the rows
+ * docs/configuration.md documents (config_option_doc, in config.h) and
+ * what a valid value looks like in an error message.  Internal to the config files, except
  * what config.h declares.
  */
 #ifndef MCPD_COMMON_CONFIG_HELP_H

@@ -7,7 +7,7 @@
 	.size = sizeof(((struct config *)NULL)->member)
 #define WORDS(...) (const struct option_word[]){__VA_ARGS__, {NULL, 0}}
 
-/* Every flag, in --help order (the README's configuration table follows it too). */
+/* Every flag, in --help order (docs/configuration.md's table follows it too). */
 const struct option_row config_options[] = {
 	{"host", "MCPD_HOST", &kind_address, FIELD(host), .def = "0.0.0.0", .metavar = "ADDR",
 	    .help = "address to listen on", .note = "such as 0.0.0.0, 127.0.0.1 or ::"},

