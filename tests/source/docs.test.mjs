@@ -16,6 +16,7 @@ import path from 'node:path';
 import { repoRoot } from '../lib/sources.mjs';
 import { mcpdBinary, startMcpd } from '../lib/mcpd.mjs';
 import { anchors, parseMarkdown, parseShell, slug } from '../lib/markdown.mjs';
+import { REFERENCE_TOOLS } from '../lib/tools.mjs';
 
 // ---------------------------------------------------------------- Pages and links
 
@@ -118,6 +119,15 @@ function headersOf(args) {
   return headers;
 }
 
+// Whether a tool a page calls is missing: null when its file is there;
+// 'removed' for a reference tool whose file is gone (a fork that replaced
+// the reference tools, as ops/fork-check makes one: pages about them are
+// then the fork's to rewrite, and calls to them are not sent); else 'unknown'.
+function toolMissing(ctx, name) {
+  if (ctx.toolExists(name)) return null;
+  return REFERENCE_TOOLS.includes(name) ? 'removed' : 'unknown';
+}
+
 // What is wrong with one shell block. Requests whose answer the block shows
 // (a "# {...}" line right below them) are sent to a real mcpd.
 async function shellProblems(ctx, body) {
@@ -181,15 +191,20 @@ async function shellProblems(ctx, body) {
       if (defining && !Object.keys(functions.get(defining)).length) functions.set(defining, headersOf(args));
       body = { text: valueAfter(args, '-d', '--data', '--data-raw', '--data-binary'), headers: headersOf(args) };
     }
+    const named = valueAfter(args, '--tool-name');
+    if (named && toolMissing(ctx, named) === 'unknown') problems.push(at(`calls ${named}, which no file in worker/tools/ or tests/tools/ defines`));
     if (!body || body.text === undefined || !/^\s*[{[]/.test(body.text)) continue;
+    let message;
     try {
-      JSON.parse(body.text);
+      message = JSON.parse(body.text);
     } catch (err) {
       problems.push(at(`sends a body that is not JSON (${err.message})`));
       continue;
     }
+    const tool = message?.method === 'tools/call' ? toolMissing(ctx, message.params?.name) : null;
+    if (tool === 'unknown') problems.push(at(`calls ${message.params?.name}, which no file in worker/tools/ or tests/tools/ defines`));
     const shown = comments.find((c) => c.whole && c.line === cmd.lastLine + 1 && c.text.startsWith('{'));
-    if (shown) {
+    if (shown && !tool) {
       const answer = await ctx.ask(body.text, body.headers);
       if (answer !== shown.text) problems.push(at(`mcpd answers\n  ${answer}\nnot, as shown,\n  ${shown.text}`));
     }
@@ -254,17 +269,23 @@ function promqlProblems(ctx, body) {
   return names.length ? problems : ['names no mcpd metric'];
 }
 
-async function outputProblems(ctx, command, body) {
-  const actual = await ctx.output(command);
-  if (actual === undefined) return [`shows the output of ${command}, which this test cannot run`];
-  const lines = actual.split('\n').map((l) => l.trimEnd());
+// The first line of `shown` that `printed` does not hold in that order, or null.
+export function unprintedLine(shown, printed) {
+  const lines = printed.split('\n').map((l) => l.trimEnd());
   let at = 0;
-  for (const want of body.replace(/\n$/, '').split('\n').map((l) => l.trimEnd())) {
+  for (const want of shown.replace(/\n$/, '').split('\n').map((l) => l.trimEnd())) {
     while (at < lines.length && lines[at] !== want) at++;
-    if (at === lines.length) return [`shows "${want}", which ${command} does not print there:\n${actual}`];
+    if (at === lines.length) return want;
     at++;
   }
-  return [];
+  return null;
+}
+
+async function outputProblems(ctx, command, body) {
+  const printed = await ctx.output(command);
+  if (printed === undefined) return [`shows the output of ${command}, which this test cannot run`];
+  const missing = printed === null ? null : unprintedLine(body, printed);
+  return missing === null ? [] : [`shows "${missing}", which ${command} does not print there:\n${printed}`];
 }
 
 function diagramProblems(ctx, body) {
@@ -353,8 +374,11 @@ function realContext() {
       });
       return (await res.text()).trim();
     },
+    toolExists: (name) => ['worker/tools', 'tests/tools'].some((dir) => fs.existsSync(path.join(repoRoot, dir, `${name}.c`))),
     async output(command) {
       if (command !== 'ops/smoke-test') return undefined;
+      // ops/smoke-test calls the reference tools: without them (see toolMissing) it has nothing to show.
+      if (REFERENCE_TOOLS.some((t) => toolMissing(this, t))) return null;
       live ??= startMcpd({ workers: 1 });
       const url = (await live).url;
       return new Promise((resolve, reject) => {
@@ -446,8 +470,8 @@ test('each check can fail', async () => {
   await fails(block('text', 'a picture'), /does not know how to check/);
 
   // Copies of files.
-  assert.deepEqual(await blockProblems(ctx, { lang: 'c', body: read('docs/examples/subtract_numbers.c'), marker: { kind: 'file', arg: 'docs/examples/subtract_numbers.c' } }), []);
-  await fails(block('c', 'int x;', { kind: 'file', arg: 'docs/examples/subtract_numbers.c' }), /differs from/);
+  assert.deepEqual(await blockProblems(ctx, { lang: 'c', body: read('tests/tools/subtract_numbers.c'), marker: { kind: 'file', arg: 'tests/tools/subtract_numbers.c' } }), []);
+  await fails(block('c', 'int x;', { kind: 'file', arg: 'tests/tools/subtract_numbers.c' }), /differs from/);
   await fails(block('c', 'int x;', { kind: 'file', arg: 'docs/examples/nothing.c' }), /does not exist/);
 
   // Shell: scripts, flags, programs, paths, outputs, JSON, answers.
@@ -466,9 +490,16 @@ test('each check can fail', async () => {
   await fails(block('sh', "f() {\n  curl -d \"$1\"\n}\nf '{\"a\":1,}'"), /not JSON/);
   await fails(block('sh', '# only a comment'), /holds no command/);
   const call = `curl -s http://127.0.0.1:8000/mcp -H 'MCP-Protocol-Version: 2025-11-25' \\
-  -d '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"add_numbers","arguments":{"a":2,"b":2}}}'`;
+  -d '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"sum","arguments":{"a":2,"b":2}}}'`;
   await fails(block('sh', `${call}\n# {"jsonrpc":"2.0","id":7,"result":{"content":[{"type":"text","text":"5"}],"structuredContent":{"result":5},"isError":false}}`), /mcpd answers/);
   assert.deepEqual(await block('sh', `${call}\n# {"jsonrpc":"2.0","id":7,"result":{"content":[{"type":"text","text":"4"}],"structuredContent":{"result":4},"isError":false}}`), []);
+  await fails(block('sh', call.replace('"sum"', '"sun"')), /calls sun, which no file/);
+  await fails(block('sh', 'npx -y @modelcontextprotocol/inspector@latest --cli http://x/mcp --tool-name sun'), /calls sun/);
+  // In a fork without the reference tools, calls to them are not sent, and the smoke test is not run.
+  const fork = { ...ctx, toolExists: (name) => !REFERENCE_TOOLS.includes(name) && ctx.toolExists(name), ask: () => assert.fail('asked') };
+  fork.output = ctx.output.bind(fork);
+  assert.deepEqual(await blockProblems(fork, { lang: 'sh', body: `${call.replace('"sum"', '"add_numbers"')}\n# {"wrong":1}\n` }), []);
+  assert.deepEqual(await blockProblems(fork, { lang: 'text', body: 'anything\n', marker: { kind: 'output', arg: 'ops/smoke-test' } }), []);
 
   // JSON and log lines.
   await fails(block('json', '{"a": 1,}'), /is not JSON/);
@@ -485,7 +516,9 @@ test('each check can fail', async () => {
   await fails(block('promql', 'rate(mcpd_frobs_total[5m])'), /no metric mcpd_frobs_total/);
   await fails(block('promql', 'rate(mcpd_http_requests_total[5m]'), /do not balance/);
   await fails(block('promql', 'up'), /names no mcpd metric/);
-  await fails(block('text', '🔄 Initializing MCP session...\n🔧 subtract_everything: nothing', { kind: 'output', arg: 'ops/smoke-test' }), /subtract_everything/);
+  assert.equal(unprintedLine('a\n\nc\n', 'a\nb\n\nc  \nd\n'), null);
+  assert.equal(unprintedLine('a\nc\nb\n', 'a\nb\nc\n'), 'b');
+  assert.equal(unprintedLine('🔧 subtract_everything: nothing\n', '🔧 add_numbers: Add two numbers together\n'), '🔧 subtract_everything: nothing');
   await fails(block('text', 'x', { kind: 'output', arg: 'ops/frobnicate' }), /cannot run/);
   await fails(block('text', '+-----+\n| ops/nothing.sh --workers |', { kind: 'diagram' }), /names ops\/nothing\.sh/);
   await fails(block('text', '+-----+\n| worker --frobs |', { kind: 'diagram' }), /passes --frobs to mcpd/);
