@@ -128,23 +128,62 @@ function toolMissing(ctx, name) {
   return REFERENCE_TOOLS.includes(name) ? 'removed' : 'unknown';
 }
 
+// What is wrong with what one command runs: the program, its flags, the
+// paths, outputs, metrics and tools it names.
+function programProblems(ctx, program, args) {
+  const problems = pathProblems([program, ...(program === 'cp' ? args.slice(0, -1) : args)]);
+  const ops = program.match(/^(?:\.\/)?ops\/([^/]+)$/);
+  if (ops) {
+    const usage = ctx.opsUsage(ops[1]);
+    problems.push(...(usage ? flagProblems(program, args, usage.flags) : [`runs ${program}, which is not an executable in ops/`]));
+  } else if (path.basename(program) === 'mcpd') {
+    problems.push(...flagProblems(program, args, ctx.mcpdFlags));
+  } else if (path.basename(program) === 'mcpd-dev-issuer') {
+    problems.push(...flagProblems(program, args, ctx.issuerFlags));
+  } else if (!KNOWN_PROGRAMS.has(path.basename(program))) {
+    return [`runs ${program}, which this test does not know how to check`];
+  }
+  const output = args.includes('output') && args.slice(args.indexOf('output') + 1).find((a) => !a.startsWith('-'));
+  if (program === 'terraform' && output && !ctx.tfOutputs.has(output)) problems.push(`terraform/ has no output ${output}`);
+  const chdir = args.find((a) => a.startsWith('-chdir='));
+  if (program === 'terraform' && chdir) problems.push(...pathProblems([`${chdir.slice('-chdir='.length)}/`]));
+  const metric = valueAfter(args, '--metric-name');
+  if (program === 'aws' && metric !== undefined && !ctx.emfMetrics.has(metric)) problems.push(`mcpd writes no EMF metric ${metric}`);
+  const tool = valueAfter(args, '--tool-name');
+  if (tool && toolMissing(ctx, tool) === 'unknown') problems.push(`calls ${tool}, which no file in worker/tools/ or tests/tools/ defines`);
+  return problems;
+}
+
+// What is wrong with a request body a command sends; `shown` is the answer
+// the page shows for it, if any, which a real mcpd must give.
+async function requestProblems(ctx, { text, headers }, shown) {
+  if (text === undefined || !/^\s*[{[]/.test(text)) return [];
+  let message;
+  try {
+    message = JSON.parse(text);
+  } catch (err) {
+    return [`sends a body that is not JSON (${err.message})`];
+  }
+  const tool = message?.method === 'tools/call' ? toolMissing(ctx, message.params?.name) : null;
+  if (tool === 'unknown') return [`calls ${message.params?.name}, which no file in worker/tools/ or tests/tools/ defines`];
+  if (!shown || tool) return [];
+  const answer = await ctx.ask(text, headers);
+  return answer === shown ? [] : [`mcpd answers\n  ${answer}\nnot, as shown,\n  ${shown}`];
+}
+
 // What is wrong with one shell block. Requests whose answer the block shows
 // (a "# {...}" line right below them) are sent to a real mcpd.
 async function shellProblems(ctx, body) {
   const { commands, comments } = parseShell(body);
+  if (!commands.length) return ['holds no command'];
   const problems = [];
   const vars = new Map();
   const functions = new Map();	// name -> the headers its curl sends
   let defining = null;
-  if (!commands.length) return ['holds no command'];
   for (const cmd of commands) {
-    let words = cleanWords(cmd.words);
     const at = (p) => `line ${cmd.line}: ${p}`;
-    while (words.length && ASSIGNMENT.test(words[0])) {
-      const [, name, value] = words[0].match(ASSIGNMENT);
-      vars.set(name, value);
-      words = words.slice(1);
-    }
+    let words = cleanWords(cmd.words);
+    for (; words.length && ASSIGNMENT.test(words[0]); words = words.slice(1)) vars.set(...words[0].match(ASSIGNMENT).slice(1));
     if (words.length && words[0].endsWith('()')) {
       defining = words[0].slice(0, -2);
       functions.set(defining, {});
@@ -157,57 +196,23 @@ async function shellProblems(ctx, body) {
     if (!words.length) continue;
     let [program, ...args] = words;
     const variable = program.match(/^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/);
-    if (variable) {
-      if (!vars.has(variable[1])) { problems.push(at(`runs ${program}, which this block does not set`)); continue; }
-      program = vars.get(variable[1]);
-    }
-    problems.push(...pathProblems([program, ...(program === 'cp' ? args.slice(0, -1) : args)]).map(at));
-    const ops = program.match(/^(?:\.\/)?ops\/([^/]+)$/);
-    let body;
-    if (ops) {
-      const usage = ctx.opsUsage(ops[1]);
-      if (!usage) problems.push(at(`runs ${program}, which is not an executable in ops/`));
-      else problems.push(...flagProblems(program, args, usage.flags).map(at));
-    } else if (path.basename(program) === 'mcpd') {
-      problems.push(...flagProblems(program, args, ctx.mcpdFlags).map(at));
-    } else if (path.basename(program) === 'mcpd-dev-issuer') {
-      problems.push(...flagProblems(program, args, ctx.issuerFlags).map(at));
-    } else if (functions.has(program)) {
-      body = { text: args[0], headers: functions.get(program) };
-    } else if (!KNOWN_PROGRAMS.has(path.basename(program))) {
-      problems.push(at(`runs ${program}, which this test does not know how to check`));
+    if (variable && !vars.has(variable[1])) {
+      problems.push(at(`runs ${program}, which this block does not set`));
       continue;
     }
-    if (program === 'terraform') {
-      const name = args.slice(args.indexOf('output') + 1).find((a) => !a.startsWith('-'));
-      if (args.includes('output') && name && !ctx.tfOutputs.has(name)) problems.push(at(`terraform/ has no output ${name}`));
-      const dir = args.find((a) => a.startsWith('-chdir='));
-      if (dir) problems.push(...pathProblems([`${dir.slice(7)}/`]).map(at));
-    }
-    if (program === 'aws' && args.includes('--metric-name') && !ctx.emfMetrics.has(valueAfter(args, '--metric-name'))) {
-      problems.push(at(`mcpd writes no EMF metric ${valueAfter(args, '--metric-name')}`));
+    if (variable) program = vars.get(variable[1]);
+    let request = { text: undefined };
+    if (functions.has(program)) {
+      request = { text: args[0], headers: functions.get(program) };
+    } else {
+      problems.push(...programProblems(ctx, program, args).map(at));
     }
     if (program === 'curl') {
       if (defining && !Object.keys(functions.get(defining)).length) functions.set(defining, headersOf(args));
-      body = { text: valueAfter(args, '-d', '--data', '--data-raw', '--data-binary'), headers: headersOf(args) };
+      request = { text: valueAfter(args, '-d', '--data', '--data-raw', '--data-binary'), headers: headersOf(args) };
     }
-    const named = valueAfter(args, '--tool-name');
-    if (named && toolMissing(ctx, named) === 'unknown') problems.push(at(`calls ${named}, which no file in worker/tools/ or tests/tools/ defines`));
-    if (!body || body.text === undefined || !/^\s*[{[]/.test(body.text)) continue;
-    let message;
-    try {
-      message = JSON.parse(body.text);
-    } catch (err) {
-      problems.push(at(`sends a body that is not JSON (${err.message})`));
-      continue;
-    }
-    const tool = message?.method === 'tools/call' ? toolMissing(ctx, message.params?.name) : null;
-    if (tool === 'unknown') problems.push(at(`calls ${message.params?.name}, which no file in worker/tools/ or tests/tools/ defines`));
     const shown = comments.find((c) => c.whole && c.line === cmd.lastLine + 1 && c.text.startsWith('{'));
-    if (shown && !tool) {
-      const answer = await ctx.ask(body.text, body.headers);
-      if (answer !== shown.text) problems.push(at(`mcpd answers\n  ${answer}\nnot, as shown,\n  ${shown.text}`));
-    }
+    problems.push(...(await requestProblems(ctx, request, shown?.text)).map(at));
   }
   return problems;
 }
