@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { freePort, sleep, waitExit } from './procs.mjs';
 import { createIssuer, mintToken } from './issuer.mjs';
 import { openBurst, connectionsPerProcess } from '../lib/spread.mjs';
+import { waitUntil } from '../lib/wait.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
@@ -59,13 +60,6 @@ const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).s
 const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }) : '-');
 
 
-async function until(cond, ms, what) {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 
 async function stop(proc) {
@@ -137,10 +131,10 @@ async function startMcpd(workers, ctx, extra = []) {
     }
   });
   try {
-    await until(async () => {
+    await waitUntil(async () => {
       if (proc.exitCode !== null) throw new Error(`mcpd exited: ${stderr}`);
       return workerPids.size >= workers && (await scrape(metricsPort).catch(() => '')).includes('mcpd_worker_requests_total');
-    }, 20000, 'every worker to be ready and /metrics served');
+    }, { timeout: 20000, every: 20, what: 'every worker to be ready and /metrics served' });
   } catch (e) {
     proc.kill('SIGKILL');
     throw e;
@@ -163,8 +157,8 @@ async function bursts(workers) {
       } finally {
         close();
       }
-      await until(async () => bySlot(await scrape(server.metricsPort), 'mcpd_open_connections').every((n) => n === 0),
-        10000, 'the connections to close');
+      await waitUntil(async () => bySlot(await scrape(server.metricsPort), 'mcpd_open_connections').every((n) => n === 0),
+        { timeout: 10000, every: 20, what: 'the connections to close' });
     }
   } finally {
     await stop(server.proc);
@@ -243,7 +237,7 @@ async function throughput(kind, ctx) {
     fs.writeFileSync(path.join(prefix, 'nginx.conf'), conf);
     const nginx = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => fs.existsSync(p)) || 'nginx';
     proc = spawn(nginx, ['-p', prefix, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'error.log'), '-g', 'daemon off;'], { stdio: 'ignore' });
-    await until(async () => (await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: '{}' }).catch(() => null))?.status === 200, 10000, 'nginx');
+    await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: '{}' }).catch(() => null))?.status === 200, { timeout: 10000, every: 20, what: 'nginx' });
   }
   try {
     await runWrk(port, 1, ctx.tokenFile);

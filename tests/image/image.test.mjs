@@ -18,7 +18,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { McpdProcess, childrenOf, waitUntil } from '../lib/mcpd.mjs';
+import { McpdProcess, childrenOf } from '../lib/mcpd.mjs';
+import { waitUntil } from '../lib/wait.mjs';
 import { post, rpc } from '../lib/http.mjs';
 import { startIssuer } from '../lib/oidc.mjs';
 import { mint, CLIENT_ID } from '../lib/tokens.mjs';
@@ -101,7 +102,7 @@ async function startImage({ env = {}, args = [], workers = 2 } = {}) {
   const proc = spawn(cmd, argv, { env: imageEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   const server = new McpdProcess(proc);
   // unshare --fork waits for mcpd (PID 1 of the new namespace): signal mcpd.
-  await waitUntil(() => childrenOf(proc.pid).length === 1 || proc.exitCode !== null, 10000, 'mcpd under unshare');
+  await waitUntil(() => childrenOf(proc.pid).length === 1 || proc.exitCode !== null, { timeout: 10000, what: 'mcpd under unshare' });
   assert.equal(proc.exitCode, null, `unshare exited: ${server.stderr}`);
   server.signalPid = childrenOf(proc.pid)[0].pid;
   server.listening = await server.waitForLog((l) => l.event === 'listening', 20000);

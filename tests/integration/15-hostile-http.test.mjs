@@ -4,7 +4,8 @@
 // and the loopback-origin rule taken exactly.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startMcpd, waitUntil } from '../lib/mcpd.mjs';
+import { startMcpd } from '../lib/mcpd.mjs';
+import { waitUntil } from '../lib/wait.mjs';
 import { connect, readResponse, readUntilClose, ACCEPT_BOTH } from '../lib/http.mjs';
 import { startIssuer } from '../lib/oidc.mjs';
 import { CLIENT_ID, mint } from '../lib/tokens.mjs';
@@ -112,7 +113,7 @@ test('a chunked body that declares more than --max-body is answered 413 at once,
     await readUntilClose(sock, 10000);
   }
   await waitUntil(() => server.logs.some((l) => l.event === 'request' && l.status === 413 && l.declared_bytes === 0x200000),
-    5000, 'the refusal in the request log, with the declared size');
+    { timeout: 5000, what: 'the refusal in the request log, with the declared size' });
 });
 
 test('the absolute-form target is served like its path (RFC 9112 §3.2.2)', async () => {
@@ -150,7 +151,7 @@ test('headers that carry one value: a second copy is refused, never resolved by 
     assert.match(responses[0].body, new RegExp(`more than one ${name} header`), `${name}: the answer says why`);
   }
   await waitUntil(() => server.logs.some((l) => l.event === 'request' && l.refused === 'more than one Mcp-Name header'),
-    5000, 'the refusal in the request log');
+    { timeout: 5000, what: 'the refusal in the request log' });
 });
 
 test('an Origin is loopback only when its host is exactly localhost, 127.0.0.1 or [::1]', async () => {
@@ -174,7 +175,7 @@ test('tokens verified: a second Authorization header is 401 with a challenge, ev
     args: ['--discovery-url', idp.discoveryUrl, '--allow-insecure-issuer', '--allowed-clients', CLIENT_ID],
   });
   try {
-    await waitUntil(async () => (await fetch(`${s.origin}/ping`)).status === 200, 20000, 'the first key set');
+    await waitUntil(async () => (await fetch(`${s.origin}/ping`)).status === 200, { timeout: 20000, what: 'the first key set' });
     const token = mint(idp);
     const one = await exchange(head('POST /mcp HTTP/1.1', 'Host: x', ...mcpHeaders, `Authorization: Bearer ${token}`,
       `Content-Length: ${CALL.length}`, 'Connection: close') + CALL, s.port);

@@ -14,6 +14,7 @@ import { startMcpd, mcpdBinary } from '../lib/mcpd.mjs';
 import { post, rpc } from '../lib/http.mjs';
 import { startIssuer, startDecoy, makeKey } from '../lib/oidc.mjs';
 import { ALL_TOOLS } from '../lib/tools.mjs';
+import { waitUntil } from '../lib/wait.mjs';
 import {
   CLIENT_ID, OVERSIZE_BYTES, mint, decode, idToken, now, forgeAlgNone, forgeHs256WithPem,
   tamperPayload, tamperSignature, malformBase64url, oversized,
@@ -42,7 +43,7 @@ async function startVerifying(discoveryUrl, { args = [], clients = [CLIENT_ID], 
     ],
   });
   server.sentTokens = new Set();
-  if (waitForKeys) await eventually(async () => (await get(server, '/ping')).status === 200, 20000, 'the first key set (/ping 200)');
+  if (waitForKeys) await waitUntil(async () => (await get(server, '/ping')).status === 200, { timeout: 20000, what: 'the first key set (/ping 200)', every: 100 });
   return server;
 }
 
@@ -71,16 +72,7 @@ async function get(server, p, headers = {}) {
   return { status: res.status, headers: res.headers, text };
 }
 
-// Polls cond every intervalMs until it holds, failing at the deadline.
-async function eventually(cond, timeoutMs, what, intervalMs = 100) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await cond()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs)); // poll interval inside the deadline
-  }
-}
-
+// The test tools called with a token: [arguments, structuredContent.result].
 const TOOL_CALLS = {
   add_numbers: [{ a: 5, b: 3 }, 8],
   multiply_numbers: [{ a: 4, b: 7 }, 28],
@@ -300,7 +292,7 @@ test('before the first key set /mcp answers 503 with Retry-After and /ping 503, 
     assert.equal((await get(s, '/ping')).status, 503, '/ping is not ready without keys');
 
     await own.setMode('ok');
-    await eventually(async () => (await callTool(s, token)).status !== 503, 30000, '/mcp to stop answering 503');
+    await waitUntil(async () => (await callTool(s, token)).status !== 503, { timeout: 30000, what: '/mcp to stop answering 503', every: 100 });
     await assertToolWorks(s, token);
     assert.equal((await get(s, '/ping')).status, 200);
   } finally {
@@ -348,17 +340,17 @@ test('key rotation: a new kid is fetched on demand, a retired kid is refused', a
     const fetchesBefore = own.fetches.jwks;
     const fresh = own.addKey();
     const newToken = mint(own, { kid: fresh.kid });
-    await eventually(async () => (await callTool(s, newToken)).status === 200, 20000, 'the new kid to be accepted');
+    await waitUntil(async () => (await callTool(s, newToken)).status === 200, { timeout: 20000, what: 'the new kid to be accepted', every: 100 });
     assert.ok(own.fetches.jwks > fetchesBefore, 'the unknown kid made mcpd refetch the JWKS');
     await assertToolWorks(s, newToken, 'add_numbers', 'new key');
     await assertToolWorks(s, oldToken, 'add_numbers', 'old key, still published');
 
     own.retireKey(oldKid);
     // A token with an unknown kid asks for a refresh; the refreshed set lacks the old key.
-    await eventually(async () => {
+    await waitUntil(async () => {
       await callTool(s, unknownKidToken(own));
       return (await callTool(s, oldToken)).status === 401;
-    }, 20000, 'the retired kid to be refused');
+    }, { timeout: 20000, what: 'the retired kid to be refused', every: 100 });
     await assertRejected(s, oldToken, 'retired kid');
     await assertToolWorks(s, newToken, 'add_numbers', 'new key after retirement');
   } finally {
@@ -377,10 +369,10 @@ test('issuer outage: the last good keys keep serving and nothing crashes', async
       await own.setMode(mode);
       const before = own.totalFetches;
       // Unknown kids ask for refetches; wait until one reached the broken issuer.
-      await eventually(async () => {
+      await waitUntil(async () => {
         await callTool(s, unknownKidToken(own));
         return own.totalFetches > before;
-      }, 20000, `a fetch while the issuer is '${mode}'`);
+      }, { timeout: 20000, what: `a fetch while the issuer is '${mode}'`, every: 100 });
       await assertToolWorks(s, token, 'add_numbers', `issuer '${mode}'`);
       assert.equal((await get(s, '/ping')).status, 200, `/ping while the issuer is '${mode}'`);
     }
@@ -503,7 +495,7 @@ test('the development issuer: mcpd-dev-issuer init and token', async () => {
     const newKid = added.stdout.trim();
     const rotated = tool('token', issuerDir).stdout.trim();
     assert.equal(decode(rotated).header.kid, newKid, 'the added key signs by default');
-    await eventually(async () => (await callTool(s, rotated)).status === 200, 20000, 'the dev issuer\'s new key to be accepted');
+    await waitUntil(async () => (await callTool(s, rotated)).status === 200, { timeout: 20000, what: 'the dev issuer\'s new key to be accepted', every: 100 });
   } finally {
     if (s) await stopVerifying(s);
     fs.rmSync(dir, { recursive: true, force: true });

@@ -10,7 +10,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { startMcpd, waitUntil } from '../lib/mcpd.mjs';
+import { startMcpd } from '../lib/mcpd.mjs';
+import { waitUntil } from '../lib/wait.mjs';
 import { startIssuer } from '../lib/oidc.mjs';
 import { ALL_TOOLS } from '../lib/tools.mjs';
 import { CLIENT_ID, mint, forgeAlgNone, tamperSignature } from '../lib/tokens.mjs';
@@ -111,9 +112,9 @@ function verifying(discoveryUrl, args = []) {
 test('tokens verified: the probe in every shape is answered 200, and logged as served without a token', async () => {
   const s = await verifying(idp.discoveryUrl);
   try {
-    await waitUntil(async () => (await request(s.port, { method: 'GET', path: '/ping' })).status === 200, 20000, 'the first key set');
+    await waitUntil(async () => (await request(s.port, { method: 'GET', path: '/ping' })).status === 200, { timeout: 20000, what: 'the first key set' });
     const sent = await assertEveryProbeShapeServed(s, 'after the first key set');
-    await waitUntil(() => publicPingLines(s).length >= sent, 10000, `${sent} request lines with auth public_ping`);
+    await waitUntil(() => publicPingLines(s).length >= sent, { timeout: 10000, what: `${sent} request lines with auth public_ping` });
     const line = publicPingLines(s)[0];
     assert.equal(line.status, 200);
     assert.equal(line.auth_error, undefined, 'a served probe is not an auth failure');
@@ -144,7 +145,7 @@ test('tokens verified: the probe is answered before the first key set is loaded'
 test('tokens verified: everything else without a token is 401 with the RFC 9728 challenge, on both paths', async () => {
   const s = await verifying(idp.discoveryUrl);
   try {
-    await waitUntil(async () => (await request(s.port, { method: 'GET', path: '/ping' })).status === 200, 20000, 'the first key set');
+    await waitUntil(async () => (await request(s.port, { method: 'GET', path: '/ping' })).status === 200, { timeout: 20000, what: 'the first key set' });
     for (const path of PATHS) {
       for (const [what, body] of REFUSED) {
         await assertNoTokenChallenge(s, await request(s.port, { path, headers: JSON_BOTH, body }), `${what} at ${path}`);
@@ -164,7 +165,7 @@ test('tokens verified: everything else without a token is 401 with the RFC 9728 
 test('tokens verified: a ping that carries credentials is verified like any request', async () => {
   const s = await verifying(idp.discoveryUrl);
   try {
-    await waitUntil(async () => (await request(s.port, { method: 'GET', path: '/ping' })).status === 200, 20000, 'the first key set');
+    await waitUntil(async () => (await request(s.port, { method: 'GET', path: '/ping' })).status === 200, { timeout: 20000, what: 'the first key set' });
     const bad = [
       ['a forged alg-none token', `Bearer ${forgeAlgNone(idp)}`],
       ['a tampered signature', `Bearer ${tamperSignature(mint(idp))}`],
@@ -200,7 +201,7 @@ test('tokens verified: a ping that carries credentials is verified like any requ
 test('--public-ping off: the probe without a token is 401 like everything else', async () => {
   const s = await verifying(idp.discoveryUrl, ['--public-ping', 'off']);
   try {
-    await waitUntil(async () => (await request(s.port, { method: 'GET', path: '/ping' })).status === 200, 20000, 'the first key set');
+    await waitUntil(async () => (await request(s.port, { method: 'GET', path: '/ping' })).status === 200, { timeout: 20000, what: 'the first key set' });
     for (const path of PATHS) {
       await assertNoTokenChallenge(s, await request(s.port, { path, headers: { 'content-type': 'application/json', accept: 'application/json' },
         body: probeBody(4, null) }), `the probe at ${path}`);
@@ -214,7 +215,7 @@ test('--auth none: the probe in every shape is answered 200; other requests keep
   const s = await startMcpd({});
   try {
     const sent = await assertEveryProbeShapeServed(s, 'auth none');
-    await waitUntil(() => publicPingLines(s).length >= sent, 10000, `${sent} request lines with auth public_ping`);
+    await waitUntil(() => publicPingLines(s).length >= sent, { timeout: 10000, what: `${sent} request lines with auth public_ping` });
     const res = await request(s.port, { path: '/mcp/', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: rpcBody('tools/list') });
     assert.equal(res.status, 406, `tools/list without text/event-stream in Accept: ${res.text}`);
     const list = await request(s.port, { path: '/mcp/', headers: JSON_BOTH, body: rpcBody('tools/list', null) });
@@ -235,7 +236,7 @@ test('--auth none: the probe in every shape is answered 200; other requests keep
 test('RFC 9728 metadata follows a resource URL that ends in a slash', async () => {
   const s = await verifying(idp.discoveryUrl, ['--resource-url', 'https://mcp.example.com/mcp/']);
   try {
-    await waitUntil(async () => (await request(s.port, { method: 'GET', path: '/ping' })).status === 200, 20000, 'the first key set');
+    await waitUntil(async () => (await request(s.port, { method: 'GET', path: '/ping' })).status === 200, { timeout: 20000, what: 'the first key set' });
     const refused = await request(s.port, { path: '/mcp/', headers: JSON_BOTH, body: rpcBody('tools/list') });
     assert.equal(refused.headers['www-authenticate'],
       'Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp/"');

@@ -3,7 +3,8 @@
 // with the step-up challenge; with it the tool sees the verified claims.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startMcpd, waitUntil } from '../lib/mcpd.mjs';
+import { startMcpd } from '../lib/mcpd.mjs';
+import { waitUntil } from '../lib/wait.mjs';
 import { post, rpc } from '../lib/http.mjs';
 import { startIssuer } from '../lib/oidc.mjs';
 import { CLIENT_ID, mint, decode } from '../lib/tokens.mjs';
@@ -17,7 +18,7 @@ async function verifying(args = []) {
     auth: false,
     args: ['--discovery-url', idp.discoveryUrl, '--allow-insecure-issuer', '--allowed-clients', CLIENT_ID, ...args],
   });
-  await waitUntil(async () => (await fetch(`${s.origin}/ping`)).status === 200, 20000, 'the first key set');
+  await waitUntil(async () => (await fetch(`${s.origin}/ping`)).status === 200, { timeout: 20000, what: 'the first key set' });
   return s;
 }
 
@@ -44,7 +45,7 @@ test('a token without the tool\'s scope: 403 with the step-up challenge, the JSO
   assert.equal(res.json.id, 7);
   assert.match(res.json.error.message, /whoami needs the scope mcpd\/admin/);
   await waitUntil(() => server.logs.some((l) => l.event === 'request' && l.status === 403 && l.tool === 'whoami' &&
-    l.auth_error === 'tool whoami needs scope mcpd/admin'), 5000, 'the refusal in the request log');
+    l.auth_error === 'tool whoami needs scope mcpd/admin'), { timeout: 5000, what: 'the refusal in the request log' });
   // The same token may call a tool that needs no scope.
   const add = await call(server, token, 'add_numbers', { a: 2, b: 3 });
   assert.equal(add.status, 200, add.text);

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import { startMcpd, mcpdBinary, waitUntil, childrenOf } from '../lib/mcpd.mjs';
+import { startMcpd, mcpdBinary, childrenOf } from '../lib/mcpd.mjs';
+import { waitUntil } from '../lib/wait.mjs';
 import { post, rpc, connect, readResponse, ACCEPT_BOTH } from '../lib/http.mjs';
 
 function runMcpd(args, env = {}) {
@@ -152,8 +153,8 @@ test('workers inherit only stdio, the listener and their own fds', async () => {
       const expected = ['anon_inode:[eventpoll]', 'anon_inode:[signalfd]', 'pipe:[N]', 'pipe:[N]', 'socket:[N]'];
       const current = () => openFds(pid).filter(([fd]) => fd > 2).map(([, t]) => t);
       const kinds = () => current().map((t) => t.replace(/\d+/g, 'N')).sort();
-      await waitUntil(() => JSON.stringify(kinds()) === JSON.stringify(expected), 5000,
-        `worker ${pid} to hold exactly ${expected}`);
+      await waitUntil(() => JSON.stringify(kinds()) === JSON.stringify(expected), { timeout: 5000,
+        what: `worker ${pid} to hold exactly ${expected}` });
       const fds = current();
       const otherFds = openFds(other).map(([, t]) => t);
       assert.ok(fds.includes(listener), 'the listener is the shared one');
@@ -192,12 +193,12 @@ test('kill -9 of a worker under load: the service keeps answering', async () => 
   const server = await startMcpd({ workers: 2 });
   try {
     const load = startLoad(server.url, 8);
-    await waitUntil(() => load.ok >= 200, 20000, '200 successful calls before the kill');
+    await waitUntil(() => load.ok >= 200, { timeout: 20000, what: '200 successful calls before the kill' });
     const [victim] = server.workerPids();
     process.kill(victim, 'SIGKILL');
     await server.waitForLog((l) => l.event === 'worker_exited' && l.child_pid === victim);
     const okAtKill = load.ok;
-    await waitUntil(() => load.ok >= okAtKill + 200, 20000, '200 more successful calls after the kill');
+    await waitUntil(() => load.ok >= okAtKill + 200, { timeout: 20000, what: '200 more successful calls after the kill' });
     const stats = await load.stop();
     // Only requests in flight on the killed worker may fail: at most one per connection.
     assert.ok(stats.failed <= 8, `failed ${stats.failed}`);
@@ -212,11 +213,11 @@ test('SIGHUP replaces every worker without a failed request', async () => {
   try {
     const before = server.workerPids().sort();
     const load = startLoad(server.url, 4);
-    await waitUntil(() => load.ok >= 100, 20000, '100 calls before SIGHUP');
+    await waitUntil(() => load.ok >= 100, { timeout: 20000, what: '100 calls before SIGHUP' });
     process.kill(server.pid, 'SIGHUP');
     await server.waitForLog((l) => l.event === 'reload_done', 20000);
     const okAtReload = load.ok;
-    await waitUntil(() => load.ok >= okAtReload + 100, 20000, '100 calls after the reload');
+    await waitUntil(() => load.ok >= okAtReload + 100, { timeout: 20000, what: '100 calls after the reload' });
     const stats = await load.stop();
     assert.equal(stats.failed, 0);
     // The replaced workers drain and exit on their own.
@@ -244,7 +245,7 @@ test('a second SIGHUP replaces a slot only after the worker the first one retire
     const idle = sockets();
     const sock = await connect(server.port);
     sock.write(`POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAccept: ${ACCEPT_BOTH}\r\nContent-Length: ${padded.length}\r\n\r\n`);
-    await waitUntil(() => sockets().some((t) => !idle.includes(t)), 5000, 'the worker to accept the connection');
+    await waitUntil(() => sockets().some((t) => !idle.includes(t)), { timeout: 5000, what: 'the worker to accept the connection' });
     // The body trickles in, so the draining worker keeps the request open.
     let sent = 0;
     trickle = setInterval(() => { if (sent < padded.length - 1) sock.write(padded[sent++]); }, 100); // paced: one byte per tick
@@ -281,7 +282,7 @@ test('SIGTERM lets an in-flight request finish, then exits 0', async () => {
     const sock = await connect(server.port);
     // Headers and half the body: the request is in flight when SIGTERM arrives.
     sock.write(`POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAccept: ${ACCEPT_BOTH}\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 20)}`);
-    await waitUntil(() => sockets().some((t) => !idle.includes(t)), 5000, 'the worker to accept the connection');
+    await waitUntil(() => sockets().some((t) => !idle.includes(t)), { timeout: 5000, what: 'the worker to accept the connection' });
     process.kill(server.pid, 'SIGTERM');
     await server.waitForLog((l) => l.event === 'worker_draining');
     const responded = readResponse(sock);

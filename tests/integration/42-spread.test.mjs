@@ -3,7 +3,8 @@
 // per-worker gauge agrees; a stopped worker does not hold up new connections.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startMcpd, waitUntil } from '../lib/mcpd.mjs';
+import { startMcpd } from '../lib/mcpd.mjs';
+import { waitUntil } from '../lib/wait.mjs';
 import { freePort } from '../lib/ports.mjs';
 import { openBurst, connectionsPerProcess } from '../lib/spread.mjs';
 
@@ -46,8 +47,8 @@ test('32 connections opened at once: each of 2 workers holds some, none more tha
       } finally {
         close();
       }
-      await waitUntil(async () => openBySlot(await scrape(metricsPort)).every((n) => n === 0), 10000,
-        'the open-connections gauge to drop back to 0 once the clients closed');
+      await waitUntil(async () => openBySlot(await scrape(metricsPort)).every((n) => n === 0), { timeout: 10000,
+        what: 'the open-connections gauge to drop back to 0 once the clients closed' });
     }
   } finally {
     await server.stop();

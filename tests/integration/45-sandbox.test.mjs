@@ -9,7 +9,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startMcpd, waitUntil } from '../lib/mcpd.mjs';
+import { startMcpd } from '../lib/mcpd.mjs';
+import { waitUntil } from '../lib/wait.mjs';
 import { freePort } from '../lib/ports.mjs';
 import { post, rpc } from '../lib/http.mjs';
 
@@ -111,7 +112,7 @@ test('a worker making a forbidden system call dies by SIGSYS and is replaced; th
     // The other worker serves while the slot is refilled.
     for (let i = 0; i < 20; i++) assert.equal((await post(server.url, call)).status, 200);
     await server.waitForLog((l) => l.event === 'worker_ready' && !before.includes(l.child_pid));
-    await waitUntil(() => server.workerPids().length === 2, 5000, 'both worker slots to be filled');
+    await waitUntil(() => server.workerPids().length === 2, { timeout: 5000, what: 'both worker slots to be filled' });
     assert.equal((await post(server.url, call)).status, 200);
     const { code } = await server.stopQuietly('SIGTERM', 20000);
     assert.equal(code, 0);

@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { McpdProcess, mcpdBinary, startMcpd } from '../lib/mcpd.mjs';
 import { post, rpc } from '../lib/http.mjs';
+import { waitUntil } from '../lib/wait.mjs';
 
 const noSeccomp = process.env.TEST_NO_SECCOMP_BIN || path.join(path.dirname(mcpdBinary), 'tests/no-seccomp');
 
@@ -19,14 +20,15 @@ test('strict sandbox that cannot be installed: mcpd exits non-zero at once, nami
   const proc = spawn(noSeccomp, [mcpdBinary, '--auth', 'none', '--host', '127.0.0.1', '--port', '0', '--workers', '2'],
     { stdio: ['ignore', 'pipe', 'pipe'] });
   const server = new McpdProcess(proc);
-  let timer;
-  const deadline = new Promise((_, reject) => {
-    timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error(`mcpd still running 5 s after start under no-seccomp; log:\n${server.logs.map((l) => JSON.stringify(l)).join('\n')}`));
-    }, 5000);
+  await waitUntil(() => server.hasExited(), {
+    timeout: 5000,
+    wake: server.waiters,
+    what: () => `mcpd to exit under no-seccomp; log:\n${server.logs.map((l) => JSON.stringify(l)).join('\n')}`,
+  }).catch((err) => {
+    proc.kill('SIGKILL');
+    throw err;
   });
-  const { code } = await Promise.race([server.exited, deadline]).finally(() => clearTimeout(timer));
+  const { code } = await server.exited;
   const elapsed = Date.now() - started;
   t.diagnostic(`exited with ${code} after ${elapsed} ms`);
   assert.equal(code, 1);

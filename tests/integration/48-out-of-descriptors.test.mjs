@@ -9,7 +9,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
-import { startMcpd, waitUntil } from '../lib/mcpd.mjs';
+import { startMcpd } from '../lib/mcpd.mjs';
+import { waitUntil } from '../lib/wait.mjs';
 import { post, rpc, connect, readResponse } from '../lib/http.mjs';
 
 const LIMIT = 40;
@@ -40,7 +41,7 @@ test('out of descriptors: logged with a count, open connections served, no spinn
       c.on('error', () => {});
       idle.push(c);
     }
-    await waitUntil(() => s.logs.some((l) => l.event === 'accept_no_descriptors'), 10000, 'the accept_no_descriptors line');
+    await waitUntil(() => s.logs.some((l) => l.event === 'accept_no_descriptors'), { timeout: 10000, what: 'the accept_no_descriptors line' });
     const line = s.logs.find((l) => l.event === 'accept_no_descriptors');
     assert.match(line.msg, /Too many open files .*ulimit -n/);
 
@@ -48,7 +49,7 @@ test('out of descriptors: logged with a count, open connections served, no spinn
     const ticksPerSecond = 100;
     const before = cpuTicks(pid);
     const from = Date.now();
-    await waitUntil(() => Date.now() - from >= 1000, 5000, 'a one-second measuring window');
+    await waitUntil(() => Date.now() - from >= 1000, { timeout: 5000, what: 'a one-second measuring window' });
     const used = (cpuTicks(pid) - before) / ticksPerSecond / ((Date.now() - from) / 1000);
     t.diagnostic(`worker CPU while out of descriptors: ${(used * 100).toFixed(1)}% of one core`);
     assert.ok(used < 0.2, `the worker spins: ${(used * 100).toFixed(1)}% of a core`);
@@ -62,7 +63,7 @@ test('out of descriptors: logged with a count, open connections served, no spinn
     // Once descriptors are free, queued and new clients are taken.
     for (const c of idle) c.destroy();
     await waitUntil(async () => (await post(s.url, CALL, { 'mcp-protocol-version': '2025-11-25' }).catch(() => ({}))).status === 200,
-      10000, 'a new client served after the idle ones left');
+      { timeout: 10000, what: 'a new client served after the idle ones left' });
   } finally {
     for (const c of idle) c.destroy();
     assert.equal((await s.stopQuietly('SIGTERM', 20000)).code, 0);

@@ -9,7 +9,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { startMcpd, mcpdBinary, waitUntil, childrenOf } from '../lib/mcpd.mjs';
+import { startMcpd, mcpdBinary, childrenOf } from '../lib/mcpd.mjs';
+import { waitUntil } from '../lib/wait.mjs';
 import { freePort } from '../lib/ports.mjs';
 import { post, rpc, connect, ACCEPT_BOTH } from '../lib/http.mjs';
 import { startIssuer, makeKey } from '../lib/oidc.mjs';
@@ -34,7 +35,7 @@ async function startVerifying({ workers = 2, args = [], env = {}, idp } = {}) {
   });
   server.requests = tallyRequests(server);
   await server.waitForLog((l) => l.event === 'jwks_published', 20000, 'the first key set');
-  await waitUntil(async () => (await fetch(`${server.origin}/ping`)).status === 200, 10000, '/ping 200');
+  await waitUntil(async () => (await fetch(`${server.origin}/ping`)).status === 200, { timeout: 10000, what: '/ping 200' });
   return { idp, server };
 }
 
@@ -169,7 +170,7 @@ test('kill -9 of a random worker every second for 30 s under load: only in-fligh
       assert.equal(exited.signal, 9, JSON.stringify(exited));
     }
     // Every slot is refilled (a slot killed twice within a second sits out a short backoff first).
-    await waitUntil(() => server.workerPids().filter(isAlive).length === WORKERS, 15000, `${WORKERS} live workers`);
+    await waitUntil(() => server.workerPids().filter(isAlive).length === WORKERS, { timeout: 15000, what: `${WORKERS} live workers` });
     const okAtRefill = load.stats.statuses[200] ?? 0;
     await load.waitFor((s) => s.statuses[200] >= okAtRefill + 2000, 20000, '2000 more calls once every slot is back');
     const stats = await load.stop();
@@ -292,15 +293,14 @@ test('a misbehaving issuer: the last good key set stays, nothing crashes, the lo
         await idp.setMode(mode);
         // Unknown kids ask for a refresh (at most one a second); valid tokens
         // must pass the whole time, the hanging fetch included.
-        let failed;
-        const deadline = Date.now() + 20000;
         let round = 0;
-        while (!(failed = server.logs.slice(mark).find((l) => l.event === 'jwks_fetch_failed'))) {
-          assert.ok(Date.now() < deadline, `${scope} ${mode}: no jwks_fetch_failed within 20 s`);
+        const failed = await waitUntil(async () => {
+          const line = server.logs.slice(mark).find((l) => l.event === 'jwks_fetch_failed');
+          if (line) return line;
           assert.equal((await callWith(server, unknownKidToken(idp))).status, 401, 'an unknown kid is refused');
           assert.equal((await callWith(server, mint(idp), ++round)).status, 200, `${scope} ${mode}: a valid token`);
-          await pace(Date.now() + 200);
-        }
+          return undefined;
+        }, { timeout: 20000, every: 200, what: `${scope} ${mode}: a jwks_fetch_failed line` });
         observed.push(`${scope}/${mode}: ${failed.msg}`);
         assert.match(failed.msg, cause, `${scope} ${mode}`);
         assert.match(failed.msg, /keeping the last good key set/, `${scope} ${mode}`);
@@ -316,13 +316,11 @@ test('a misbehaving issuer: the last good key set stays, nothing crashes, the lo
     const mark = server.logs.length;
     await idp.setMode('ok');
     jwksOnly = false;
-    const deadline = Date.now() + 20000;
-    while (!server.logs.slice(mark).some((l) => l.event === 'jwks_published')) {
-      assert.ok(Date.now() < deadline, 'no jwks_published within 20 s of the issuer recovering');
-      await callWith(server, unknownKidToken(idp));
-      await pace(Date.now() + 200);
-    }
-    const published = server.logs.slice(mark).find((l) => l.event === 'jwks_published');
+    const published = await waitUntil(async () => {
+      const line = server.logs.slice(mark).find((l) => l.event === 'jwks_published');
+      if (!line) await callWith(server, unknownKidToken(idp));
+      return line;
+    }, { timeout: 20000, every: 200, what: 'a jwks_published line once the issuer recovered' });
     assert.ok(published.generation > generation);
     assert.equal((await callWith(server, mint(idp))).status, 200);
     const exits = server.logs.filter((l) => l.event === 'worker_exited' || l.event === 'fetcher_exited');
@@ -357,7 +355,7 @@ test('200 clients trickling their headers do not starve others and are cut off b
       for (const c of slow) if (!c.closedAt && c.sent < head.length) c.sock.write(head[c.sent++]);
     }, 200);
     const openSlow = () => slow.filter((c) => !c.closedAt).length;
-    await waitUntil(() => slow.every((c) => c.sent >= 1), 5000, 'every slow connection to send its first byte');
+    await waitUntil(() => slow.every((c) => c.sent >= 1), { timeout: 5000, what: 'every slow connection to send its first byte' });
     // Normal clients meanwhile: 100 calls, 10 at a time, each on the keep-alive pool.
     const started = Date.now();
     const token = mint(idp);
@@ -372,7 +370,7 @@ test('200 clients trickling their headers do not starve others and are cut off b
     assert.deepEqual([...new Set(statuses)], [200], `normal calls: ${statuses}`);
     assert.equal(stillOpen, SLOW, 'the normal calls completed while every slow connection was still open');
     // Then the slow ones are cut off, each about --idle-timeout after it connected.
-    await waitUntil(() => openSlow() === 0, (IDLE + 10) * 1000, 'every slow connection to be closed by mcpd');
+    await waitUntil(() => openSlow() === 0, { timeout: (IDLE + 10) * 1000, what: 'every slow connection to be closed by mcpd' });
     const lifetimes = slow.map((c) => c.closedAt - c.openedAt).sort((a, b) => a - b);
     const answers = [...new Set(slow.map((c) => c.received.slice(0, 12) || '(nothing)'))];
     console.log(`# slow connections closed after ${lifetimes[0]}..${lifetimes.at(-1)} ms (idle timeout ${IDLE} s); they got: ${answers}`);
@@ -630,11 +628,11 @@ test('kill -9 of the supervisor: every worker, the fetcher and the metrics proce
     const { signal } = await server.exited;
     assert.equal(signal, 'SIGKILL');
     // Orphans get SIGTERM (PR_SET_PDEATHSIG): workers drain, the others stop.
-    await waitUntil(() => children.every((pid) => !isAlive(pid)), 15000,
-      `every child of the killed supervisor to exit (${children})`);
+    await waitUntil(() => children.every((pid) => !isAlive(pid)), { timeout: 15000,
+      what: `every child of the killed supervisor to exit (${children})` });
     for (const pid of server.workerPids()) {
-      await waitUntil(() => server.logs.some((l) => l.event === 'worker_stopped' && l.pid === pid), 5000,
-        `worker ${pid} to log that it drained and stopped`);
+      await waitUntil(() => server.logs.some((l) => l.event === 'worker_stopped' && l.pid === pid), { timeout: 5000,
+        what: `worker ${pid} to log that it drained and stopped` });
     }
   } finally {
     // Whatever failed above, no child is left behind.

@@ -10,7 +10,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
-import { startMcpd, waitUntil } from '../lib/mcpd.mjs';
+import { startMcpd } from '../lib/mcpd.mjs';
+import { waitUntil } from '../lib/wait.mjs';
 import { post, rpc } from '../lib/http.mjs';
 
 const MiB = 1024 * 1024;
@@ -68,7 +69,7 @@ test('slow readers: bounded memory, small requests served, stalled answers cut, 
     await waitUntil(() => {
       peak = Math.max(peak, rssBytes(pid));
       return requestLines(s).length >= 1 + SLOW_CLIENTS;
-    }, 60000, `all ${SLOW_CLIENTS} slow requests answered or refused`);
+    }, { timeout: 60000, what: `all ${SLOW_CLIENTS} slow requests answered or refused` });
     const answered = requestLines(s).slice(1);
     const refused = answered.filter((l) => l.status === 503);
     t.diagnostic(`statuses: ${answered.map((l) => l.status).join(' ')}; worker peak ${(peak / MiB).toFixed(1)} MiB, ` +
@@ -89,10 +90,10 @@ test('slow readers: bounded memory, small requests served, stalled answers cut, 
     // Answers that do not move for --idle-timeout end their connections: the
     // clients, reading at last, get part of an answer and then the end.
     const held = answered.filter((l) => l.status === 200).length;
-    await waitUntil(() => s.logs.filter((l) => l.event === 'connection_stalled').length >= held, 30000,
-      `${held} connection_stalled lines`);
+    await waitUntil(() => s.logs.filter((l) => l.event === 'connection_stalled').length >= held, { timeout: 30000,
+      what: `${held} connection_stalled lines` });
     for (const c of clients) c.resume();
-    await waitUntil(() => clients.every((c) => c.ended), 30000, 'every slow connection to end');
+    await waitUntil(() => clients.every((c) => c.ended), { timeout: 30000, what: 'every slow connection to end' });
     const cut = clients.filter((c) => c.received > 64 * 1024 && c.received < 2 * NAME_BYTES);
     t.diagnostic(`bytes the slow clients got: ${clients.map((c) => c.received).join(' ')}`);
     assert.equal(cut.length, held, 'each connection holding an answer was ended part-way through it');
@@ -102,8 +103,8 @@ test('slow readers: bounded memory, small requests served, stalled answers cut, 
       { 'mcp-protocol-version': '2025-11-25' });
     assert.equal(again.status, 200, 'large requests are served once the answers in flight are gone');
     for (const c of clients) c.destroy();
-    await waitUntil(() => rssBytes(pid) < baseline + 16 * MiB, 15000,
-      `worker RSS back within 16 MiB of ${(baseline / MiB).toFixed(1)} MiB (now ${(rssBytes(pid) / MiB).toFixed(1)} MiB)`);
+    await waitUntil(() => rssBytes(pid) < baseline + 16 * MiB, { timeout: 15000,
+      what: () => `worker RSS back within 16 MiB of ${(baseline / MiB).toFixed(1)} MiB (now ${(rssBytes(pid) / MiB).toFixed(1)} MiB)` });
   } finally {
     for (const c of clients) c.destroy();
     assert.equal((await s.stop()).code, 0);

@@ -9,7 +9,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startMcpd, waitUntil } from '../lib/mcpd.mjs';
+import { startMcpd } from '../lib/mcpd.mjs';
+import { waitUntil } from '../lib/wait.mjs';
 import { freePort } from '../lib/ports.mjs';
 import { startIssuer } from '../lib/oidc.mjs';
 import { CLIENT_ID } from '../lib/tokens.mjs';
@@ -34,7 +35,7 @@ async function startPrometheus() {
   await waitUntil(async () => {
     if (prom.exitCode !== null) throw new Error(`prometheus exited: ${stderr}`);
     return (await fetch(`http://127.0.0.1:${promPort}/-/ready`).catch(() => null))?.status === 200;
-  }, 30000, 'Prometheus to be ready');
+  }, { timeout: 30000, what: 'Prometheus to be ready' });
 }
 
 // An instant query: { 'label value' or '': number }.
@@ -98,8 +99,8 @@ test('promtool check metrics passes on the exposition', async () => {
 test('Prometheus sums exactly the traffic sent, across a SIGKILL of one worker', async () => {
   const totals = emptyTotals();
   await sendMix(server, idp, totals);
-  await waitUntil(() => prometheusAgrees(totals), 20000,
-    `Prometheus to hold the first half's totals (last seen ${JSON.stringify(prometheusAgrees.last)})`);
+  await waitUntil(() => prometheusAgrees(totals), { timeout: 20000,
+    what: () => `Prometheus to hold the first half's totals (last seen ${JSON.stringify(prometheusAgrees.last)})` });
 
   const victim = server.workerPids()[0];
   const ready = server.logs.filter((l) => l.event === 'worker_ready').length;
@@ -107,12 +108,12 @@ test('Prometheus sums exactly the traffic sent, across a SIGKILL of one worker',
   await server.waitForLog(() => server.logs.filter((l) => l.event === 'worker_ready').length > ready, 20000);
   // A scrape after the kill: its crash is counted, and nothing went down.
   await waitUntil(async () => (await query('sum(mcpd_child_exits_total{role="worker",cause="crash"})'))[''] === 1,
-    20000, 'Prometheus to see the killed worker');
+    { timeout: 20000, what: 'Prometheus to see the killed worker' });
   assert.ok(await prometheusAgrees(totals), `after the kill: ${JSON.stringify(prometheusAgrees.last)}`);
 
   await sendMix(server, idp, totals);
-  await waitUntil(() => prometheusAgrees(totals), 20000,
-    `Prometheus to hold the totals of both halves (last seen ${JSON.stringify(prometheusAgrees.last)})`);
+  await waitUntil(() => prometheusAgrees(totals), { timeout: 20000,
+    what: () => `Prometheus to hold the totals of both halves (last seen ${JSON.stringify(prometheusAgrees.last)})` });
   assert.equal(totals.requests, 90);
   // No series went down at any scrape of the run.
   const resets = await query('sum(resets(mcpd_http_requests_total[10m])) + sum(resets(mcpd_tool_calls_total[10m]))');

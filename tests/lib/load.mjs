@@ -25,6 +25,7 @@
 import net from 'node:net';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { waitUntil } from './wait.mjs';
 
 const self = fileURLToPath(import.meta.url);
 
@@ -53,25 +54,12 @@ export function startLoad({ port, host = '127.0.0.1', connections = 16, requests
   });
   child.send({ type: 'start', config: { port, host, connections, requests: requests.map(encodeRequest), limit, hangMs, progressMs, rampUp } });
 
-  // Resolves with the stats once pred(stats) holds.
-  load.waitFor = (pred, timeoutMs, what = pred.toString()) => new Promise((resolve, reject) => {
-    const check = () => {
-      if (pred(load.stats)) {
-        done();
-        resolve(load.stats);
-      } else if (child.exitCode !== null || child.signalCode !== null) {
-        done();
-        reject(new Error(`load generator exited while waiting for ${what}`));
-      }
-    };
-    const done = () => { clearTimeout(timer); load.waiters.delete(check); };
-    const timer = setTimeout(() => {
-      done();
-      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; load stats ${summary(load.stats)}`));
-    }, timeoutMs);
-    load.waiters.add(check);
-    check();
-  });
+  // Resolves with the stats once pred(stats) holds (checked on every report).
+  load.waitFor = (pred, timeoutMs, what = pred.toString()) => waitUntil(() => {
+    if (pred(load.stats)) return load.stats;
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`load generator exited while waiting for ${what}`);
+    return undefined;
+  }, { timeout: timeoutMs, what: () => `${what}; load stats ${summary(load.stats)}`, wake: load.waiters });
 
   // With `limit`: resolves with the final stats once every request was answered (or failed).
   load.finished = final;

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitUntil } from './wait.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // TEST_MCPD_BIN, not MCPD_*: mcpd refuses MCPD_* variables it does not know.
@@ -78,32 +79,19 @@ export class McpdProcess {
     return [...alive.keys()];
   }
 
-  // Resolves with the first log line (or true) that satisfies pred.
+  hasExited() {
+    return this.proc.exitCode !== null || this.proc.signalCode !== null;
+  }
+
+  // Resolves with the first log line that satisfies pred (checked on every
+  // new line); fails at once if mcpd exits first.
   waitForLog(pred, timeoutMs = 10000, what = pred.toString()) {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const found = this.logs.find((l) => pred(l));
-        if (found !== undefined) finish(null, found);
-        return found !== undefined;
-      };
-      const finish = (err, value) => {
-        clearTimeout(timer);
-        this.waiters.delete(onChange);
-        err ? reject(err) : resolve(value);
-      };
-      const onChange = () => {
-        if (check()) return;
-        if (this.proc.exitCode !== null || this.proc.signalCode !== null) {
-          finish(new Error(`mcpd exited while waiting for ${what}\nstderr: ${this.stderr}`));
-        }
-      };
-      const timer = setTimeout(
-        () => finish(new Error(`timed out after ${timeoutMs} ms waiting for ${what}\nstderr: ${this.stderr}`)),
-        timeoutMs,
-      );
-      this.waiters.add(onChange);
-      check();
-    });
+    return waitUntil(() => {
+      const found = this.logs.find((l) => pred(l));
+      if (found !== undefined) return found;
+      if (this.hasExited()) throw new Error(`mcpd exited while waiting for ${what}\nstderr: ${this.stderr}`);
+      return undefined;
+    }, { timeout: timeoutMs, what: () => `${what}\nstderr: ${this.stderr}`, wake: this.waiters });
   }
 
   // Problems a test did not ask for: sanitizer reports on stderr, and workers
@@ -140,7 +128,7 @@ export class McpdProcess {
   }
 
   async stopQuietly(signal, timeoutMs) {
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return this.exited;
+    if (this.hasExited()) return this.exited;
     this.kill(signal);
     let timer;
     const deadline = new Promise((_, reject) => {
@@ -154,17 +142,6 @@ export class McpdProcess {
     } finally {
       clearTimeout(timer);
     }
-  }
-}
-
-// Polls an async condition until it holds or the deadline passes.
-export async function waitUntil(cond, timeoutMs, what) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await cond()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10)); // poll interval, bounded by the deadline
-
   }
 }
 

@@ -21,6 +21,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import crypto from 'node:crypto';
+import { waitUntil } from './wait.mjs';
 
 export const MODES = ['ok', 'garbage', 'truncated', 'status500', 'hang', 'redirect-offhost', 'down'];
 
@@ -43,25 +44,6 @@ export function makeKey({ bits = 2048, kid, alg, use = 'sig', kty = 'RSA' } = {}
   if (use !== null && use !== undefined) jwk.use = use;
   if (alg !== null && alg !== undefined) jwk.alg = alg;
   return { kid, bits, privateKey, publicKey, jwk, publicPem: publicKey.export({ type: 'spki', format: 'pem' }) };
-}
-
-// Resolves when pred() holds; pred is re-checked whenever emitter signals.
-function waitFor(subscribers, pred, timeoutMs, what) {
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      if (!pred()) return false;
-      clearTimeout(timer);
-      subscribers.delete(check);
-      resolve();
-      return true;
-    };
-    const timer = setTimeout(() => {
-      subscribers.delete(check);
-      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-    }, timeoutMs);
-    subscribers.add(check);
-    check();
-  });
 }
 
 function listen(server, port) {
@@ -182,8 +164,8 @@ class Issuer {
   }
 
   waitForJwksFetches(n, timeoutMs = 10000) {
-    return waitFor(this.subscribers, () => this.fetches.jwks >= n, timeoutMs,
-      `${n} JWKS fetches (have ${this.fetches.jwks})`);
+    return waitUntil(() => this.fetches.jwks >= n,
+      { timeout: timeoutMs, what: () => `${n} JWKS fetches (have ${this.fetches.jwks})`, wake: this.subscribers });
   }
 
   // Discovery and JWKS fetches together.
@@ -192,8 +174,8 @@ class Issuer {
   }
 
   waitForFetches(n, timeoutMs = 10000) {
-    return waitFor(this.subscribers, () => this.totalFetches >= n, timeoutMs,
-      `${n} discovery+JWKS fetches (have ${this.totalFetches})`);
+    return waitUntil(() => this.totalFetches >= n,
+      { timeout: timeoutMs, what: () => `${n} discovery+JWKS fetches (have ${this.totalFetches})`, wake: this.subscribers });
   }
 
   onRequest(req, res) {
