@@ -111,7 +111,7 @@ test('notifications and client responses get 202 with no body', async () => {
 
 test('session headers from AgentCore are served and logged, never rejected', async () => {
   const sid = 'sess-0123456789abcdef0123456789abcdef';
-  const res = await post(server.url, rpc(2, 'tools/call', { name: 'add_numbers', arguments: { a: 2, b: 40 } }), {
+  const res = await post(server.url, rpc(2, 'tools/call', { name: 'sum', arguments: { a: 2, b: 40 } }), {
     'mcp-session-id': sid,
     'x-amzn-bedrock-agentcore-runtime-session-id': sid,
     'mcp-protocol-version': '2025-06-18',
@@ -121,7 +121,7 @@ test('session headers from AgentCore are served and logged, never rejected', asy
   const line = await server.waitForLog((l) => l.event === 'request' && l.session_id === sid);
   assert.equal(line.status, 200);
   assert.equal(line.rpc_method, 'tools/call');
-  assert.equal(line.tool, 'add_numbers');
+  assert.equal(line.tool, 'sum');
   assert.equal(line.runtime_session_id, sid);
   assert.equal(typeof line.duration_us, 'number');
   assert.equal(typeof line.pid, 'number');
@@ -151,17 +151,17 @@ test('JSON-RPC errors carry the codes the specification names', async () => {
   const badTool = await post(server.url, rpc(5, 'tools/call', { name: 'nope', arguments: {} }));
   assert.equal(badTool.json.error.code, -32602);
 
-  const badArgs = await post(server.url, rpc(6, 'tools/call', { name: 'add_numbers', arguments: [1, 2] }));
+  const badArgs = await post(server.url, rpc(6, 'tools/call', { name: 'sum', arguments: [1, 2] }));
   assert.equal(badArgs.json.error.code, -32602);
 });
 
 test('tool failures are isError results, not protocol errors', async () => {
   const cases = [
-    [{ name: 'add_numbers', arguments: { a: 9223372036854775807n, b: 1 } }, /does not fit/],
-    [{ name: 'multiply_numbers', arguments: { a: 2.5, b: 2 } }, /integer/],
-    [{ name: 'add_numbers', arguments: { a: 1 } }, /missing required argument 'b'/],
-    [{ name: 'greet_user', arguments: { name: 7 } }, /must be a string/],
-    [{ name: 'greet_user', arguments: { name: 'x', extra: 1 } }, /unexpected argument 'extra'/],
+    [{ name: 'sum', arguments: { a: 9223372036854775807n, b: 1 } }, /does not fit/],
+    [{ name: 'sum', arguments: { a: 2.5, b: 2 } }, /integer/],
+    [{ name: 'sum', arguments: { a: 1 } }, /missing required argument 'b'/],
+    [{ name: 'echo', arguments: { text: 7 } }, /must be a string/],
+    [{ name: 'echo', arguments: { text: 'x', extra: 1 } }, /unexpected argument 'extra'/],
   ];
   for (const [params, pattern] of cases) {
     const body = JSON.stringify(rpc(9, 'tools/call', params), (k, v) => (typeof v === 'bigint' ? `@@${v}@@` : v)).replace(/"@@(-?\d+)@@"/g, '$1');
@@ -173,15 +173,15 @@ test('tool failures are isError results, not protocol errors', async () => {
 });
 
 test('64-bit integers come back exact, not rounded through a double', async () => {
-  const body = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add_numbers","arguments":{"a":9223372036854775806,"b":1}}}';
+  const body = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"sum","arguments":{"a":9223372036854775806,"b":1}}}';
   const res = await post(server.url, body, { 'mcp-protocol-version': '2025-11-25' });
   assert.match(res.text, /"text":"9223372036854775807"/);
   assert.match(res.text, /"structuredContent":\{"result":9223372036854775807\}/);
 });
 
-test('greet_user keeps UTF-8 names intact', async () => {
-  const res = await post(server.url, rpc(1, 'tools/call', { name: 'greet_user', arguments: { name: 'Zoë 山田 🙂' } }));
-  assert.equal(res.json.result.content[0].text, 'Hello, Zoë 山田 🙂! Nice to meet you.');
+test('string arguments and results keep UTF-8 intact', async () => {
+  const res = await post(server.url, rpc(1, 'tools/call', { name: 'echo', arguments: { text: 'Zoë 山田 🙂' } }));
+  assert.equal(res.json.result.content[0].text, 'echo: Zoë 山田 🙂');
 });
 
 test('an unknown MCP-Protocol-Version gets 400', async () => {
@@ -203,7 +203,7 @@ test('batches are served for 2025-03-26 and refused after it', async () => {
 });
 
 test('bodies over --max-body get 413, by length and by chunks', async () => {
-  const big = JSON.stringify(rpc(1, 'tools/call', { name: 'greet_user', arguments: { name: 'x'.repeat(5000) } }));
+  const big = JSON.stringify(rpc(1, 'tools/call', { name: 'echo', arguments: { text: 'x'.repeat(5000) } }));
   const byLength = await post(server.url, big);
   assert.equal(byLength.status, 413);
   // h2o refuses it before any handler runs; the log still has its line.
@@ -269,15 +269,15 @@ test('a 2026-07-28 header without the _meta envelope is 400 -32602 with the id e
 });
 
 test('2026-07-28: Mcp-Name must match, also in its base64 form', async () => {
-  const body = rpc(3, 'tools/call', { name: 'add_numbers', arguments: { a: 1, b: 2 }, _meta: wire2026Meta });
-  const ok = await post(server.url, body, wire2026Headers('tools/call', `=?base64?${Buffer.from('add_numbers').toString('base64')}?=`));
+  const body = rpc(3, 'tools/call', { name: 'echo', arguments: { text: 'x' }, _meta: wire2026Meta });
+  const ok = await post(server.url, body, wire2026Headers('tools/call', `=?base64?${Buffer.from('echo').toString('base64')}?=`));
   assert.equal(ok.status, 200);
-  assert.equal(ok.json.result.structuredContent.result, 3);
-  const wrong = await post(server.url, body, wire2026Headers('tools/call', 'multiply_numbers'));
+  assert.equal(ok.json.result.structuredContent.result, 'echo: x');
+  const wrong = await post(server.url, body, wire2026Headers('tools/call', 'sum'));
   assert.equal(wrong.status, 400);
   assert.equal(wrong.json.error.code, -32020);
   assert.equal(wrong.json.id, 3);
-  const unpadded = await post(server.url, body, wire2026Headers('tools/call', '=?base64?YWRkX251bWJlcnM?='));
+  const unpadded = await post(server.url, body, wire2026Headers('tools/call', '=?base64?ZWNobw?='));
   assert.equal(unpadded.status, 400);
   const removed = await post(server.url, rpc(4, 'ping', { _meta: wire2026Meta }), wire2026Headers('ping'));
   assert.equal(removed.status, 404);

@@ -10,7 +10,7 @@ import { connect, readResponse, readUntilClose, ACCEPT_BOTH } from '../lib/http.
 import { startIssuer } from '../lib/oidc.mjs';
 import { CLIENT_ID, mint } from '../lib/tokens.mjs';
 
-const CALL = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'add_numbers', arguments: { a: 2, b: 3 } } });
+const CALL = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'sum', arguments: { a: 2, b: 3 } } });
 const PING = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' });
 
 let server;
@@ -138,7 +138,7 @@ test('headers that carry one value: a second copy is refused, never resolved by 
     ['Content-Type', ['Content-Type: application/json', 'Content-Type: text/plain'], 400],
     ['MCP-Protocol-Version', ['MCP-Protocol-Version: 2025-11-25', 'MCP-Protocol-Version: 2025-06-18'], 400],
     ['Mcp-Method', ['Mcp-Method: tools/call', 'Mcp-Method: ping'], 400],
-    ['Mcp-Name', ['Mcp-Name: add_numbers', 'mcp-name: greet_user'], 400],
+    ['Mcp-Name', ['Mcp-Name: sum', 'mcp-name: echo'], 400],
     ['Origin', ['Origin: http://localhost:3000', 'Origin: https://evil.example'], 403],
     ['Authorization', ['Authorization: Bearer a', 'Authorization: Bearer b'], 400],
   ];

@@ -74,13 +74,13 @@ async function get(server, p, headers = {}) {
 
 // The test tools called with a token: [arguments, structuredContent.result].
 const TOOL_CALLS = {
-  add_numbers: [{ a: 5, b: 3 }, 8],
-  multiply_numbers: [{ a: 4, b: 7 }, 28],
-  greet_user: [{ name: 'Alice' }, 'Hello, Alice! Nice to meet you.'],
+  sum: [{ a: 5, b: 3 }, 8],
+  echo: [{ text: 'Alice' }, 'echo: Alice'],
+  is_even: [{ n: 4 }, true],
 };
 
 // POSTs tools/call with `Authorization: <scheme> <token>` (none when token is null).
-async function callTool(server, token, { tool = 'add_numbers', scheme = 'Bearer', headers = {} } = {}) {
+async function callTool(server, token, { tool = 'sum', scheme = 'Bearer', headers = {} } = {}) {
   const h = { 'mcp-protocol-version': PROTOCOL, ...headers };
   if (token !== null) {
     h.authorization = `${scheme} ${token}`;
@@ -89,7 +89,7 @@ async function callTool(server, token, { tool = 'add_numbers', scheme = 'Bearer'
   return post(server.url, rpc(1, 'tools/call', { name: tool, arguments: TOOL_CALLS[tool][0] }), h);
 }
 
-async function assertToolWorks(server, token, tool = 'add_numbers', what = tool) {
+async function assertToolWorks(server, token, tool = 'sum', what = tool) {
   const res = await callTool(server, token, { tool });
   assert.equal(res.status, 200, `${what}: ${res.status} ${res.headers.get('www-authenticate') ?? ''} ${res.text}`);
   assert.equal(res.json.result.isError, false, what);
@@ -181,7 +181,7 @@ test('/ping needs no token and reports healthy once the keys are in', async () =
   assert.equal(JSON.parse(res.text).status, 'Healthy');
 });
 
-test('a valid access token calls every tool', async () => {
+test('a valid access token calls tools and lists every tool', async () => {
   const token = mint(idp);
   for (const tool of Object.keys(TOOL_CALLS)) await assertToolWorks(server, token, tool);
   const init = await post(server.url, rpc(1, 'initialize', {
@@ -195,10 +195,10 @@ test('a valid access token calls every tool', async () => {
 
 test('tokens within the clock skew are accepted', async () => {
   const t = now();
-  await assertToolWorks(server, mint(idp, { claims: { exp: t + 5, iat: t - 3000 } }), 'add_numbers', 'exp soon');
-  await assertToolWorks(server, mint(idp, { claims: { exp: t - SKEW / 2 } }), 'add_numbers', 'exp just past, within skew');
-  await assertToolWorks(server, mint(idp, { claims: { nbf: t + SKEW / 2 } }), 'add_numbers', 'nbf within skew');
-  await assertToolWorks(server, mint(idp, { claims: { iat: t + SKEW / 2 } }), 'add_numbers', 'iat within skew');
+  await assertToolWorks(server, mint(idp, { claims: { exp: t + 5, iat: t - 3000 } }), 'sum', 'exp soon');
+  await assertToolWorks(server, mint(idp, { claims: { exp: t - SKEW / 2 } }), 'sum', 'exp just past, within skew');
+  await assertToolWorks(server, mint(idp, { claims: { nbf: t + SKEW / 2 } }), 'sum', 'nbf within skew');
+  await assertToolWorks(server, mint(idp, { claims: { iat: t + SKEW / 2 } }), 'sum', 'iat within skew');
 });
 
 test('no credentials: 401 with a bare Bearer challenge naming the resource metadata', async () => {
@@ -240,7 +240,7 @@ test('bad tokens: 401 invalid_token with a description', async () => {
   ];
   assert.ok(cases.find(([n]) => n.startsWith('oversized'))[1].length > OVERSIZE_BYTES);
   for (const [what, token] of cases) await assertRejected(server, token, what);
-  await assertToolWorks(server, good, 'add_numbers', 'the untampered token still works');
+  await assertToolWorks(server, good, 'sum', 'the untampered token still works');
 });
 
 test('jku, x5u and jwk headers are ignored and never fetched', async () => {
@@ -304,8 +304,8 @@ test('before the first key set /mcp answers 503 with Retry-After and /ping 503, 
 test('an id token is accepted when its aud is in --allowed-audiences', async () => {
   const s = await startVerifying(idp.discoveryUrl, { args: ['--allowed-audiences', AUDIENCE] });
   try {
-    await assertToolWorks(s, mint(idp, { claims: idToken({ aud: AUDIENCE }) }), 'add_numbers', 'id token, allowed aud');
-    await assertToolWorks(s, mint(idp), 'add_numbers', 'access token, allowed client');
+    await assertToolWorks(s, mint(idp, { claims: idToken({ aud: AUDIENCE }) }), 'sum', 'id token, allowed aud');
+    await assertToolWorks(s, mint(idp), 'sum', 'access token, allowed client');
     await assertRejected(s, mint(idp, { claims: idToken({ aud: 'someone-else' }) }), 'id token, foreign aud');
   } finally {
     await stopVerifying(s);
@@ -320,7 +320,7 @@ test('--required-scopes: 403 insufficient_scope without the scope, 200 with it',
       const ch = assertChallenge(s, res, { status: 403, error: 'insufficient_scope', what });
       assert.equal(ch.params.scope, 'mcp/tools', what);
     }
-    await assertToolWorks(s, mint(idp, { claims: { scope: 'openid mcp/tools' } }), 'add_numbers', 'with the scope');
+    await assertToolWorks(s, mint(idp, { claims: { scope: 'openid mcp/tools' } }), 'sum', 'with the scope');
     await assertRejected(s, mint(idp, { claims: { exp: now() - 3600 } }), 'expired, with the scope: 401 before 403');
     const meta = JSON.parse((await get(s, `${METADATA_PATH}/mcp`)).text);
     assert.ok(meta.scopes_supported === undefined || meta.scopes_supported.includes('mcp/tools'));
@@ -335,15 +335,15 @@ test('key rotation: a new kid is fetched on demand, a retired kid is refused', a
   try {
     const oldKid = own.defaultKid;
     const oldToken = mint(own, { kid: oldKid });
-    await assertToolWorks(s, oldToken, 'add_numbers', 'old key before rotation');
+    await assertToolWorks(s, oldToken, 'sum', 'old key before rotation');
 
     const fetchesBefore = own.fetches.jwks;
     const fresh = own.addKey();
     const newToken = mint(own, { kid: fresh.kid });
     await waitUntil(async () => (await callTool(s, newToken)).status === 200, { timeout: 20000, what: 'the new kid to be accepted', every: 100 });
     assert.ok(own.fetches.jwks > fetchesBefore, 'the unknown kid made mcpd refetch the JWKS');
-    await assertToolWorks(s, newToken, 'add_numbers', 'new key');
-    await assertToolWorks(s, oldToken, 'add_numbers', 'old key, still published');
+    await assertToolWorks(s, newToken, 'sum', 'new key');
+    await assertToolWorks(s, oldToken, 'sum', 'old key, still published');
 
     own.retireKey(oldKid);
     // A token with an unknown kid asks for a refresh; the refreshed set lacks the old key.
@@ -352,7 +352,7 @@ test('key rotation: a new kid is fetched on demand, a retired kid is refused', a
       return (await callTool(s, oldToken)).status === 401;
     }, { timeout: 20000, what: 'the retired kid to be refused', every: 100 });
     await assertRejected(s, oldToken, 'retired kid');
-    await assertToolWorks(s, newToken, 'add_numbers', 'new key after retirement');
+    await assertToolWorks(s, newToken, 'sum', 'new key after retirement');
   } finally {
     await stopVerifying(s);
     await own.close();
@@ -364,7 +364,7 @@ test('issuer outage: the last good keys keep serving and nothing crashes', async
   const s = await startVerifying(own.discoveryUrl);
   try {
     const token = mint(own);
-    await assertToolWorks(s, token, 'add_numbers', 'before the outage');
+    await assertToolWorks(s, token, 'sum', 'before the outage');
     for (const mode of ['status500', 'garbage', 'truncated', 'redirect-offhost', 'hang']) {
       await own.setMode(mode);
       const before = own.totalFetches;
@@ -373,14 +373,14 @@ test('issuer outage: the last good keys keep serving and nothing crashes', async
         await callTool(s, unknownKidToken(own));
         return own.totalFetches > before;
       }, { timeout: 20000, what: `a fetch while the issuer is '${mode}'`, every: 100 });
-      await assertToolWorks(s, token, 'add_numbers', `issuer '${mode}'`);
+      await assertToolWorks(s, token, 'sum', `issuer '${mode}'`);
       assert.equal((await get(s, '/ping')).status, 200, `/ping while the issuer is '${mode}'`);
     }
     await own.setMode('down');
     const until = Date.now() + 3000; // several refresh intervals (--jwks-refresh-min 1)
     while (Date.now() < until) {
       await callTool(s, unknownKidToken(own));
-      await assertToolWorks(s, token, 'add_numbers', "issuer 'down'");
+      await assertToolWorks(s, token, 'sum', "issuer 'down'");
     }
     assert.equal((await get(s, '/ping')).status, 200, "/ping while the issuer is 'down'");
     assert.equal(s.proc.exitCode, null, 'mcpd still running');
@@ -413,7 +413,7 @@ test('a flood of unknown kids is rate limited to one JWKS fetch per --jwks-refre
     const seconds = (Date.now() - start) / 1000;
     t.diagnostic(`${results.length} unknown kids in ${seconds.toFixed(2)} s caused ${fetched} JWKS fetches`);
     assert.ok(fetched <= Math.ceil(seconds / 1) + 2, `${fetched} JWKS fetches in ${seconds.toFixed(2)} s`);
-    await assertToolWorks(s, mint(own), 'add_numbers', 'a good token after the flood');
+    await assertToolWorks(s, mint(own), 'sum', 'a good token after the flood');
   } finally {
     await stopVerifying(s);
     await own.close();
@@ -427,7 +427,7 @@ test('keys too weak or of the wrong kind are skipped, and the log says which', a
   const ec = own.addKey({ kid: `ec-${process.pid}`, kty: 'EC' });
   const s = await startVerifying(own.discoveryUrl);
   try {
-    await assertToolWorks(s, mint(own), 'add_numbers', 'the 2048-bit key');
+    await assertToolWorks(s, mint(own), 'sum', 'the 2048-bit key');
     await assertRejected(s, mint(own, { kid: weak.kid }), '1024-bit key');
     await assertRejected(s, mint(own, { kid: enc.kid }), 'use "enc" key');
     await assertRejected(s, mint(own, { kid: ec.kid, header: { alg: 'ES256' } }), 'EC key');
@@ -485,8 +485,8 @@ test('the development issuer: mcpd-dev-issuer init and token', async () => {
     assert.ok(crypto.verify('sha256', Buffer.from(`${h}.${p}`), key, Buffer.from(sig, 'base64url')), 'the token verifies against jwks.json');
 
     s = await startVerifying(discoveryUrl, { clients: ['mcpd-dev-client'] });
-    await assertToolWorks(s, token, 'add_numbers', 'dev issuer token');
-    await assertToolWorks(s, token, 'greet_user', 'dev issuer token');
+    await assertToolWorks(s, token, 'sum', 'dev issuer token');
+    await assertToolWorks(s, token, 'echo', 'dev issuer token');
     await assertRejected(s, tool('token', issuerDir, '--client-id', 'other').stdout.trim(), 'dev token, foreign client');
     await assertRejected(s, tool('token', issuerDir, '--ttl', '-600').stdout.trim(), 'dev token, expired');
 

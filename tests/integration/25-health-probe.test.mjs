@@ -84,7 +84,7 @@ const JSON_BOTH = { 'content-type': 'application/json', accept: 'application/jso
 // Requests that need a token, as a client without one would send them.
 const REFUSED = [
   ['tools/list', rpcBody('tools/list')],
-  ['tools/call', rpcBody('tools/call', { name: 'add_numbers', arguments: { a: 1, b: 2 } })],
+  ['tools/call', rpcBody('tools/call', { name: 'sum', arguments: { a: 1, b: 2 } })],
   ['initialize', rpcBody('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } })],
   ['a batch holding a ping', `[${probeBody(1, null)}]`],
   ['a ping notification', JSON.stringify({ jsonrpc: '2.0', method: 'ping' })],
@@ -187,7 +187,7 @@ test('tokens verified: a ping that carries credentials is verified like any requ
     assert.equal(narrow.status, 406, `a token-bearing ping keeps the Accept rule: ${narrow.text}`);
     // /mcp/ is the same endpoint for every method.
     const call = await request(s.port, { path: '/mcp/', headers: { ...JSON_BOTH, 'mcp-protocol-version': '2025-11-25', authorization: good },
-      body: rpcBody('tools/call', { name: 'add_numbers', arguments: { a: 2, b: 3 } }) });
+      body: rpcBody('tools/call', { name: 'sum', arguments: { a: 2, b: 3 } }) });
     assert.equal(call.status, 200, call.text);
     assert.match(call.text, /"structuredContent":\{"result":5\}/);
     for (const path of ['/mcpx', '/mcp/x', '/mcp//', '/MCP']) {

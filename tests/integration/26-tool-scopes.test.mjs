@@ -47,7 +47,7 @@ test('a token without the tool\'s scope: 403 with the step-up challenge, the JSO
   await waitUntil(() => server.logs.some((l) => l.event === 'request' && l.status === 403 && l.tool === 'whoami' &&
     l.auth_error === 'tool whoami needs scope mcpd/admin'), { timeout: 5000, what: 'the refusal in the request log' });
   // The same token may call a tool that needs no scope.
-  const add = await call(server, token, 'add_numbers', { a: 2, b: 3 });
+  const add = await call(server, token, 'sum', { a: 2, b: 3 });
   assert.equal(add.status, 200, add.text);
   assert.deepEqual(add.json.result.structuredContent, { result: 5 });
 });

@@ -14,7 +14,7 @@ function runMcpd(args, env = {}) {
   return spawnSync(mcpdBinary, args, { env: { ...clean, ...env }, encoding: 'utf8', timeout: 10000 });
 }
 
-const call = rpc(1, 'tools/call', { name: 'add_numbers', arguments: { a: 1, b: 2 } });
+const call = rpc(1, 'tools/call', { name: 'sum', arguments: { a: 1, b: 2 } });
 
 test('bad flags and environment values exit 2 with one line naming the value', () => {
   const cases = [

@@ -103,7 +103,7 @@ test('a worker making a forbidden system call dies by SIGSYS and is replaced; th
   const server = await startMcpd({ workers: 2 });
   try {
     const before = server.workerPids();
-    const call = rpc(1, 'tools/call', { name: 'add_numbers', arguments: { a: 1, b: 2 } });
+    const call = rpc(1, 'tools/call', { name: 'sum', arguments: { a: 1, b: 2 } });
     const probe = await fetch(`${server.origin}/__test/forbidden-syscall`, { method: 'POST' }).catch((e) => e);
     assert.ok(probe instanceof Error, `expected the connection to die with its worker; got HTTP ${probe.status} (is this a -DMCPD_TEST_HOOKS=ON build?)`);
     const died = await server.waitForLog((l) => l.event === 'worker_exited' && l.signal === 31);

@@ -43,7 +43,7 @@ test('strict sandbox that cannot be installed: mcpd exits non-zero at once, nami
 test('--sandbox best-effort under the same restriction serves, and logs the degraded sandbox', async () => {
   const s = await startMcpd({ wrapper: noSeccomp, args: ['--sandbox', 'best-effort'] });
   try {
-    const res = await post(s.url, rpc(1, 'tools/call', { name: 'add_numbers', arguments: { a: 2, b: 3 } }),
+    const res = await post(s.url, rpc(1, 'tools/call', { name: 'sum', arguments: { a: 2, b: 3 } }),
       { 'mcp-protocol-version': '2025-11-25' });
     assert.equal(res.status, 200, res.text);
     assert.deepEqual(res.json.result.structuredContent, { result: 5 });

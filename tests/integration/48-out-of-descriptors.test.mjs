@@ -14,7 +14,7 @@ import { waitUntil } from '../lib/wait.mjs';
 import { post, rpc, connect, readResponse } from '../lib/http.mjs';
 
 const LIMIT = 40;
-const CALL = JSON.stringify(rpc(1, 'tools/call', { name: 'add_numbers', arguments: { a: 2, b: 3 } }));
+const CALL = JSON.stringify(rpc(1, 'tools/call', { name: 'sum', arguments: { a: 2, b: 3 } }));
 const request = `POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
   `Accept: application/json, text/event-stream\r\nMCP-Protocol-Version: 2025-11-25\r\nContent-Length: ${CALL.length}\r\n\r\n${CALL}`;
 

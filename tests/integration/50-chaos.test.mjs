@@ -62,13 +62,13 @@ function waitForLogAfter(server, mark, pred, timeoutMs, what) {
 function toolCallRequest(token, id = 1) {
   return {
     headers: { ...MCP_HEADERS, Authorization: `Bearer ${token}` },
-    body: rpc(id, 'tools/call', { name: 'add_numbers', arguments: { a: id, b: 2 } }),
+    body: rpc(id, 'tools/call', { name: 'sum', arguments: { a: id, b: 2 } }),
   };
 }
 
 // One tools/call with `token`; returns the status (and checks the sum on 200).
 async function callWith(server, token, id = 7) {
-  const res = await post(server.url, rpc(id, 'tools/call', { name: 'add_numbers', arguments: { a: id, b: 2 } }),
+  const res = await post(server.url, rpc(id, 'tools/call', { name: 'sum', arguments: { a: id, b: 2 } }),
     { 'mcp-protocol-version': PROTOCOL, authorization: `Bearer ${token}` });
   if (res.status === 200) assert.equal(res.json?.result?.structuredContent?.result, id + 2, res.text);
   return res;
@@ -430,7 +430,7 @@ test('bodies over --max-body are refused with 413 before they are read, and the 
   const { idp, server } = await startVerifying({ workers: 2, args: ['--max-body', '64KiB', '--idle-timeout', '30'] });
   try {
     const token = mint(idp);
-    const body = JSON.stringify(rpc(1, 'tools/call', { name: 'add_numbers', arguments: { a: 1, b: 2 } }));
+    const body = JSON.stringify(rpc(1, 'tools/call', { name: 'sum', arguments: { a: 1, b: 2 } }));
     // Just under the limit is served (the limit is the limit, not less).
     const fits = JSON.stringify({ ...JSON.parse(body), pad: 'x'.repeat(MAX_BODY - body.length - 20) });
     const ok = await post(server.url, fits, { 'mcp-protocol-version': PROTOCOL, authorization: `Bearer ${token}` });
@@ -465,7 +465,7 @@ test('a request head over h2o\'s hard limit (512 KiB) is refused with 400 and th
   const { idp, server } = await startVerifying({ workers: 2, args: ['--idle-timeout', '30'] });
   try {
     const token = mint(idp);
-    const body = JSON.stringify(rpc(1, 'tools/call', { name: 'add_numbers', arguments: { a: 1, b: 2 } }));
+    const body = JSON.stringify(rpc(1, 'tools/call', { name: 'sum', arguments: { a: 1, b: 2 } }));
     const huge = await sendRaw(server.port, requestHead({ token, length: body.length, extra: `X-Padding: ${'p'.repeat(512 * 1024)}\r\n` }) + body);
     assert.ok(huge.status >= 400 && huge.status < 500, `status ${huge.status}: ${huge.text.slice(0, 200)}`);
     assert.ok(huge.closed, 'the connection was closed');
@@ -489,7 +489,7 @@ test('a 64 KiB request header is refused with a 4xx and the connection closes', 
   const { idp, server } = await startVerifying({ workers: 2, args: ['--idle-timeout', '30'] });
   try {
     const token = mint(idp);
-    const body = JSON.stringify(rpc(1, 'tools/call', { name: 'add_numbers', arguments: { a: 1, b: 2 } }));
+    const body = JSON.stringify(rpc(1, 'tools/call', { name: 'sum', arguments: { a: 1, b: 2 } }));
     const res = await sendRaw(server.port, requestHead({ token, length: body.length, extra: `X-Padding: ${'p'.repeat(64 * 1024)}\r\n` }) + body, [], 3000);
     console.log(`# 64 KiB header: status ${res.status}, closed ${res.closed}`);
     assert.equal(res.status, 431, `status ${res.status}: ${res.text.slice(0, 200)}`);
@@ -507,7 +507,7 @@ test('a 64 KiB request header is refused with a 4xx and the connection closes', 
 function malformedRequests(idp) {
   const good = mint(idp);
   const t = now();
-  const call = JSON.stringify(rpc(1, 'tools/call', { name: 'add_numbers', arguments: { a: 1, b: 2 } }));
+  const call = JSON.stringify(rpc(1, 'tools/call', { name: 'sum', arguments: { a: 1, b: 2 } }));
   const withToken = (token, body, headers = {}) => ({ headers: { ...MCP_HEADERS, Authorization: `Bearer ${token}`, ...headers }, body });
   const raw = (headers, body) => ({ headers: { ...MCP_HEADERS, ...headers }, body });
   return [

@@ -16,14 +16,14 @@ import { post, rpc } from '../lib/http.mjs';
 
 const MiB = 1024 * 1024;
 const SLOW_CLIENTS = 12;
-const NAME_BYTES = 4 * MiB;	// greet_user answers with the name twice: ~8 MiB each
+const TEXT_BYTES = 4 * MiB;	// echo answers with the text twice: ~8 MiB each
 const CAP = 8 * MiB;
 
 const rssBytes = (pid) => Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
 const requestLines = (s) => s.logs.filter((l) => l.event === 'request' && l.path === '/mcp');
 
-function greetRequest(name) {
-  const body = JSON.stringify(rpc(1, 'tools/call', { name: 'greet_user', arguments: { name } }));
+function echoRequest(text) {
+  const body = JSON.stringify(rpc(1, 'tools/call', { name: 'echo', arguments: { text } }));
   return `POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
     `Accept: application/json, text/event-stream\r\nMCP-Protocol-Version: 2025-11-25\r\n` +
     `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
@@ -58,12 +58,12 @@ test('slow readers: bounded memory, small requests served, stalled answers cut, 
   try {
     const [pid] = s.workerPids();
     // A first large answer, read in full, warms the allocator up.
-    const warm = await post(s.url, rpc(1, 'tools/call', { name: 'greet_user', arguments: { name: 'y'.repeat(NAME_BYTES) } }),
+    const warm = await post(s.url, rpc(1, 'tools/call', { name: 'echo', arguments: { text: 'y'.repeat(TEXT_BYTES) } }),
       { 'mcp-protocol-version': '2025-11-25' });
     assert.equal(warm.status, 200);
     const baseline = rssBytes(pid);
 
-    const request = greetRequest('x'.repeat(NAME_BYTES));
+    const request = echoRequest('x'.repeat(TEXT_BYTES));
     let peak = 0;
     for (let i = 0; i < SLOW_CLIENTS; i++) clients.push(slowClient(s.port, request));
     await waitUntil(() => {
@@ -82,7 +82,7 @@ test('slow readers: bounded memory, small requests served, stalled answers cut, 
 
     // A small request is served meanwhile.
     const started = Date.now();
-    const small = await post(s.url, rpc(2, 'tools/call', { name: 'add_numbers', arguments: { a: 1, b: 2 } }),
+    const small = await post(s.url, rpc(2, 'tools/call', { name: 'sum', arguments: { a: 1, b: 2 } }),
       { 'mcp-protocol-version': '2025-11-25' });
     assert.equal(small.status, 200, small.text);
     t.diagnostic(`a small request while slow readers stall: ${Date.now() - started} ms`);
@@ -94,12 +94,12 @@ test('slow readers: bounded memory, small requests served, stalled answers cut, 
       what: `${held} connection_stalled lines` });
     for (const c of clients) c.resume();
     await waitUntil(() => clients.every((c) => c.ended), { timeout: 30000, what: 'every slow connection to end' });
-    const cut = clients.filter((c) => c.received > 64 * 1024 && c.received < 2 * NAME_BYTES);
+    const cut = clients.filter((c) => c.received > 64 * 1024 && c.received < 2 * TEXT_BYTES);
     t.diagnostic(`bytes the slow clients got: ${clients.map((c) => c.received).join(' ')}`);
     assert.equal(cut.length, held, 'each connection holding an answer was ended part-way through it');
 
     // With the backlog gone, large requests are served again and memory goes back.
-    const again = await post(s.url, rpc(3, 'tools/call', { name: 'greet_user', arguments: { name: 'z'.repeat(MiB) } }),
+    const again = await post(s.url, rpc(3, 'tools/call', { name: 'echo', arguments: { text: 'z'.repeat(MiB) } }),
       { 'mcp-protocol-version': '2025-11-25' });
     assert.equal(again.status, 200, 'large requests are served once the answers in flight are gone');
     for (const c of clients) c.destroy();

@@ -1,13 +1,26 @@
-// The tools a test build serves: the three reference tools (all a release
-// build has) and the test tools of tests/tools/, one file each, named after
-// the tool (CMakeLists.txt builds them in with MCPD_TEST_TOOLS).
+// The tools a test build serves: the reference tools of worker/tools/ (all a
+// release build has, and a fork may have none of them or others) and the
+// test tools of tests/tools/ (built in with MCPD_TEST_TOOLS).  Each is one
+// file named after the tool; a file ending in _test.c is a tool's test,
+// not a tool.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const testToolsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../tools');
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-export const REFERENCE_TOOLS = ['add_numbers', 'greet_user', 'multiply_numbers'];
-export const TEST_TOOLS = fs.readdirSync(testToolsDir)
-  .filter((f) => f.endsWith('.c') && !f.endsWith('_test.c')).map((f) => f.slice(0, -2)).sort();
+// The tools defined in `dir` (relative to the repository), sorted.
+export function toolsIn(dir) {
+  let files;
+  try {
+    files = fs.readdirSync(path.join(repoRoot, dir));
+  } catch (err) {
+    if (err.code === 'ENOENT') return [];
+    throw err;
+  }
+  return files.filter((f) => f.endsWith('.c') && !f.endsWith('_test.c')).map((f) => f.slice(0, -2)).sort();
+}
+
+export const REFERENCE_TOOLS = toolsIn('worker/tools');
+export const TEST_TOOLS = toolsIn('tests/tools');
 export const ALL_TOOLS = [...REFERENCE_TOOLS, ...TEST_TOOLS].sort();

@@ -1,7 +1,8 @@
 // A known mix of requests for the metrics tests, and the counts mcpd must
 // report for it: each request's HTTP status, JSON-RPC method, tool and
 // auth refusal is asserted as it is sent, so the expected totals are what
-// really happened, not what was meant to.
+// really happened, not what was meant to.  The tools called are test tools
+// (tests/tools/), so the tests that send it need a -DMCPD_TEST_TOOLS build.
 import assert from 'node:assert/strict';
 import { post, rpc } from './http.mjs';
 import { mint, now } from './tokens.mjs';
@@ -15,9 +16,9 @@ export function trafficMix(idp) {
   const expired = mint(idp, { claims: { iat: now() - 7200, exp: now() - 3600 } });
   const call = (name, args) => rpc(1, 'tools/call', { name, arguments: args });
   return [
-    [20, 'add_numbers', good, call('add_numbers', { a: 2, b: 3 }), { status: 200, method: 'tools/call', tool: 'add_numbers' }],
-    [5, 'multiply_numbers overflowing', good, call('multiply_numbers', { a: 2 ** 62, b: 4 }),
-      { status: 200, method: 'tools/call', tool: 'multiply_numbers', toolError: true }],
+    [20, 'sum', good, call('sum', { a: 2, b: 3 }), { status: 200, method: 'tools/call', tool: 'sum' }],
+    [5, 'sum overflowing', good, call('sum', { a: 2 ** 62, b: 2 ** 62 }),
+      { status: 200, method: 'tools/call', tool: 'sum', toolError: true }],
     [4, 'tools/list', good, rpc(2, 'tools/list'), { status: 200, method: 'tools/list' }],
     [3, 'a tool nobody has', good, call('no_such_tool', {}), { status: 200, method: 'tools/call', tool: '(unknown)' }],
     [6, 'no token', null, rpc(3, 'tools/list'), { status: 401, refusal: 'no_token' }],

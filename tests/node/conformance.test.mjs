@@ -54,8 +54,8 @@ const RUNS = [
   [V0326, 'server-session-lifecycle'],
 ];
 
-// Checks that cannot pass on a server whose only tools are add_numbers,
-// multiply_numbers and greet_user. Keyed by "version scenario";
+// Checks that cannot pass on a server without the suite's own fixture tools
+// (mcpd serves its reference and test tools only). Keyed by "version scenario";
 // `because` must match the check's errorMessage (and `tool`, when given, the
 // fixture tool it names), so the same check failing for any other reason is
 // still reported. Keep tests/node/CONFORMANCE.md in step with this list.

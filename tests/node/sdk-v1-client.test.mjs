@@ -12,9 +12,10 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { startMcpd } from '../lib/mcpd.mjs';
-import { ALL_TOOLS, REFERENCE_TOOLS } from '../lib/tools.mjs';
+import { ALL_TOOLS } from '../lib/tools.mjs';
 
-const REQUIRED = { add_numbers: ['a', 'b'], multiply_numbers: ['a', 'b'], greet_user: ['name'] };
+// The test tools (tests/tools/) these tests call, and their required parameters.
+const REQUIRED = { sum: ['a', 'b'], echo: ['text'] };
 
 // Returns a fetch that records {method, headers, body} of every request and,
 // if offerVersion is given, offers that version in `initialize`.
@@ -79,15 +80,15 @@ for (const version of ['2025-11-25', '2025-06-18', '2025-03-26']) {
       assert.ok(sent.some((r) => r.body?.method === 'notifications/initialized'), 'initialized notification sent');
     });
 
-    test('listTools returns the three tools with their input schemas', async () => {
+    test('listTools returns every tool, sum and echo with their input schemas', async () => {
       const { tools, nextCursor } = await client.listTools();
       assert.equal(nextCursor, undefined);
       assert.deepEqual(tools.map((t) => t.name).sort(), ALL_TOOLS);
-      for (const tool of tools.filter((t) => REFERENCE_TOOLS.includes(t.name))) {
+      for (const tool of tools.filter((t) => t.name in REQUIRED)) {
         assert.equal(tool.inputSchema.type, 'object', tool.name);
         assert.deepEqual([...tool.inputSchema.required].sort(), REQUIRED[tool.name], tool.name);
         for (const prop of REQUIRED[tool.name]) {
-          assert.equal(tool.inputSchema.properties[prop].type, tool.name === 'greet_user' ? 'string' : 'integer');
+          assert.equal(tool.inputSchema.properties[prop].type, tool.name === 'echo' ? 'string' : 'integer');
         }
         assert.equal(typeof tool.description, 'string');
         if (structured) assert.equal(tool.outputSchema?.type, 'object', `${tool.name} outputSchema`);
@@ -98,11 +99,11 @@ for (const version of ['2025-11-25', '2025-06-18', '2025-03-26']) {
     });
 
     const calls = [
-      ['add_numbers', { a: 2, b: 3 }, '5', 5],
-      ['add_numbers', { a: -40, b: 2 }, '-38', -38],
-      ['multiply_numbers', { a: 6, b: 7 }, '42', 42],
-      ['multiply_numbers', { a: -3, b: 0 }, '0', 0],
-      ['greet_user', { name: 'Ada' }, 'Hello, Ada! Nice to meet you.', 'Hello, Ada! Nice to meet you.'],
+      ['sum', { a: 2, b: 3 }, '5', 5],
+      ['sum', { a: -40, b: 2 }, '-38', -38],
+      ['sum', { a: 40, b: 2 }, '42', 42],
+      ['sum', { a: -3, b: 3 }, '0', 0],
+      ['echo', { text: 'Ada' }, 'echo: Ada', 'echo: Ada'],
     ];
     for (const [name, args, text, value] of calls) {
       test(`callTool ${name}(${JSON.stringify(args)})`, async () => {
@@ -115,23 +116,23 @@ for (const version of ['2025-11-25', '2025-06-18', '2025-03-26']) {
     }
 
     test('a tool error is a result with isError: true (64-bit overflow)', async () => {
-      const result = await client.callTool({ name: 'multiply_numbers', arguments: { a: 9223372036854775807, b: 2 } });
+      const result = await client.callTool({ name: 'sum', arguments: { a: 9223372036854775807, b: 2 } });
       assert.equal(result.isError, true, JSON.stringify(result));
       assert.equal(result.content[0].type, 'text');
       assert.match(result.content[0].text, /64-bit|overflow|fit/i);
       // 2**62 is exact in a double, so this overflow is a genuine one.
-      const sum = await client.callTool({ name: 'add_numbers', arguments: { a: 2 ** 62, b: 2 ** 62 } });
+      const sum = await client.callTool({ name: 'sum', arguments: { a: 2 ** 62, b: 2 ** 62 } });
       assert.equal(sum.isError, true, JSON.stringify(sum));
     });
 
     test('invalid arguments are a tool error (isError: true), not a protocol error', async () => {
       for (const args of [{ a: 1 }, { a: 1.5, b: 2 }, { a: 'x', b: 2 }]) {
-        const result = await client.callTool({ name: 'add_numbers', arguments: args });
+        const result = await client.callTool({ name: 'sum', arguments: args });
         assert.equal(result.isError, true, `${JSON.stringify(args)} -> ${JSON.stringify(result)}`);
         assert.equal(result.content[0].type, 'text');
       }
-      const greet = await client.callTool({ name: 'greet_user', arguments: {} });
-      assert.equal(greet.isError, true, JSON.stringify(greet));
+      const echo = await client.callTool({ name: 'echo', arguments: {} });
+      assert.equal(echo.isError, true, JSON.stringify(echo));
     });
 
     test('unknown tool is a JSON-RPC error -32602', async () => {
@@ -156,8 +157,8 @@ test('two clients at once share nothing (stateless)', async () => {
   const b = await connectClient(server.url, '2025-03-26');
   try {
     const [ra, rb] = await Promise.all([
-      a.client.callTool({ name: 'add_numbers', arguments: { a: 1, b: 1 } }),
-      b.client.callTool({ name: 'add_numbers', arguments: { a: 1, b: 1 } }),
+      a.client.callTool({ name: 'sum', arguments: { a: 1, b: 1 } }),
+      b.client.callTool({ name: 'sum', arguments: { a: 1, b: 1 } }),
     ]);
     assert.deepEqual(ra.structuredContent, { result: 2 });
     assert.equal(rb.structuredContent, undefined);

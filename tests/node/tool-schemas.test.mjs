@@ -74,7 +74,7 @@ const CASES = {
   number_stats: [{ numbers: [1, 2, 3.5] }, { numbers: ['1'] }, {}, { numbers: 1 }],
   is_even: [{ n: 4 }, { n: 9007199254740993 }, { n: 0.5 }, { n: true }, {}],
   halve: [{ x: 3 }, { x: -0.5 }, { x: '3' }, {}],
-  greet_user: [{ name: 'Alice' }, { name: 5 }, {}],
+  echo: [{ text: 'Alice' }, { text: 5 }, {}],
 };
 
 test('ajv and the server agree on every argument rule; every result validates against its outputSchema', async () => {
@@ -107,7 +107,7 @@ const CALLS = {
   number_stats: [{ numbers: [1, 2, 6] }, { count: 3, mean: 3, min: 1, max: 6 }, '3 numbers from 1 to 6, mean 3'],
   is_even: [{ n: 7 }, { result: false }, 'false'],
   halve: [{ x: 5 }, { result: 2.5 }, '2.5'],
-  greet_user: [{ name: 'Zoë' }, { result: 'Hello, Zoë! Nice to meet you.' }, 'Hello, Zoë! Nice to meet you.'],
+  echo: [{ text: 'Zoë' }, { result: 'echo: Zoë' }, 'echo: Zoë'],
 };
 
 function assertCalled(result, name, structured) {
