@@ -1,5 +1,6 @@
 // Small HTTP helpers for the integration tests: MCP POSTs with the headers a
 // well-behaved client sends, and raw sockets for what fetch cannot do.
+import http from 'node:http';
 import net from 'node:net';
 
 export const ACCEPT_BOTH = 'application/json, text/event-stream';
@@ -19,6 +20,41 @@ export async function post(url, body, headers = {}) {
     json = undefined;
   }
   return { status: res.status, headers: res.headers, text, json };
+}
+
+// One request (a JSON body, if any, is POSTed with the headers post() sends)
+// on a connection of its own, closed after the answer; returns
+// {status, headers, text, json}.  fetch keeps connections alive in a pool,
+// and a test that SIGKILLs a worker may find a connection to it still in the
+// pool: the kernel sends its FIN at the kill, but the test can see the new
+// worker's worker_ready line first and go on at once, and fetch then writes
+// the next request on the dead connection ("other side closed").
+export function freshRequest(url, { method = 'POST', body, headers = {}, timeoutMs = 10000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, {
+      method,
+      agent: false,
+      headers: body === undefined ? { ...headers, connection: 'close' }
+        : { 'content-type': 'application/json', accept: ACCEPT_BOTH, ...headers, connection: 'close' },
+    }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => {
+        let json;
+        try {
+          json = text ? JSON.parse(text) : undefined;
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode, headers: res.headers, text, json });
+      });
+      res.on('error', reject);
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer to ${method} ${url} within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body === undefined || typeof body === 'string' ? body : JSON.stringify(body));
+  });
 }
 
 export function rpc(id, method, params) {

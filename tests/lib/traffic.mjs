@@ -4,7 +4,7 @@
 // really happened, not what was meant to.  The tools called are test tools
 // (tests/tools/), so the tests that send it need a -DMCPD_TEST_TOOLS build.
 import assert from 'node:assert/strict';
-import { post, rpc } from './http.mjs';
+import { freshRequest, rpc } from './http.mjs';
 import { mint, now } from './tokens.mjs';
 
 const PROTOCOL = '2025-06-18';
@@ -39,12 +39,13 @@ export async function sendMix(server, idp, totals) {
   for (const [n, what, token, body, want] of trafficMix(idp)) {
     for (let i = 0; i < n; i++) {
       let status, json;
+      // Each on a connection of its own: the tests kill a worker between two mixes (see freshRequest).
       if (body.get) {
-        status = (await fetch(`${server.origin}${body.get}`)).status;
+        ({ status } = await freshRequest(`${server.origin}${body.get}`, { method: 'GET' }));
       } else {
         const headers = { 'mcp-protocol-version': PROTOCOL };
         if (token) headers.authorization = `Bearer ${token}`;
-        ({ status, json } = await post(server.url, body, headers));
+        ({ status, json } = await freshRequest(server.url, { body, headers }));
       }
       assert.equal(status, want.status, `${what}: HTTP ${status}`);
       if (want.toolError) assert.equal(json?.result?.isError, true, `${what}: ${JSON.stringify(json)}`);
