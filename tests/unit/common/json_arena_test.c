@@ -17,7 +17,7 @@
 #include "common/json_arena.h"
 
 static const char request[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
-    "\"params\":{\"name\":\"add_numbers\",\"arguments\":{\"a\":5,\"b\":3}}}";
+    "\"params\":{\"name\":\"sum\",\"arguments\":{\"a\":5,\"b\":3}}}";
 
 static int
 install(void **state)

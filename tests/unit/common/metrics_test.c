@@ -20,7 +20,7 @@
 #define WORKERS 2
 
 /* The labels the supervisor would hand over; common/ does not know the tools. */
-static const struct counters_tools tools = {.names = {"add_numbers", "say \"hi\""}, .count = 2};
+static const struct counters_tools tools = {.names = {"sum", "say \"hi\""}, .count = 2};
 
 struct fixture {
 	int fd;
@@ -136,7 +136,7 @@ exposition_has_each_family_once(void **state)
 	assert_line(text, "mcpd_http_requests_total{code=\"other\"} 0");
 	assert_line(text, "mcpd_rpc_requests_total{method=\"tools/call\"} 0");
 	assert_line(text, "mcpd_auth_refusals_total{reason=\"expired\"} 0");
-	assert_line(text, "mcpd_tool_calls_total{tool=\"add_numbers\"} 0");
+	assert_line(text, "mcpd_tool_calls_total{tool=\"sum\"} 0");
 	assert_line(text, "mcpd_tool_calls_total{tool=\"say \\\"hi\\\"\"} 0");
 	assert_line(text, "mcpd_tool_calls_total{tool=\"(unknown)\"} 0");
 	assert_line(text, "mcpd_child_exits_total{role=\"worker\",cause=\"crash\"} 0");

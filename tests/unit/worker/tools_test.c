@@ -1,8 +1,10 @@
 /*
- * Unit tests for worker/tools.c and the three reference tools: the registry,
- * the tools/list JSON, and tools_call on add_numbers, multiply_numbers and
- * greet_user.  (tool_call_test.c covers every parameter type and rule with
- * the test tools; tool_check_test.c the checks of descriptions.)
+ * Unit tests for the tool engine (worker/tool_engine.h): finding a tool, the
+ * tools/list JSON, and tools_call on the test tools sum (integers) and echo
+ * (a string), so that the tests hold whatever tools a fork keeps in
+ * worker/tools/.  (tool_call_test.c covers every parameter type and rule
+ * with the other test tools; tool_check_test.c the checks of descriptions;
+ * each reference tool has its own test beside it, worker/tools/<tool>_test.c.)
  */
 #define _GNU_SOURCE	/* memmem */
 #include <setjmp.h>
@@ -18,8 +20,8 @@
 
 #include "worker/tool_engine.h"
 
-/* The reference tools, the only ones a release build serves. */
-static const char *const tool_names[] = {"add_numbers", "multiply_numbers", "greet_user"};
+/* The test tools these tests call (tests/tools/, built into test builds). */
+static const char *const tool_names[] = {"sum", "echo"};
 #define N_TOOL_NAMES (sizeof(tool_names) / sizeof(tool_names[0]))
 
 /* Calls `name` with `args_json` (NULL: no arguments at all). */
@@ -102,12 +104,12 @@ static void
 test_find_is_exact(void **state)
 {
 	(void)state;
-	assert_null(tools_find("add", 3));
-	assert_null(tools_find("add_numbers ", 12));
-	assert_null(tools_find("ADD_NUMBERS", 11));
-	assert_null(tools_find("add_numbersx", 12));
+	assert_null(tools_find("su", 2));
+	assert_null(tools_find("sum ", 4));
+	assert_null(tools_find("SUM", 3));
+	assert_null(tools_find("sumx", 4));
 	assert_null(tools_find("", 0));
-	assert_null(tools_find("divide_numbers", 14));
+	assert_null(tools_find("no_such_tool", 12));
 }
 
 static void
@@ -116,10 +118,10 @@ test_find_uses_length_not_nul(void **state)
 	const struct mcpd_tool *t;
 
 	(void)state;
-	t = tools_find("greet_userXYZ", 10);
+	t = tools_find("echoXYZ", 4);
 	assert_non_null(t);
-	assert_string_equal(t->name, "greet_user");
-	assert_null(tools_find("add_numbers\0x", 13));
+	assert_string_equal(t->name, "echo");
+	assert_null(tools_find("sum\0x", 5));
 }
 
 /* --- tools_write_list --- */
@@ -159,7 +161,7 @@ assert_string_member(const cJSON *obj, const char *key, const char *expected)
 	assert_string_equal(v->valuestring, expected);
 }
 
-/* The reference tools' parameters are all required, integers or strings. */
+/* The parameters of sum and echo are all required, integers or strings. */
 static void
 assert_input_schema(const cJSON *tool)
 {
@@ -231,7 +233,7 @@ test_list_without_title(void **state)
 static void
 test_list_with_title_and_output_schema(void **state)
 {
-	static const char *const result_types[] = {"integer", "integer", "string"};
+	static const char *const result_types[] = {"integer", "string"};
 	cJSON *list = write_list(TOOLS_LIST_TITLE);
 	const cJSON *out;
 
@@ -275,59 +277,59 @@ test_list_appends_to_buffer(void **state)
 /* --- tools_call: results --- */
 
 static void
-test_add_numbers(void **state)
+test_sum(void **state)
 {
 	(void)state;
-	assert_integer_result("add_numbers", "{\"a\":2,\"b\":3}", "5");
-	assert_integer_result("add_numbers", "{\"b\":-10,\"a\":3}", "-7");
-	assert_integer_result("add_numbers", "{\"a\":0,\"b\":-0}", "0");
+	assert_integer_result("sum", "{\"a\":2,\"b\":3}", "5");
+	assert_integer_result("sum", "{\"b\":-10,\"a\":3}", "-7");
+	assert_integer_result("sum", "{\"a\":0,\"b\":-0}", "0");
 }
 
 static void
-test_add_numbers_exact_beyond_double(void **state)
+test_sum_exact_beyond_double(void **state)
 {
 	(void)state;
-	assert_integer_result("add_numbers", "{\"a\":9007199254740993,\"b\":0}", "9007199254740993");
-	assert_integer_result("add_numbers", "{\"a\":9223372036854775806,\"b\":1}",
+	assert_integer_result("sum", "{\"a\":9007199254740993,\"b\":0}", "9007199254740993");
+	assert_integer_result("sum", "{\"a\":9223372036854775806,\"b\":1}",
 	    "9223372036854775807");
-	assert_integer_result("add_numbers", "{\"a\":-9223372036854775807,\"b\":-1}",
+	assert_integer_result("sum", "{\"a\":-9223372036854775807,\"b\":-1}",
 	    "-9223372036854775808");
-	assert_integer_result("add_numbers", "{\"a\":9223372036854775807,\"b\":-9223372036854775808}",
+	assert_integer_result("sum", "{\"a\":9223372036854775807,\"b\":-9223372036854775808}",
 	    "-1");
 }
 
 static void
-test_add_numbers_overflow(void **state)
+test_sum_overflow(void **state)
 {
 	(void)state;
-	assert_tool_error("add_numbers", "{\"a\":9223372036854775807,\"b\":1}",
+	assert_tool_error("sum", "{\"a\":9223372036854775807,\"b\":1}",
 	    "does not fit in a 64-bit integer");
-	assert_tool_error("add_numbers", "{\"a\":-9223372036854775808,\"b\":-1}",
+	assert_tool_error("sum", "{\"a\":-9223372036854775808,\"b\":-1}",
 	    "does not fit in a 64-bit integer");
 }
 
+/* Results at and next to both ends of the 64-bit range come back digit for digit. */
 static void
-test_multiply_numbers(void **state)
+test_integer_results_exact_at_the_ends_of_the_range(void **state)
 {
 	(void)state;
-	assert_integer_result("multiply_numbers", "{\"a\":6,\"b\":7}", "42");
-	assert_integer_result("multiply_numbers", "{\"a\":-3,\"b\":4}", "-12");
-	assert_integer_result("multiply_numbers", "{\"a\":0,\"b\":-9223372036854775808}", "0");
-	assert_integer_result("multiply_numbers", "{\"a\":3037000499,\"b\":3037000499}",
-	    "9223372030926249001");
-	assert_integer_result("multiply_numbers", "{\"a\":-9223372036854775808,\"b\":1}",
-	    "-9223372036854775808");
+	assert_integer_result("sum", "{\"a\":40,\"b\":2}", "42");
+	assert_integer_result("sum", "{\"a\":0,\"b\":-9223372036854775808}", "-9223372036854775808");
+	assert_integer_result("sum", "{\"a\":9223372030926249000,\"b\":1}", "9223372030926249001");
+	assert_integer_result("sum", "{\"a\":9223372036854775807,\"b\":0}", "9223372036854775807");
+	assert_integer_result("sum", "{\"a\":-9223372036854775808,\"b\":1}", "-9223372036854775807");
 }
 
+/* An overflow far past the range is refused as one just past it is. */
 static void
-test_multiply_numbers_overflow(void **state)
+test_sum_overflow_far_past_the_range(void **state)
 {
 	(void)state;
-	assert_tool_error("multiply_numbers", "{\"a\":-9223372036854775808,\"b\":-1}",
+	assert_tool_error("sum", "{\"a\":-9223372036854775808,\"b\":-9223372036854775808}",
 	    "does not fit in a 64-bit integer");
-	assert_tool_error("multiply_numbers", "{\"a\":9223372036854775807,\"b\":2}",
+	assert_tool_error("sum", "{\"a\":9223372036854775807,\"b\":9223372036854775807}",
 	    "does not fit in a 64-bit integer");
-	assert_tool_error("multiply_numbers", "{\"a\":3037000500,\"b\":3037000500}",
+	assert_tool_error("sum", "{\"a\":4611686018427387904,\"b\":4611686018427387904}",
 	    "does not fit in a 64-bit integer");
 }
 
@@ -335,25 +337,25 @@ static void
 test_integer_forms_with_fraction_or_exponent(void **state)
 {
 	(void)state;
-	assert_integer_result("add_numbers", "{\"a\":2.0,\"b\":1e2}", "102");
-	assert_integer_result("add_numbers", "{\"a\":20e-1,\"b\":0}", "2");
+	assert_integer_result("sum", "{\"a\":2.0,\"b\":1e2}", "102");
+	assert_integer_result("sum", "{\"a\":20e-1,\"b\":0}", "2");
 }
 
 static void
 test_fraction_is_tool_error(void **state)
 {
 	(void)state;
-	assert_tool_error("add_numbers", "{\"a\":2.5,\"b\":1}", "argument 'a' must be an integer, not a fraction");
-	assert_tool_error("multiply_numbers", "{\"a\":1,\"b\":1e-400}", "argument 'b' must be an integer");
+	assert_tool_error("sum", "{\"a\":2.5,\"b\":1}", "argument 'a' must be an integer, not a fraction");
+	assert_tool_error("sum", "{\"a\":1,\"b\":1e-400}", "argument 'b' must be an integer");
 }
 
 static void
 test_out_of_range_argument_is_tool_error(void **state)
 {
 	(void)state;
-	assert_tool_error("add_numbers", "{\"a\":9223372036854775808,\"b\":0}",
+	assert_tool_error("sum", "{\"a\":9223372036854775808,\"b\":0}",
 	    "argument 'a' is outside the 64-bit integer range");
-	assert_tool_error("add_numbers", "{\"a\":0,\"b\":1e19}",
+	assert_tool_error("sum", "{\"a\":0,\"b\":1e19}",
 	    "argument 'b' is outside the 64-bit integer range");
 }
 
@@ -361,31 +363,31 @@ static void
 test_wrong_types_are_tool_errors(void **state)
 {
 	(void)state;
-	assert_tool_error("add_numbers", "{\"a\":\"1\",\"b\":2}", "argument 'a' must be an integer, not a string");
-	assert_tool_error("add_numbers", "{\"a\":1,\"b\":true}", "argument 'b' must be an integer, not a boolean");
-	assert_tool_error("add_numbers", "{\"a\":null,\"b\":2}", "not null");
-	assert_tool_error("add_numbers", "{\"a\":[1],\"b\":2}", "not an array");
-	assert_tool_error("add_numbers", "{\"a\":{},\"b\":2}", "not an object");
-	assert_tool_error("greet_user", "{\"name\":5}", "argument 'name' must be a string, not a number");
-	assert_tool_error("greet_user", "{\"name\":[\"x\"]}", "must be a string, not an array");
+	assert_tool_error("sum", "{\"a\":\"1\",\"b\":2}", "argument 'a' must be an integer, not a string");
+	assert_tool_error("sum", "{\"a\":1,\"b\":true}", "argument 'b' must be an integer, not a boolean");
+	assert_tool_error("sum", "{\"a\":null,\"b\":2}", "not null");
+	assert_tool_error("sum", "{\"a\":[1],\"b\":2}", "not an array");
+	assert_tool_error("sum", "{\"a\":{},\"b\":2}", "not an object");
+	assert_tool_error("echo", "{\"text\":5}", "argument 'text' must be a string, not a number");
+	assert_tool_error("echo", "{\"text\":[\"x\"]}", "must be a string, not an array");
 }
 
 static void
 test_missing_arguments_are_tool_errors(void **state)
 {
 	(void)state;
-	assert_tool_error("add_numbers", "{\"a\":1}", "missing required argument 'b'");
-	assert_tool_error("add_numbers", "{}", "missing required argument 'a'");
-	assert_tool_error("add_numbers", NULL, "missing required argument 'a'");
-	assert_tool_error("greet_user", NULL, "missing required argument 'name'");
+	assert_tool_error("sum", "{\"a\":1}", "missing required argument 'b'");
+	assert_tool_error("sum", "{}", "missing required argument 'a'");
+	assert_tool_error("sum", NULL, "missing required argument 'a'");
+	assert_tool_error("echo", NULL, "missing required argument 'text'");
 }
 
 static void
 test_extra_arguments_are_tool_errors(void **state)
 {
 	(void)state;
-	assert_tool_error("add_numbers", "{\"a\":1,\"b\":2,\"c\":3}", "unexpected argument 'c'");
-	assert_tool_error("greet_user", "{\"name\":\"x\",\"Name\":\"y\"}", "unexpected argument 'Name'");
+	assert_tool_error("sum", "{\"a\":1,\"b\":2,\"c\":3}", "unexpected argument 'c'");
+	assert_tool_error("echo", "{\"text\":\"x\",\"Text\":\"y\"}", "unexpected argument 'Text'");
 }
 
 static void
@@ -400,7 +402,7 @@ test_long_unexpected_argument_name_is_bounded(void **state)
 	len = strlen(args);
 	memset(args + len, 'k', 2000);
 	strcpy(args + len + 2000, "\":0}");
-	call("add_numbers", args, &out);
+	call("sum", args, &out);
 	assert_true(out.is_error);
 	assert_non_null(strstr(text_of(&out), "unexpected argument 'kkkk"));
 	assert_true(out.text.len < TOOL_ERROR_MAX + 32);
@@ -408,14 +410,14 @@ test_long_unexpected_argument_name_is_bounded(void **state)
 }
 
 static void
-assert_greeting(const char *args, const char *name_bytes)
+assert_echoed(const char *args, const char *text_bytes)
 {
 	struct tool_outcome out;
 	char expected[512];
 	cJSON *structured;
 
-	snprintf(expected, sizeof(expected), "Hello, %s! Nice to meet you.", name_bytes);
-	call("greet_user", args, &out);
+	snprintf(expected, sizeof(expected), "echo: %s", text_bytes);
+	call("echo", args, &out);
 	assert_false(out.is_error);
 	assert_int_equal(out.text.len, strlen(expected));
 	assert_memory_equal(out.text.data, expected, strlen(expected));
@@ -427,64 +429,64 @@ assert_greeting(const char *args, const char *name_bytes)
 }
 
 static void
-test_greet_user(void **state)
+test_echo(void **state)
 {
 	(void)state;
-	assert_greeting("{\"name\":\"Alice\"}", "Alice");
-	assert_greeting("{\"name\":\"\"}", "");
+	assert_echoed("{\"text\":\"Alice\"}", "Alice");
+	assert_echoed("{\"text\":\"\"}", "");
 }
 
 static void
-test_greet_user_keeps_utf8_bytes(void **state)
+test_string_keeps_utf8_bytes(void **state)
 {
 	(void)state;
-	assert_greeting("{\"name\":\"Zo\xc3\xab \xf0\x9f\x8e\x89 \xe6\x97\xa5\xe6\x9c\xac\"}",
+	assert_echoed("{\"text\":\"Zo\xc3\xab \xf0\x9f\x8e\x89 \xe6\x97\xa5\xe6\x9c\xac\"}",
 	    "Zo\xc3\xab \xf0\x9f\x8e\x89 \xe6\x97\xa5\xe6\x9c\xac");
 	/* Escaped in the request, raw UTF-8 in the result. */
-	assert_greeting("{\"name\":\"\\u00e9\\ud83c\\udf89\"}", "\xc3\xa9\xf0\x9f\x8e\x89");
+	assert_echoed("{\"text\":\"\\u00e9\\ud83c\\udf89\"}", "\xc3\xa9\xf0\x9f\x8e\x89");
 }
 
 static void
-test_greet_user_escapes_structured_content(void **state)
+test_string_result_escaped_in_structured_content(void **state)
 {
 	struct tool_outcome out;
 
 	(void)state;
-	assert_greeting("{\"name\":\"a\\\"b\\\\c\\nd\\u0001\"}", "a\"b\\c\nd\x01");
-	call("greet_user", "{\"name\":\"q\\\"\"}", &out);
-	assert_non_null(strstr(out.structured.data, "q\\\"!"));
+	assert_echoed("{\"text\":\"a\\\"b\\\\c\\nd\\u0001\"}", "a\"b\\c\nd\x01");
+	call("echo", "{\"text\":\"q\\\"\"}", &out);
+	assert_non_null(strstr(out.structured.data, "q\\\"\"}"));
 	tools_outcome_free(&out);
 }
 
 static void
-test_greet_user_long_name(void **state)
+test_long_string_argument(void **state)
 {
-	char args[20100], name[20000];
+	char args[20100], text[20000];
 	struct tool_outcome out;
 
 	(void)state;
-	memset(name, 'n', sizeof(name) - 1);
-	name[sizeof(name) - 1] = '\0';
-	snprintf(args, sizeof(args), "{\"name\":\"%s\"}", name);
-	call("greet_user", args, &out);
+	memset(text, 'n', sizeof(text) - 1);
+	text[sizeof(text) - 1] = '\0';
+	snprintf(args, sizeof(args), "{\"text\":\"%s\"}", text);
+	call("echo", args, &out);
 	assert_false(out.is_error);
-	assert_int_equal(out.text.len, strlen("Hello, ! Nice to meet you.") + strlen(name));
+	assert_int_equal(out.text.len, strlen("echo: ") + strlen(text));
 	tools_outcome_free(&out);
 }
 
 /*
  * "\u0000" is a valid JSON string character.  cJSON stores it as a C string,
- * so tools.c sees a shorter name and greets someone else.  The call must
- * either keep every byte or refuse the argument.
+ * so tools.c would see a shorter string and answer for another one.  The
+ * call must either keep every byte or refuse the argument.
  */
 static void
-test_greet_user_embedded_nul_not_silently_dropped(void **state)
+test_string_embedded_nul_not_silently_dropped(void **state)
 {
 	struct tool_outcome out;
 	bool kept_or_refused;
 
 	(void)state;
-	call("greet_user", "{\"name\":\"Bob\\u0000Eve\"}", &out);
+	call("echo", "{\"text\":\"Bob\\u0000Eve\"}", &out);
 	kept_or_refused = out.is_error || memmem(out.text.data, out.text.len, "Eve", 3) != NULL;
 	tools_outcome_free(&out);
 	assert_true(kept_or_refused);
@@ -500,11 +502,11 @@ main(void)
 		cmocka_unit_test(test_list_without_title),
 		cmocka_unit_test(test_list_with_title_and_output_schema),
 		cmocka_unit_test(test_list_appends_to_buffer),
-		cmocka_unit_test(test_add_numbers),
-		cmocka_unit_test(test_add_numbers_exact_beyond_double),
-		cmocka_unit_test(test_add_numbers_overflow),
-		cmocka_unit_test(test_multiply_numbers),
-		cmocka_unit_test(test_multiply_numbers_overflow),
+		cmocka_unit_test(test_sum),
+		cmocka_unit_test(test_sum_exact_beyond_double),
+		cmocka_unit_test(test_sum_overflow),
+		cmocka_unit_test(test_integer_results_exact_at_the_ends_of_the_range),
+		cmocka_unit_test(test_sum_overflow_far_past_the_range),
 		cmocka_unit_test(test_integer_forms_with_fraction_or_exponent),
 		cmocka_unit_test(test_fraction_is_tool_error),
 		cmocka_unit_test(test_out_of_range_argument_is_tool_error),
@@ -512,11 +514,11 @@ main(void)
 		cmocka_unit_test(test_missing_arguments_are_tool_errors),
 		cmocka_unit_test(test_extra_arguments_are_tool_errors),
 		cmocka_unit_test(test_long_unexpected_argument_name_is_bounded),
-		cmocka_unit_test(test_greet_user),
-		cmocka_unit_test(test_greet_user_keeps_utf8_bytes),
-		cmocka_unit_test(test_greet_user_escapes_structured_content),
-		cmocka_unit_test(test_greet_user_long_name),
-		cmocka_unit_test(test_greet_user_embedded_nul_not_silently_dropped),
+		cmocka_unit_test(test_echo),
+		cmocka_unit_test(test_string_keeps_utf8_bytes),
+		cmocka_unit_test(test_string_result_escaped_in_structured_content),
+		cmocka_unit_test(test_long_string_argument),
+		cmocka_unit_test(test_string_embedded_nul_not_silently_dropped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
