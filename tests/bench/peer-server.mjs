@@ -1,13 +1,14 @@
 // The peer: the official MCP TypeScript SDK (v1, @modelcontextprotocol/sdk)
-// serving mcpd's three tools statelessly over Streamable HTTP, verifying the
-// same RS256 access tokens with jose. It follows the SDK's own stateless
+// serving the benchmark's tool statelessly over Streamable HTTP, verifying the
+// same RS256 access tokens with jose.  The tool is the one mcpd answers in the
+// benchmark: integers a and b, their sum (named sum, or --tool NAME). It follows the SDK's own stateless
 // example (a fresh McpServer and transport per request, createMcpExpressApp,
 // requireBearerAuth), with JSON responses instead of SSE so that both servers
 // answer the benchmark's request with the same application/json body, and
 // one shared JSON Schema validator: the peer at its best, not a strawman.
 //
 //   node peer-server.mjs --port P [--host 127.0.0.1] [--issuer-dir DIR | --auth none]
-//       [--allowed-clients a,b]
+//       [--allowed-clients a,b] [--tool NAME]
 //
 // The issuer directory is the one mcpd reads through --discovery-url
 // file://DIR/openid-configuration.json: the discovery document names the
@@ -31,10 +32,11 @@ const { values: opt } = parseArgs({
     'issuer-dir': { type: 'string' },
     auth: { type: 'string', default: 'jwt' },
     'allowed-clients': { type: 'string', default: 'bench-client' },
+    tool: { type: 'string', default: 'sum' },
   },
 });
 if (!opt.port || (opt.auth !== 'none' && opt.auth !== 'jwt') || (opt.auth === 'jwt' && !opt['issuer-dir'])) {
-  console.error('usage: node peer-server.mjs --port P [--host ADDR] (--issuer-dir DIR | --auth none) [--allowed-clients LIST]');
+  console.error('usage: node peer-server.mjs --port P [--host ADDR] (--issuer-dir DIR | --auth none) [--allowed-clients LIST] [--tool NAME]');
   process.exit(2);
 }
 
@@ -54,27 +56,12 @@ const jsonSchemaValidator = new AjvJsonSchemaValidator();
 
 function buildServer() {
   const server = new McpServer({ name: 'sdk-peer', version: '1.0.0' }, { jsonSchemaValidator });
-  server.registerTool('add_numbers', {
-    title: 'Add numbers',
-    description: 'Adds two integers',
+  server.registerTool(opt.tool, {
+    title: 'Sum',
+    description: 'The sum of two integers',
     inputSchema: { a: int64, b: int64 },
     outputSchema: { result: z.number() },
   }, async ({ a, b }) => numberResult(BigInt(a) + BigInt(b)));
-  server.registerTool('multiply_numbers', {
-    title: 'Multiply numbers',
-    description: 'Multiplies two integers',
-    inputSchema: { a: int64, b: int64 },
-    outputSchema: { result: z.number() },
-  }, async ({ a, b }) => numberResult(BigInt(a) * BigInt(b)));
-  server.registerTool('greet_user', {
-    title: 'Greet user',
-    description: 'Greets a user by name',
-    inputSchema: { name: z.string() },
-    outputSchema: { result: z.string() },
-  }, async ({ name }) => {
-    const text = `Hello, ${name}! Nice to meet you.`;
-    return { content: [{ type: 'text', text }], structuredContent: { result: text } };
-  });
   return server;
 }
 

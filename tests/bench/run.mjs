@@ -1,5 +1,7 @@
 // The benchmark runner behind ops/bench (run it through ops/bench, which
 // installs wrk, nginx and the npm packages and builds mcpd when missing).
+// call.mjs is the request, procfs.mjs what is read from /proc, report.mjs the
+// report.
 //
 // Starts each server in turn on loopback, pinned to one CPU, measures the time
 // from spawning it to its first served tools/call, warms it up, drives it with
@@ -9,20 +11,20 @@
 // shows medians.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { freePort, sleep, waitExit } from './procs.mjs';
 import { createIssuer, mintToken, mintTokenFile } from './issuer.mjs';
+import { ANSWER, callOnce, firstServedCall, postOnce, rightAnswer } from './call.mjs';
+import {
+  CLK_TCK, busyPct, cpuBusy, cpuList, cpuTicksSplit, mcpdWorkers, memory, runMs, selfTicks, treePids,
+} from './procfs.mjs';
+import { fmt, report } from './report.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
-
-const BODY = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add_numbers","arguments":{"a":5,"b":3}}}';
-// mcpd's answer to BODY (the ceiling serves it verbatim).
-const ANSWER = '{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"8"}],"structuredContent":{"result":8},"isError":false}}';
 
 const SCENARIOS = [
   { id: 'ceiling', label: 'ceiling: nginx, fixed body', kind: 'nginx', tokens: 'one' },
@@ -45,7 +47,7 @@ const BATCH = {
 };
 
 const USAGE = `usage: ops/bench [--runs N] [--duration SECS] [--connections N] [--warmup SECS] [--quick]
-                 [--mcpd PATH] [--compare PATH] [--workers N] [--tokens N] [--only ID,...] [--syscalls]
+                 [--mcpd PATH] [--compare PATH] [--tool NAME] [--workers N] [--tokens N] [--only ID,...] [--syscalls]
                  [--server-cpu N] [--load-cpu N] [--threads N] [--nice N] [--retries N] [--max-other PCT]
                  [--strict] [--keep]
 scenarios: ${SCENARIOS.map((s) => s.id).join(', ')}, ${BATCH.id}`;
@@ -60,8 +62,9 @@ let opt;
 try {
   ({ values: opt } = parseArgs({
     options: {
-      mcpd: { type: 'string', default: path.join(repo, 'build/mcpd') },
+      mcpd: { type: 'string', default: path.join(repo, 'build-bench/mcpd') },
       compare: { type: 'string' },
+      tool: { type: 'string', default: 'sum' },
       runs: { type: 'string' },
       duration: { type: 'string' },
       connections: { type: 'string', default: '64' },
@@ -102,6 +105,9 @@ function intOpt(name, value, min, max) {
 const cfg = {
   mcpd: path.resolve(opt.mcpd),
   compare: opt.compare ? path.resolve(opt.compare) : null,
+  // A tool taking integers a and b and answering their sum: the test tool
+  // sum, or add_numbers to compare with a build that predates sum.
+  tool: /^[A-Za-z0-9_-]{1,64}$/.test(opt.tool) ? opt.tool : usage(`--tool '${opt.tool}' is not a tool name`),
   runs: intOpt('runs', opt.runs ?? (opt.quick ? 1 : 3), 1, 50),
   duration: intOpt('duration', opt.duration ?? (opt.quick ? 2 : 10), 1, 600),
   connections: intOpt('connections', opt.connections, 1, 10000),
@@ -134,12 +140,7 @@ if (opt.only) {
 }
 if (!fs.existsSync(cfg.mcpd) && (runBatch || scenarios.some((s) => s.kind === 'mcpd'))) usage(`no mcpd binary at ${cfg.mcpd}`);
 
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const log = (...a) => console.error('ops/bench:', ...a);
-const sh = (cmd, args) => spawnSync(cmd, args, { encoding: 'utf8' }).stdout?.trim() ?? '';
-
-// ---------------------------------------------------------------- helpers
-
 
 
 // Children alive now (servers, wrk, strace): stopped if ops/bench is interrupted.
@@ -157,192 +158,6 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     console.error(`ops/bench: interrupted (${sig})`);
     process.exit(130);
   });
-}
-
-// One POST of `body` on a fresh connection, with the MCP headers wrk sends;
-// resolves {status, body, bytes} (bytes: the whole response as it came off the wire).
-function postOnce(port, token, body, { version = '2025-06-18', timeoutMs = 2000 } = {}) {
-  return new Promise((resolve, reject) => {
-    const head = ['POST /mcp HTTP/1.1', `Host: 127.0.0.1:${port}`, 'Content-Type: application/json',
-      'Accept: application/json, text/event-stream', `MCP-Protocol-Version: ${version}`];
-    if (token) head.push(`Authorization: Bearer ${token}`);
-    head.push(`Content-Length: ${Buffer.byteLength(body)}`, '', '');
-    const sock = net.connect({ host: '127.0.0.1', port });
-    // The chunks are joined once the whole response is in, so that a large
-    // response costs this client time in proportion to its size.
-    const chunks = [];
-    let got = 0, end = -1, total = -1, headers = '';
-    const done = (err, value) => {
-      sock.destroy();
-      clearTimeout(timer);
-      err ? reject(err) : resolve(value);
-    };
-    const timer = setTimeout(() => done(new Error('timeout')), timeoutMs);
-    sock.on('connect', () => sock.write(head.join('\r\n') + body));
-    sock.on('error', (e) => done(e));
-    sock.on('data', (d) => {
-      chunks.push(d);
-      got += d.length;
-      if (total < 0) {
-        const buf = Buffer.concat(chunks, got);
-        chunks.splice(0, chunks.length, buf);
-        end = buf.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        headers = buf.subarray(0, end).toString('latin1');
-        const cl = headers.match(/^content-length:\s*(\d+)/im);
-        if (!cl) return done(new Error(`no content-length in ${headers}`));
-        total = end + 4 + Number(cl[1]);
-      }
-      if (got < total) return;
-      const buf = Buffer.concat(chunks, got);
-      done(null, { status: Number(headers.split(' ')[1]), body: buf.subarray(end + 4, total).toString('utf8'), bytes: total });
-    });
-    sock.on('end', () => done(new Error('connection closed before a full response')));
-  });
-}
-
-// One POST of the benchmark request, as wrk sends it.
-const callOnce = (port, token) => postOnce(port, token, BODY);
-
-// Is this the right answer to the benchmark's tools/call (add_numbers 5 + 3)?
-function rightAnswer(r) {
-  try {
-    const m = JSON.parse(r.body);
-    return r.status === 200 && m.id === 1 && m.result?.structuredContent?.result === 8 && m.result?.content?.[0]?.text === '8';
-  } catch {
-    return false;
-  }
-}
-
-// Polls tools/call until it answers 200 with the right result; returns ms since t0.
-async function firstServedCall(port, token, t0, proc, deadlineMs = 20000) {
-  let last = 'no answer';
-  for (;;) {
-    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`server exited (${proc.exitCode ?? proc.signalCode}) before serving: ${last}`);
-    try {
-      const r = await callOnce(port, token);
-      if (r.status === 200) {
-        const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-        if (!rightAnswer(r)) throw new Error(`wrong answer to tools/call: ${r.body}`);
-        return ms;
-      }
-      last = `HTTP ${r.status} ${r.body.slice(0, 200)}`;
-    } catch (e) {
-      if (/wrong answer/.test(e.message)) throw e;
-      last = e.code || e.message;
-    }
-    if (Number(process.hrtime.bigint() - t0) / 1e6 > deadlineMs) throw new Error(`no 200 on tools/call within ${deadlineMs} ms: ${last}`);
-    await sleep(last === 'ECONNREFUSED' ? 0.2 : 1);
-  }
-}
-
-// The server's process tree: root and every descendant.
-function treePids(root) {
-  const children = new Map();
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (!children.has(ppid)) children.set(ppid, []);
-      children.get(ppid).push(Number(d));
-    } catch { /* gone */ }
-  }
-  const out = [];
-  const walk = (p) => { out.push(p); for (const c of children.get(p) || []) walk(c); };
-  walk(root);
-  return out;
-}
-
-// user and system CPU ticks of a set of processes (all their threads).
-function cpuTicksSplit(pids) {
-  const t = { user: 0, sys: 0 };
-  for (const p of pids) {
-    try {
-      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      t.user += Number(f[11]);
-      t.sys += Number(f[12]);
-    } catch { /* gone */ }
-  }
-  return t;
-}
-
-// CPU time of this process, and of its children that have been waited for (wrk, once it has exited).
-function selfTicks() {
-  const stat = fs.readFileSync('/proc/self/stat', 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { own: Number(f[11]) + Number(f[12]), children: Number(f[13]) + Number(f[14]) };
-}
-
-// Busy share of a set of CPUs from /proc/stat (everything but idle and iowait; steal counts as busy).
-function cpuList(list) {
-  const out = [];
-  for (const part of list.split(',')) {
-    const [a, b = a] = part.split('-').map(Number);
-    for (let c = a; c <= b; c++) out.push(c);
-  }
-  return out;
-}
-
-function cpuBusy(cpus) {
-  const lines = fs.readFileSync('/proc/stat', 'utf8').split('\n');
-  let busy = 0, total = 0;
-  for (const c of cpus) {
-    const l = lines.find((x) => x.startsWith(`cpu${c} `));
-    if (!l) continue;
-    const v = l.trim().split(/\s+/).slice(1, 9).map(Number);
-    const t = v.reduce((a, x) => a + x, 0);
-    total += t;
-    busy += t - v[3] - v[4];
-  }
-  return { busy, total };
-}
-
-const busyPct = (a, b) => (b.total > a.total ? (100 * (b.busy - a.busy)) / (b.total - a.total) : NaN);
-
-function statusKb(pid, field) {
-  try {
-    const m = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
-
-function socketInodes(pid) {
-  const out = new Set();
-  try {
-    for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
-      try {
-        const t = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
-        if (t.startsWith('socket:')) out.add(t);
-      } catch { /* closed */ }
-    }
-  } catch { /* gone */ }
-  return out;
-}
-
-// mcpd's workers: the supervisor's children that hold its listening socket (the fetcher does not).
-function mcpdWorkers(root) {
-  const listeners = socketInodes(root);
-  return treePids(root).filter((p) => p !== root && [...socketInodes(p)].some((s) => listeners.has(s)));
-}
-
-function memory(root, kind) {
-  const pids = treePids(root);
-  const mem = {
-    hwm: pids.reduce((a, p) => a + statusKb(p, 'VmHWM'), 0),
-    rss: pids.reduce((a, p) => a + statusKb(p, 'VmRSS'), 0),
-    procs: pids.length,
-  };
-  if (kind === 'mcpd') {
-    const workers = mcpdWorkers(root);
-    mem.workerRss = Math.max(0, ...workers.map((p) => statusKb(p, 'VmRSS')));
-    mem.workerHwm = Math.max(0, ...workers.map((p) => statusKb(p, 'VmHWM')));
-    mem.workers = workers.length;
-  }
-  return mem;
 }
 
 
@@ -382,7 +197,7 @@ async function startServer(scenario, ctx) {
     }
     stdout = fs.openSync('/dev/null', 'w');
   } else if (scenario.kind === 'peer') {
-    argv = [process.execPath, path.join(here, 'peer-server.mjs'), '--host', '127.0.0.1', '--port', String(port)];
+    argv = [process.execPath, path.join(here, 'peer-server.mjs'), '--host', '127.0.0.1', '--port', String(port), '--tool', cfg.tool];
     argv.push(...(scenario.auth === 'jwt' ? ['--issuer-dir', ctx.issuer.dir] : ['--auth', 'none']));
   } else {
     const prefix = fs.mkdtempSync(path.join(ctx.dir, 'nginx-'));
@@ -402,7 +217,7 @@ async function startServer(scenario, ctx) {
   if (stdout !== out) fs.closeSync(stdout);
   const server = { scenario, proc, port, errFile };
   try {
-    server.startupMs = await firstServedCall(port, ctx.token, t0, proc);
+    server.startupMs = await firstServedCall(port, ctx.token, cfg.tool, t0, proc);
   } catch (e) {
     await stopServer(server);
     throw new Error(`${scenario.label}: ${e.message}\n${fs.readFileSync(errFile, 'utf8').slice(-2000)}`);
@@ -416,7 +231,7 @@ function runWrk(port, tokensFile, seconds, connections = cfg.connections) {
   return new Promise((resolve, reject) => {
     const argv = ['wrk', '-t', String(cfg.threads), '-c', String(connections), '-d', `${seconds}s`,
       '--timeout', '5s', '-s', path.join(here, 'wrk/mcp-call.lua'), `http://127.0.0.1:${port}`];
-    const p = track(spawn(...pinned(cfg.loadCpu, argv), { env: { ...process.env, BENCH_TOKENS: tokensFile }, stdio: ['ignore', 'pipe', 'pipe'] }));
+    const p = track(spawn(...pinned(cfg.loadCpu, argv), { env: { ...process.env, BENCH_TOKENS: tokensFile, BENCH_TOOL: cfg.tool }, stdio: ['ignore', 'pipe', 'pipe'] }));
     let out = '', err = '';
     p.stdout.on('data', (d) => { out += d; });
     p.stderr.on('data', (d) => { err += d; });
@@ -454,7 +269,7 @@ async function measure(scenario, ctx) {
     // The server still answers right, and wrk got responses of that size: every
     // response had the same length (only 200s with this very body do, the Date
     // header being of fixed length).
-    const check = await callOnce(server.port, ctx.token).catch((e) => ({ status: 0, body: e.message, bytes: 0 }));
+    const check = await callOnce(server.port, ctx.token, cfg.tool).catch((e) => ({ status: 0, body: e.message, bytes: 0 }));
     const perResponse = w.requests ? w.bytes / w.requests : 0;
     // (at most one partial response per connection when wrk stops)
     const sameSize = check.bytes > 0 && Math.abs(w.bytes - check.bytes * w.requests) <= check.bytes * cfg.connections;
@@ -539,18 +354,6 @@ function batchAnswered(r, n) {
   }
 }
 
-// Milliseconds a process has run on a CPU, all its threads together (from
-// schedstat: nanoseconds, where /proc/<pid>/stat counts 10 ms ticks).
-function runMs(pid) {
-  let ns = 0;
-  for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
-    try {
-      ns += Number(fs.readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
-    } catch { /* the thread is gone */ }
-  }
-  return ns / 1e6;
-}
-
 // One batch: the worker's CPU time and the wall time from sending it to its
 // whole answer, in ms; throws on a wrong answer.
 async function timeBatch(port, token, worker, body, n) {
@@ -599,54 +402,6 @@ async function batchScaling(ctx) {
   log(`${BATCH.id}: worker CPU for ${fmt(BATCH.small)} pings ${fmt(out.cpu[0], 2)} ms, for ${fmt(BATCH.large)} `
     + `${fmt(out.cpu[1], 2)} ms: ratio ${fmt(out.ratio, 1)}${out.error ? `; ${out.error}` : ''}`);
   return out;
-}
-
-// ---------------------------------------------------------------- report
-
-const median = (xs) => {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (!s.length) return NaN;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }) : '-');
-const mib = (kb) => fmt(kb / 1024, 1);
-
-function summarize(runs) {
-  return {
-    rps: median(runs.map((r) => r.rps)),
-    p50: median(runs.map((r) => r.p50)),
-    p99: median(runs.map((r) => r.p99)),
-    non2xx: runs.reduce((a, r) => a + r.non2xx, 0),
-    sockErrors: runs.reduce((a, r) => a + r.sockErrors, 0),
-    requests: runs.reduce((a, r) => a + r.requests, 0),
-    cpuUs: median(runs.map((r) => r.cpuUs)),
-    userUs: median(runs.map((r) => r.userUs)),
-    sysUs: median(runs.map((r) => r.sysUs)),
-    cpuPct: median(runs.map((r) => r.cpuPct)),
-    otherPct: median(runs.map((r) => r.otherPct)),
-    wrkPct: median(runs.map((r) => r.wrkPct)),
-    retried: runs.reduce((a, r) => a + (r.attempts - 1), 0),
-    serverCpuBusy: median(runs.map((r) => r.serverCpuBusy)),
-    loadCpuBusy: median(runs.map((r) => r.loadCpuBusy)),
-    startupMs: median(runs.map((r) => r.startupMs)),
-    hwm: Math.max(...runs.map((r) => r.mem.hwm)),
-    workerRss: Math.max(...runs.map((r) => r.mem.workerRss ?? NaN)),
-    workerHwm: Math.max(...runs.map((r) => r.mem.workerHwm ?? NaN)),
-    procs: Math.max(...runs.map((r) => r.mem.procs)),
-    died: runs.some((r) => !r.alive),
-    wrongAnswers: runs.some((r) => !r.answersOk),
-    all: runs,
-  };
-}
-
-function table(rows, columns) {
-  const cells = rows.map((r) => columns.map((c) => c.get(r)));
-  const width = columns.map((c, i) => Math.max(c.head.length, ...cells.map((row) => row[i].length)));
-  const line = (vals) => `| ${vals.map((v, i) => (columns[i].left ? v.padEnd(width[i]) : v.padStart(width[i]))).join(' | ')} |`;
-  return [line(columns.map((c) => c.head)),
-    `|${columns.map((c, i) => (c.left ? ':' : '-') + '-'.repeat(width[i]) + (c.left ? '-' : ':')).join('|')}|`,
-    ...cells.map(line)].join('\n');
 }
 
 // ---------------------------------------------------------------- main
@@ -707,150 +462,10 @@ async function main() {
       }
     }
     const batch = runBatch ? await batchScaling(ctx) : null;
-    report(started, results, syscalls, batch, ctx);
+    report({ started, results, syscalls, batch, ctx, cfg, scenarios, BATCH, strict: opt.strict });
   } finally {
     if (opt.keep) log(`kept ${ctx.dir}`);
     else fs.rmSync(ctx.dir, { recursive: true, force: true });
-  }
-}
-
-function report(started, results, syscalls, batch, ctx) {
-  const S = new Map([...results].map(([id, runs]) => [id, summarize(runs)]));
-  const cpuModel = (sh('lscpu', []).match(/^Model name:\s*(.*)$/m) || [])[1] || os.cpus()[0]?.model || '?';
-  const nginxVersion = (spawnSync(ctx.nginx, ['-v'], { encoding: 'utf8' }).stderr || '').trim().replace(/^nginx version: /, '');
-  const wrkVersion = (sh('wrk', ['-v']) || spawnSync('wrk', ['-v'], { encoding: 'utf8' }).stderr || '').split('\n')[0].split(' [')[0];
-  const mcpdVersion = cfg.mcpd && fs.existsSync(cfg.mcpd) ? sh(cfg.mcpd, ['--version']) : '-';
-  const p = [];
-  p.push(`mcpd benchmark, ${started.toISOString().replace(/\.\d+Z$/, 'Z')}`);
-  p.push(`machine: ${os.cpus().length} CPUs (${cpuModel}), ${fmt(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}`);
-  p.push(`versions: ${mcpdVersion} (${path.relative(repo, cfg.mcpd) || cfg.mcpd}), node ${process.version}, `
-    + `@modelcontextprotocol/sdk ${pkgVersion('@modelcontextprotocol/sdk')}, jose ${pkgVersion('jose')}, ${nginxVersion}, ${wrkVersion}`);
-  p.push(`load: wrk -t${cfg.threads} -c${cfg.connections} -d${cfg.duration}s on CPU ${cfg.loadCpu}, after a ${cfg.warmup} s warm-up; `
-    + `every server on CPU ${cfg.serverCpu} (mcpd --workers ${cfg.workers}, one node process, nginx worker_processes 1)`
-    + `${cfg.nice ? `; servers and wrk at nice ${cfg.nice}` : ''}`);
-  p.push(`request: POST /mcp tools/call add_numbers {a:5,b:3}, MCP-Protocol-Version 2025-06-18, Bearer RS256 token; `
-    + `fresh = ${fmt(cfg.tokens)} distinct tokens cycled, each back only after ${fmt(cfg.tokens - 1)} others`);
-  p.push(`medians of ${cfg.runs} run(s) per scenario, scenarios interleaved; non-2xx and errors are totals over all runs; `
-    + `other work kept the CPUs ${fmt(ctx.busyBefore)}% busy just before the run`);
-  p.push('');
-  const cols = [
-    { head: 'scenario', left: true, get: (r) => r.label },
-    { head: 'req/s', get: (r) => fmt(r.s.rps) },
-    { head: 'p50 ms', get: (r) => fmt(r.s.p50, 2) },
-    { head: 'p99 ms', get: (r) => fmt(r.s.p99, 2) },
-    { head: 'non-2xx', get: (r) => String(r.s.non2xx) },
-    { head: 'errors', get: (r) => String(r.s.sockErrors) },
-    { head: 'server CPU', get: (r) => `${fmt(r.s.cpuPct)}%` },
-    { head: 'wrk CPU', get: (r) => `${fmt(r.s.wrkPct)}%` },
-    { head: 'other work', get: (r) => `${fmt(r.s.otherPct)}%` },
-    { head: 'CPU µs/req (user+sys)', get: (r) => `${fmt(r.s.cpuUs, 1)} (${fmt(r.s.userUs, 1)}+${fmt(r.s.sysUs, 1)})` },
-    { head: 'peak RSS MiB (procs)', get: (r) => `${mib(r.s.hwm)} (${r.s.procs})` },
-    { head: 'start-up ms', get: (r) => fmt(r.s.startupMs, 1) },
-  ];
-  p.push(table(scenarios.map((s) => ({ label: s.label, s: S.get(s.id) })), cols));
-  p.push('');
-  p.push('peak RSS: sum of VmHWM over the server\'s process tree after the load (mcpd: supervisor, fetcher, workers; nginx: master, worker).');
-  p.push(`server CPU, wrk CPU: share of one CPU (near 100%: that side was the bottleneck). other work: CPU time of everything else`);
-  p.push(`  on the machine during the run, as a share of one CPU;`);
-  p.push(`  a run with more than ${cfg.maxOther}% was repeated (up to ${cfg.retries} times, the least disturbed attempt counts; ${totalRetries(S)} repeats in all).`);
-  p.push('CPU µs/req: CPU time of that tree during the measured run divided by the requests served (user space + kernel).');
-  p.push('start-up: from spawning the server to its first 200 on tools/call with the right result.');
-
-  const m = S.get('mcpd'), peer = S.get('peer'), ceil = S.get('ceiling');
-  const checks = [];
-  // A functional check (errors, wrong answers) fails the run always; speed targets only with --strict.
-  const check = (name, ok, value, { functional = false } = {}) => checks.push({ name, ok, value, functional });
-  if (m) {
-    if (peer) check('mcpd req/s >= 10x the peer\'s (verified token)', m.rps >= 10 * peer.rps, `${fmt(m.rps / peer.rps, 1)}x`);
-    if (ceil) check('mcpd req/s >= 70% of the ceiling\'s', m.rps >= 0.7 * ceil.rps, `${fmt((100 * m.rps) / ceil.rps, 1)}%`);
-    if (cfg.connections === 64) check('mcpd p99 < 2 ms at 64 connections', m.p99 < 2, `${fmt(m.p99, 2)} ms`);
-    else check(`mcpd p99 < 2 ms (measured at ${cfg.connections} connections, target is at 64)`, m.p99 < 2, `${fmt(m.p99, 2)} ms`);
-    check('mcpd RSS per worker after the load < 8 MiB', m.workerRss < 8 * 1024, `${mib(m.workerRss)} MiB (peak ${mib(m.workerHwm)})`);
-    check('mcpd start-up to first served call < 50 ms', m.startupMs < 50, `${fmt(m.startupMs, 1)} ms`);
-  }
-  if (batch) {
-    check(`mcpd answers ${fmt(BATCH.large)} pings in a batch within ${BATCH.limit}x the time of ${fmt(BATCH.small)}`,
-      !batch.error && batch.ratio <= BATCH.limit, batch.error ?? `${fmt(batch.ratio, 1)}x`, { functional: true });
-  }
-  const mcpdIds = scenarios.filter((s) => s.kind === 'mcpd').map((s) => s.id);
-  if (mcpdIds.length) {
-    const bad = mcpdIds.reduce((a, id) => a + S.get(id).non2xx + S.get(id).sockErrors, 0);
-    const died = mcpdIds.some((id) => S.get(id).died);
-    const wrong = mcpdIds.some((id) => S.get(id).wrongAnswers);
-    check('no non-2xx, no errors, only right answers from mcpd under load', bad === 0 && !died && !wrong,
-      `${bad} non-2xx or errors${died ? ', a server died' : ''}${wrong ? ', wrong or odd-sized answers' : ', every response the right size'}`,
-      { functional: true });
-  }
-  if (checks.length) {
-    p.push('');
-    p.push('targets (mcpd, verified token, default --log-level info):');
-    for (const c of checks) p.push(`  ${c.ok ? 'PASS' : 'MISS'}  ${c.name}: ${c.value}`);
-  }
-  if (m && (peer || ceil)) {
-    p.push('');
-    p.push('ratios (req/s):');
-    if (peer) p.push(`  mcpd / peer:    ${fmt(m.rps / peer.rps, 1)}x   (start-up ${fmt(peer.startupMs / m.startupMs, 1)}x faster, peak RSS ${fmt(peer.hwm / m.hwm, 1)}x smaller)`);
-    if (ceil) p.push(`  mcpd / ceiling: ${fmt((100 * m.rps) / ceil.rps, 1)}%   (CPU per request: ${fmt(m.cpuUs / ceil.cpuUs, 2)}x nginx's)`);
-    for (const [id, what] of [['mcpd-fresh', 'fresh tokens'], ['mcpd-noauth', 'auth none']]) {
-      const x = S.get(id), pp = S.get(id.replace('mcpd', 'peer'));
-      if (x && pp) p.push(`  mcpd / peer, ${what}: ${fmt(x.rps / pp.rps, 1)}x`);
-    }
-  }
-  // What each layer costs, in server CPU time per request.
-  // Paired within each run (the two scenarios ran minutes apart at most), then the median.
-  const layer = (a, b) => {
-    const ra = results.get(a), rb = results.get(b);
-    return ra && rb ? median(ra.map((r, i) => r.cpuUs - rb[i].cpuUs)) : NaN;
-  };
-  const lines = [];
-  if (ceil) lines.push(`  HTTP/1.1 keep-alive, fixed answer (nginx):       ${fmt(ceil.cpuUs, 1)} µs`);
-  if (S.get('mcpd-noauth')) lines.push(`  mcpd, whole request without auth:               ${fmt(S.get('mcpd-noauth').cpuUs, 1)} µs`);
-  if (S.get('mcpd-noauth') && m) lines.push(`  + bearer token, verified and cached:            ${fmt(layer('mcpd', 'mcpd-noauth'), 1)} µs`);
-  if (S.get('mcpd-fresh') && m) lines.push(`  + full RS256 verification (fresh token):        ${fmt(layer('mcpd-fresh', 'mcpd'), 1)} µs`);
-  if (S.get('mcpd-quiet') && m) lines.push(`  of which the request log line (info vs warn):   ${fmt(layer('mcpd', 'mcpd-quiet'), 1)} µs`);
-  if (S.get('mcpd-compare') && m) lines.push(`  this build vs --compare ${path.relative(repo, cfg.compare) || cfg.compare}: ${fmt(layer('mcpd', 'mcpd-compare'), 2)} µs (${fmt(m.cpuUs, 2)} vs ${fmt(S.get('mcpd-compare').cpuUs, 2)})`);
-  if (S.get('peer-noauth')) lines.push(`  SDK peer, whole request without auth:           ${fmt(S.get('peer-noauth').cpuUs, 1)} µs`);
-  if (S.get('peer-noauth') && peer) lines.push(`  + bearer token verified with jose:              ${fmt(layer('peer', 'peer-noauth'), 1)} µs`);
-  if (lines.length) {
-    p.push('');
-    p.push('cost of each layer (server CPU time per request; a difference is the median of the per-run differences):');
-    p.push(...lines);
-  }
-  if (batch) {
-    p.push('');
-    p.push(`batch scaling (one 2025-03-26 JSON-RPC batch of pings POSTed on a fresh connection; best of ${batch.rounds} `
-      + 'round(s) after a warm-up; worker CPU from schedstat, wall time to the whole answer):');
-    for (const i of [0, 1]) {
-      p.push(`  ${fmt(i ? BATCH.large : BATCH.small).padStart(6)} pings (${fmt(batch.bytes[i] / 1024, 1).padStart(5)} KiB): `
-        + `worker CPU ${fmt(batch.cpu[i], 2).padStart(6)} ms, wall ${fmt(batch.wall[i], 2).padStart(6)} ms`);
-    }
-    p.push(`  ratio of worker CPU ${fmt(batch.ratio, 1)} (limit ${BATCH.limit}: linear is about 10, quadratic about 100)`
-      + `${batch.error ? `; ${batch.error}` : ''}`);
-  }
-  for (const sc of syscalls) {
-    p.push('');
-    p.push(`system calls per request, ${sc.scenario.label} (strace -c -f on the worker, ${fmt(sc.requests)} requests at 16 connections): `
-      + `${fmt(sc.total / sc.requests, 2)}`);
-    p.push(`  ${sc.rows.slice(0, 8).map((r) => `${r.name} ${fmt(r.calls / sc.requests, 2)}`).join(', ')}`);
-  }
-  console.log(p.join('\n'));
-  const missed = checks.filter((c) => !c.ok).length;
-  if (missed && opt.strict) process.exitCode = 1;
-  if (checks.some((c) => c.functional && !c.ok)) {
-    console.error('ops/bench: mcpd failed requests, answered wrongly or a batch cost more than linear time (see the report)');
-    process.exitCode = 1;
-  }
-}
-
-function totalRetries(S) {
-  return [...S.values()].reduce((a, s) => a + s.retried, 0);
-}
-
-function pkgVersion(name) {
-  try {
-    return JSON.parse(fs.readFileSync(path.join(here, 'node_modules', name, 'package.json'), 'utf8')).version;
-  } catch {
-    return '?';
   }
 }
 

@@ -20,18 +20,19 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { freePort, sleep, waitExit } from './procs.mjs';
 import { createIssuer, mintToken } from './issuer.mjs';
+import { ANSWER } from './call.mjs';
 import { openBurst, connectionsPerProcess } from '../lib/spread.mjs';
 import { waitUntil } from '../lib/wait.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
-const ANSWER = '{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"8"}],"structuredContent":{"result":8},"isError":false}}';
 const SPREAD_LIMIT = 1.25;
 const SHARE_LIMIT = 0.10;
 
 const { values: opt } = parseArgs({
   options: {
-    mcpd: { type: 'string', default: path.join(repo, 'build/mcpd') },
+    mcpd: { type: 'string', default: path.join(repo, 'build-bench/mcpd') },
+    tool: { type: 'string', default: 'sum' },
     only: { type: 'string', default: 'spread,multi' },
     quick: { type: 'boolean', default: false },
     bursts: { type: 'string' },
@@ -43,6 +44,7 @@ const { values: opt } = parseArgs({
 });
 const cfg = {
   mcpd: path.resolve(opt.mcpd),
+  tool: opt.tool,
   only: opt.only.split(','),
   bursts: Number(opt.bursts ?? (opt.quick ? 3 : 10)),
   duration: Number(opt.duration ?? (opt.quick ? 2 : 10)),
@@ -170,7 +172,7 @@ function runWrk(port, seconds, tokensFile, connections = 64, threads = 2) {
   return new Promise((resolve, reject) => {
     const argv = ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '5s',
       '-s', path.join(here, 'wrk/mcp-call.lua'), `http://127.0.0.1:${port}`];
-    const p = spawn('wrk', argv, { env: { ...process.env, BENCH_TOKENS: tokensFile ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn('wrk', argv, { env: { ...process.env, BENCH_TOKENS: tokensFile ?? '', BENCH_TOOL: cfg.tool }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '', err = '';
     p.stdout.on('data', (d) => { out += d; });
     p.stderr.on('data', (d) => { err += d; });

@@ -1,5 +1,8 @@
--- wrk script: POST /mcp tools/call add_numbers(5, 3) with the MCP headers.
+-- wrk script: POST /mcp tools/call NAME(a = 5, b = 3) with the MCP headers,
+-- NAME a tool taking integers a and b and answering their sum.
 --
+--   BENCH_TOOL          the tool's name (default sum, a test tool; add_numbers
+--                       for a build that predates sum)
 --   BENCH_TOKENS=FILE   bearer tokens, one a line. One token: the same token on
 --                       every request (a verified token, cached by mcpd). Many:
 --                       the next one on each request, cycling, so that every
@@ -9,8 +12,11 @@
 --
 -- done() prints one line `BENCH_RESULT {json}` for ops/bench.
 
+local tool = os.getenv("BENCH_TOOL") or ""
+if tool == "" then tool = "sum" end
+assert(tool:match("^[%w_-]+$"), "BENCH_TOOL is not a tool name: " .. tool)
 local body = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":'
-  .. '{"name":"add_numbers","arguments":{"a":5,"b":3}}}'
+  .. '{"name":"' .. tool .. '","arguments":{"a":5,"b":3}}}'
 local path = os.getenv("BENCH_PATH") or "/mcp"
 
 wrk.method = "POST"
