@@ -108,9 +108,10 @@ test('the image environment is accepted by mcpd, and leaves the authentication c
   // --port flags win over the variables, so it listens on loopback.)
   const server = await startMcpd({ workers: 1, auth: false, env: { ...env, MCPD_AUTH: 'none' } });
   try {
-    const res = await post(server.url, rpc(1, 'tools/call', { name: 'add_numbers', arguments: { a: 5, b: 3 } }));
-    assert.equal(res.status, 200);
-    assert.equal(res.json.result.content[0].text, '8');
+    // Served: tools/list, which answers whatever tools the build has.
+    const res = await post(server.url, rpc(1, 'tools/list'));
+    assert.equal(res.status, 200, res.text);
+    assert.ok(Array.isArray(res.json.result.tools), res.text);
   } finally {
     const { code } = await server.stop();
     assert.equal(code, 0);

@@ -23,6 +23,7 @@ import { waitUntil } from '../lib/wait.mjs';
 import { post, rpc } from '../lib/http.mjs';
 import { startIssuer } from '../lib/oidc.mjs';
 import { mint, CLIENT_ID } from '../lib/tokens.mjs';
+import { REFERENCE_TOOLS } from '../lib/tools.mjs';
 import { repoRoot, run, which } from '../deploy/lib.mjs';
 
 const MAX_IMAGE_BYTES = 25e6;
@@ -140,26 +141,59 @@ function uidsOf(pid) {
   };
 }
 
-const callTool = (url, name, args, headers) => post(url, rpc(7, 'tools/call', { name, arguments: args }), headers);
+const PROTOCOL = { 'mcp-protocol-version': '2025-11-25' };
+const callTool = (url, name, args, headers) => post(url, rpc(7, 'tools/call', { name, arguments: args }), { ...PROTOCOL, ...headers });
 
+// A valid value for a JSON Schema as mcpd lists it (type, minimum, maximum,
+// maxLength, enum, items, maxItems): the first of an enum, else the smallest
+// simple value the bounds allow (1, "a", false, one item).
+function validValue(schema, where) {
+  if (Array.isArray(schema.enum)) return schema.enum[0];
+  const within = (x) => Math.min(Math.max(x, schema.minimum ?? -Infinity), schema.maximum ?? Infinity);
+  switch (schema.type) {
+    case 'integer': return Math.ceil(within(1));
+    case 'number': return within(1);
+    case 'boolean': return false;
+    case 'string': return 'a'.repeat(Math.max(schema.minLength ?? 0, Math.min(schema.maxLength ?? 1, 1)));
+    case 'array': return Array.from({ length: Math.max(schema.minItems ?? 0, Math.min(schema.maxItems ?? 1, 1)) },
+      () => validValue(schema.items ?? {}, `${where}[]`));
+    case 'object': return argumentsFor(schema, where);
+    default: assert.fail(`${where}: no value for a schema of type ${JSON.stringify(schema.type)}`);
+  }
+}
+
+// Arguments for a tool: a valid value for each required property.
+function argumentsFor(schema, where) {
+  const args = {};
+  for (const name of schema.required ?? []) args[name] = validValue(schema.properties?.[name] ?? {}, `${where}.${name}`);
+  return args;
+}
+
+// What the image serves is its build's tools: the files of worker/tools/
+// (a release build has no test tool), each of which answers tools/call with
+// a proper result when called with arguments its inputSchema admits.
 async function assertToolsServe(url, headers = {}) {
-  const add = await callTool(url, 'add_numbers', { a: 5, b: 3 }, headers);
-  assert.equal(add.status, 200, add.text);
-  assert.equal(add.json.result.content[0].text, '8');
-  const mul = await callTool(url, 'multiply_numbers', { a: 6, b: 7 }, headers);
-  assert.equal(mul.status, 200, mul.text);
-  assert.equal(mul.json.result.content[0].text, '42');
-  const greet = await callTool(url, 'greet_user', { name: 'Ada' }, headers);
-  assert.equal(greet.status, 200, greet.text);
-  assert.equal(greet.json.result.content[0].text, 'Hello, Ada! Nice to meet you.');
-  // A release build serves the reference tools and no test tool.
-  const list = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/list' }),
-  });
-  assert.equal(list.status, 200);
-  assert.deepEqual((await list.json()).result.tools.map((t) => t.name).sort(), ['add_numbers', 'greet_user', 'multiply_numbers']);
+  const list = await post(url, rpc(9, 'tools/list'), { ...PROTOCOL, ...headers });
+  assert.equal(list.status, 200, list.text);
+  const tools = list.json.result.tools;
+  assert.deepEqual(tools.map((t) => t.name).sort(), REFERENCE_TOOLS, 'tools/list lists the tool files of worker/tools/');
+  for (const tool of tools) {
+    const args = argumentsFor(tool.inputSchema, tool.name);
+    const what = `${tool.name}(${JSON.stringify(args)})`;
+    const res = await callTool(url, tool.name, args, headers);
+    assert.equal(res.status, 200, `${what}: ${res.text}`);
+    assert.equal(res.json?.error, undefined, `${what}: a JSON-RPC error: ${res.text}`);
+    const { result } = res.json;
+    assert.equal(typeof result.isError, 'boolean', `${what}: ${res.text}`);
+    assert.ok(Array.isArray(result.content) && result.content.length > 0, `${what}: ${res.text}`);
+    for (const c of result.content) assert.ok(c.type === 'text' && typeof c.text === 'string', `${what}: ${res.text}`);
+    if (result.isError) {
+      // A tool may refuse values it cannot use, but never as badly formed.
+      assert.doesNotMatch(result.content[0].text, /argument '|missing required argument|unexpected argument/, what);
+    } else if (tool.outputSchema) {
+      for (const key of tool.outputSchema.required ?? []) assert.ok(key in result.structuredContent, `${what}: no ${key} in ${res.text}`);
+    }
+  }
 }
 
 test('the image: USER 10001, port 8000, entrypoint mcpd, no auth choice, under 25 MB', (t) => {
@@ -214,7 +248,7 @@ test('the image refuses to start with neither --discovery-url nor --auth none (e
   assert.match(r.stderr, /no authentication configured: pass --discovery-url URL .* or --auth none/);
 });
 
-test('with MCPD_AUTH=none it serves the three tools on 0.0.0.0:8000 as uid 10001', async (t) => {
+test('with MCPD_AUTH=none it serves its tools on 0.0.0.0:8000 as uid 10001', async (t) => {
   const before8000 = listeningSockets().filter((s) => s.endsWith(`:${IMAGE_PORT}`));
   assert.deepEqual(before8000, [], `port ${IMAGE_PORT} is taken here; run this test through ops/image --test (own network namespace)`);
   const server = await startImage({ env: { MCPD_AUTH: 'none' }, args: sandboxArgs() });
@@ -296,7 +330,7 @@ test('the key fetcher reaches an HTTPS issuer by name: CA bundle and resolver wo
       const failed = await server.waitForLog((l) => l.event === 'jwks_fetch_failed', 20000);
       assert.match(failed.msg, /SSL certificate problem|certificate verify failed/i, failed.msg);
       assert.equal(idp.fetches.discovery, 0, 'nothing may be fetched over an unverified connection');
-      const res = await callTool(server.url, 'add_numbers', { a: 1, b: 2 }, { authorization: `Bearer ${mint(idp)}` });
+      const res = await post(server.url, rpc(1, 'tools/list'), { ...PROTOCOL, authorization: `Bearer ${mint(idp)}` });
       assert.equal(res.status, 503, 'no key set yet');
     } finally {
       await stopClean(server);
@@ -309,7 +343,7 @@ test('the key fetcher reaches an HTTPS issuer by name: CA bundle and resolver wo
       t.diagnostic(`fetched ${idp.discoveryUrl}: ${JSON.stringify(published)}`);
       assert.ok(idp.fetches.discovery >= 1 && idp.fetches.jwks >= 1);
       await assertToolsServe(server.url, { authorization: `Bearer ${mint(idp)}` });
-      const anonymous = await callTool(server.url, 'add_numbers', { a: 1, b: 2 });
+      const anonymous = await post(server.url, rpc(1, 'tools/list'), PROTOCOL);
       assert.equal(anonymous.status, 401);
     } finally {
       await stopClean(server);
