@@ -22,6 +22,7 @@ import {
   CLK_TCK, busyPct, cpuBusy, cpuList, cpuTicksSplit, mcpdWorkers, memory, runMs, selfTicks, treePids,
 } from './procfs.mjs';
 import { fmt, report } from './report.mjs';
+import { waitUntil } from '../lib/wait.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
@@ -313,9 +314,9 @@ async function syscallsPerRequest(scenario, ctx) {
     const st = track(spawn('taskset', ['-c', cfg.loadCpu, 'strace', '-c', '-f', '-o', outFile, '-p', String(worker)], { stdio: ['ignore', 'ignore', 'pipe'] }));
     let stErr = '';
     st.stderr.on('data', (d) => { stErr += d; });
-    // strace prints "attached" on stderr once it is in.
-    const t0 = Date.now();
-    while (!/attached/i.test(stErr) && Date.now() - t0 < 5000) await sleep(10);
+    // strace prints "attached" on stderr once it is in (counting goes on without it).
+    await waitUntil(() => /attached/i.test(stErr), { timeout: 5000, what: 'strace to attach to the worker' })
+      .catch((e) => log(`${scenario.id}: ${e.message}`));
     const w = await runWrk(server.port, scenario.tokens === 'fresh' ? ctx.freshFile : ctx.oneFile, Math.min(cfg.duration, 3), 16);
     st.kill('SIGINT');
     await waitExit(st, 5000);
