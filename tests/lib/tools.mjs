@@ -22,5 +22,9 @@ export function toolsIn(dir) {
 }
 
 export const REFERENCE_TOOLS = toolsIn('worker/tools');
+// The tools of the reference pattern mcpd follows, by name: ops/smoke-test
+// and the documentation's examples call them whether or not this tree still
+// has them (a fork may have replaced them).
+export const REFERENCE_PATTERN_TOOLS = ['add_numbers', 'greet_user', 'multiply_numbers'];
 export const TEST_TOOLS = toolsIn('tests/tools');
 export const ALL_TOOLS = [...REFERENCE_TOOLS, ...TEST_TOOLS].sort();

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { repoRoot } from '../lib/sources.mjs';
 import { mcpdBinary, startMcpd } from '../lib/mcpd.mjs';
 import { anchors, parseMarkdown, parseShell, slug } from '../lib/markdown.mjs';
-import { REFERENCE_TOOLS } from '../lib/tools.mjs';
+import { REFERENCE_PATTERN_TOOLS } from '../lib/tools.mjs';
 
 // ---------------------------------------------------------------- Pages and links
 
@@ -125,7 +125,7 @@ function headersOf(args) {
 // then the fork's to rewrite, and calls to them are not sent); else 'unknown'.
 function toolMissing(ctx, name) {
   if (ctx.toolExists(name)) return null;
-  return REFERENCE_TOOLS.includes(name) ? 'removed' : 'unknown';
+  return REFERENCE_PATTERN_TOOLS.includes(name) ? 'removed' : 'unknown';
 }
 
 // What is wrong with what one command runs: the program, its flags, the
@@ -383,7 +383,7 @@ function realContext() {
     async output(command) {
       if (command !== 'ops/smoke-test') return undefined;
       // ops/smoke-test calls the reference tools: without them (see toolMissing) it has nothing to show.
-      if (REFERENCE_TOOLS.some((t) => toolMissing(this, t))) return null;
+      if (REFERENCE_PATTERN_TOOLS.some((t) => toolMissing(this, t))) return null;
       live ??= startMcpd({ workers: 1 });
       const url = (await live).url;
       return new Promise((resolve, reject) => {
@@ -501,7 +501,7 @@ test('each check can fail', async () => {
   await fails(block('sh', call.replace('"sum"', '"sun"')), /calls sun, which no file/);
   await fails(block('sh', 'npx -y @modelcontextprotocol/inspector@latest --cli http://x/mcp --tool-name sun'), /calls sun/);
   // In a fork without the reference tools, calls to them are not sent, and the smoke test is not run.
-  const fork = { ...ctx, toolExists: (name) => !REFERENCE_TOOLS.includes(name) && ctx.toolExists(name), ask: () => assert.fail('asked') };
+  const fork = { ...ctx, toolExists: (name) => !REFERENCE_PATTERN_TOOLS.includes(name) && ctx.toolExists(name), ask: () => assert.fail('asked') };
   fork.output = ctx.output.bind(fork);
   assert.deepEqual(await blockProblems(fork, { lang: 'sh', body: `${call.replace('"sum"', '"add_numbers"')}\n# {"wrong":1}\n` }), []);
   assert.deepEqual(await blockProblems(fork, { lang: 'text', body: 'anything\n', marker: { kind: 'output', arg: 'ops/smoke-test' } }), []);
