@@ -75,17 +75,24 @@ assert_tool_result(const char *tool, const char *args, const char *structured)
 	tools_outcome_free(&out);
 }
 
-/* The call is a tool error (isError) whose message contains `needle`. */
+/*
+ * The call is a tool error (isError, no structured content) whose message
+ * names the tool first, as clients see it, and contains `needle`.
+ */
 static inline void
 assert_tool_error(const char *tool, const char *args, const char *needle)
 {
 	struct tool_outcome out;
+	const char *text;
 
 	tool_test_call(tool, args, &out);
+	text = out.text.data != NULL ? out.text.data : "";
 	if (!out.is_error)
-		fail_msg("%s %s succeeded: %s", tool, args ? args : "", out.text.data);
-	if (strstr(out.text.data, needle) == NULL)
-		fail_msg("%s %s: error \"%s\" lacks \"%s\"", tool, args ? args : "", out.text.data, needle);
+		fail_msg("%s %s succeeded: %s", tool, args ? args : "", text);
+	if (strncmp(text, tool, strlen(tool)) != 0 || strstr(text, needle) == NULL)
+		fail_msg("%s %s: error \"%s\" does not start with the tool's name or lacks \"%s\"", tool,
+		    args ? args : "", text, needle);
+	assert_int_equal(out.structured.len, 0);
 	tools_outcome_free(&out);
 }
 

@@ -18,26 +18,11 @@
 #include <cmocka.h>
 #include <cJSON.h>
 
-#include "worker/tool_engine.h"
+#include "tests/unit/tool_test.h"
 
 /* The test tools these tests call (tests/tools/, built into test builds). */
 static const char *const tool_names[] = {"sum", "echo"};
 #define N_TOOL_NAMES (sizeof(tool_names) / sizeof(tool_names[0]))
-
-/* Calls `name` with `args_json` (NULL: no arguments at all). */
-static void
-call(const char *name, const char *args_json, struct tool_outcome *out)
-{
-	const struct mcpd_tool *tool = tools_find(name, strlen(name));
-	const struct tools_context ctx = {.protocol_version = "2025-11-25"};
-	struct json_doc doc = {0};
-
-	assert_non_null(tool);
-	if (args_json != NULL)
-		assert_int_equal(json_doc_parse(&doc, args_json, strlen(args_json)), 0);
-	assert_int_equal(tools_call(tool, &doc, doc.root, &ctx, out), 0);
-	json_doc_free(&doc);
-}
 
 /* The outcome's text as a NUL-terminated string (strbufs keep one). */
 static const char *
@@ -52,7 +37,7 @@ assert_integer_result(const char *name, const char *args, const char *expected)
 	struct tool_outcome out;
 	cJSON *structured;
 
-	call(name, args, &out);
+	tool_test_call(name, args, &out);
 	if (out.is_error)
 		fail_msg("%s %s failed: %s", name, args, text_of(&out));
 	assert_string_equal(text_of(&out), expected);
@@ -64,24 +49,6 @@ assert_integer_result(const char *name, const char *args, const char *expected)
 	cJSON_Delete(structured);
 	assert_int_equal(out.structured.len, strlen("{\"result\":}") + strlen(expected));
 	assert_memory_equal(out.structured.data + 10, expected, strlen(expected));
-	tools_outcome_free(&out);
-}
-
-/* A tool error whose message starts with the tool name and contains `needle`. */
-static void
-assert_tool_error(const char *name, const char *args, const char *needle)
-{
-	struct tool_outcome out;
-	const char *text;
-
-	call(name, args, &out);
-	text = text_of(&out);
-	if (!out.is_error)
-		fail_msg("%s %s succeeded with '%s'", name, args ? args : "(none)", text);
-	assert_int_equal(strncmp(text, name, strlen(name)), 0);
-	if (strstr(text, needle) == NULL)
-		fail_msg("error '%s' does not contain '%s'", text, needle);
-	assert_int_equal(out.structured.len, 0);
 	tools_outcome_free(&out);
 }
 
@@ -402,7 +369,7 @@ test_long_unexpected_argument_name_is_bounded(void **state)
 	len = strlen(args);
 	memset(args + len, 'k', 2000);
 	strcpy(args + len + 2000, "\":0}");
-	call("sum", args, &out);
+	tool_test_call("sum", args, &out);
 	assert_true(out.is_error);
 	assert_non_null(strstr(text_of(&out), "unexpected argument 'kkkk"));
 	assert_true(out.text.len < TOOL_ERROR_MAX + 32);
@@ -417,7 +384,7 @@ assert_echoed(const char *args, const char *text_bytes)
 	cJSON *structured;
 
 	snprintf(expected, sizeof(expected), "echo: %s", text_bytes);
-	call("echo", args, &out);
+	tool_test_call("echo", args, &out);
 	assert_false(out.is_error);
 	assert_int_equal(out.text.len, strlen(expected));
 	assert_memory_equal(out.text.data, expected, strlen(expected));
@@ -453,7 +420,7 @@ test_string_result_escaped_in_structured_content(void **state)
 
 	(void)state;
 	assert_echoed("{\"text\":\"a\\\"b\\\\c\\nd\\u0001\"}", "a\"b\\c\nd\x01");
-	call("echo", "{\"text\":\"q\\\"\"}", &out);
+	tool_test_call("echo", "{\"text\":\"q\\\"\"}", &out);
 	assert_non_null(strstr(out.structured.data, "q\\\"\"}"));
 	tools_outcome_free(&out);
 }
@@ -468,7 +435,7 @@ test_long_string_argument(void **state)
 	memset(text, 'n', sizeof(text) - 1);
 	text[sizeof(text) - 1] = '\0';
 	snprintf(args, sizeof(args), "{\"text\":\"%s\"}", text);
-	call("echo", args, &out);
+	tool_test_call("echo", args, &out);
 	assert_false(out.is_error);
 	assert_int_equal(out.text.len, strlen("echo: ") + strlen(text));
 	tools_outcome_free(&out);
@@ -486,7 +453,7 @@ test_string_embedded_nul_not_silently_dropped(void **state)
 	bool kept_or_refused;
 
 	(void)state;
-	call("echo", "{\"text\":\"Bob\\u0000Eve\"}", &out);
+	tool_test_call("echo", "{\"text\":\"Bob\\u0000Eve\"}", &out);
 	kept_or_refused = out.is_error || memmem(out.text.data, out.text.len, "Eve", 3) != NULL;
 	tools_outcome_free(&out);
 	assert_true(kept_or_refused);
