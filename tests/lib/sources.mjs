@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 // The folders the server is built from, one per layer.
-export const FOLDERS = ['common', 'worker', 'fetcher', 'metrics', 'supervisor'];
+export const FOLDERS = ['common', 'worker', 'fetcher', 'metrics', 'egress', 'supervisor'];
 
 // Every file under `folders` whose name matches `pattern` (subfolders
 // included), as { rel, text } with rel relative to the repository.  A

@@ -7,14 +7,14 @@ import { sourceFiles } from '../lib/sources.mjs';
 
 const HEAD = /^\/\* Runs in: (.+?)\.(?: See [a-z_]+\.h\.)? \*\/$/;
 // The processes mcpd has; a head names at least one of them.
-const PROCESS = /\b(supervisor|workers?|fetcher|metrics process|every (process|child))\b/;
+const PROCESS = /\b(supervisor|workers?|fetcher|metrics process|egress process|every (process|child))\b/;
 
 // What is wrong with a file's first line, or null when it is right.
 export function headProblem(text) {
   const first = text.split('\n')[0];
   const m = first.match(HEAD);
   if (!m) return `first line is not "/* Runs in: <process>[, when]. */": ${JSON.stringify(first.slice(0, 80))}`;
-  if (!PROCESS.test(m[1])) return `"${m[1]}" names no process (supervisor, workers, fetcher, metrics process, every process)`;
+  if (!PROCESS.test(m[1])) return `"${m[1]}" names no process (supervisor, workers, fetcher, metrics process, egress process, every process)`;
   if (first.length > 100) return `first line is ${first.length} characters (at most 100)`;
   return null;
 }

@@ -1,6 +1,6 @@
 // The layers of the source tree, read from its #include lines:
 //   common/      includes nothing of mcpd's other folders;
-//   worker/, fetcher/, metrics/  (the roles) common/ and themselves;
+//   worker/, fetcher/, metrics/, egress/  (the roles) common/ and themselves;
 //   supervisor/  common/, itself, and each role's entry header only.
 // The folder libraries (CMakeLists.txt) hold the same rules at link time;
 // this test names the offending line.  Every quoted include is checked: one
@@ -17,6 +17,7 @@ const ALLOWED = {
   worker: ['common/'],
   fetcher: ['common/'],
   metrics: ['common/'],
+  egress: ['common/'],
   supervisor: ['common/', 'worker/worker.h', 'fetcher/fetcher.h', 'metrics/metrics_process.h'],
 };
 
@@ -71,6 +72,7 @@ test('the check finds each kind of back-edge', () => {
     { rel: 'worker/a.c', text: '#include "supervisor/proctab.h"\n#include "fetcher/jwk.h"\n#include "common/log.h"\n' },
     { rel: 'fetcher/a.c', text: ' # include "worker/seccomp.h"\n#include "tool_files.h"\n' },
     { rel: 'metrics/a.c', text: '#include "common/framing.h"\n#include "worker/http.h"\n#include "metrics/scrape.h"\n' },
+    { rel: 'egress/a.c', text: '#include "common/fail.h"\n#include "egress/sigv4.h"\n#include "fetcher/jwk.h"\n' },
     { rel: 'supervisor/a.c', text: '#include "worker/worker.h"\n#include "worker/auth.h"\n#include "fetcher/fetcher.h"\n' +
       '#include "metrics/metrics_process.h"\n#include "metrics/scrape.h"\n' },
   ];
@@ -84,6 +86,7 @@ test('the check finds each kind of back-edge', () => {
     'fetcher/a.c:1: includes worker/seccomp.h',
     'fetcher/a.c:2: includes tool_files.h',
     'metrics/a.c:2: includes worker/http.h',
+    'egress/a.c:3: includes fetcher/jwk.h',
     'supervisor/a.c:2: includes worker/auth.h',
     'supervisor/a.c:5: includes metrics/scrape.h',
   ]);
