@@ -5,7 +5,9 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
+#include "common/aws_env.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "worker/worker.h"
@@ -20,8 +22,19 @@ main(int argc, char **argv)
 	char err[1024];
 	struct listeners listeners = {.mcp_fd = -1, .metrics_fd = -1};
 	uint16_t port, metrics_port = 0;
-	int status;
+	size_t aws_taken = 0;
+	int status, aws_env_fd;
 
+	/*
+	 * First, before anything can fork: no AWS variable may reach a worker,
+	 * not even through /proc/<pid>/environ (common/aws_env.h).  The sealed
+	 * copy is for the egress process alone.
+	 */
+	aws_env_fd = aws_env_take(&aws_taken, err, sizeof(err));
+	if (aws_env_fd < 0) {
+		fprintf(stderr, "mcpd: %s\n", err);
+		return 2;
+	}
 	if (config_load(&cfg, argc, argv, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mcpd: %s\n", err);
 		return 2;
@@ -43,6 +56,9 @@ main(int argc, char **argv)
 		return 2;
 	}
 	log_init("supervisor", cfg.log_level);
+	if (aws_taken > 0)
+		log_msg(LOG_INFO, "aws_env_taken", "%zu AWS_* variables taken out of the environment: "
+		    "no worker can read them", aws_taken);
 	if (cfg.auth == AUTH_NONE)
 		log_msg(LOG_WARN, "auth_disabled",
 		    "--auth none: tokens are NOT verified; /mcp serves anyone who can reach it. "
@@ -68,5 +84,6 @@ main(int argc, char **argv)
 	logline_emit(&line);
 	status = supervisor_run(&cfg, &listeners);
 	config_free(&cfg);
+	close(aws_env_fd);
 	return status;
 }
