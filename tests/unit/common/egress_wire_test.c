@@ -213,6 +213,8 @@ test_bytes_on_the_wire(void **state)
 	encode_ok(&sb, &msg);
 	assert_int_equal((unsigned char)sb.data[3], EGRESS_WIRE_FLAG_FOLLOW_REDIRECTS);
 	assert_int_equal(sb.len, EGRESS_WIRE_HEAD_SIZE + egress_wire_payload_size(&msg));
+	msg.type = (enum egress_wire_type)9;
+	assert_int_equal(egress_wire_payload_size(&msg), SIZE_MAX);
 	strbuf_free(&sb);
 }
 
