@@ -50,6 +50,10 @@ apply(struct config *cfg, const struct option_row *row, const char *value,
 	/* An empty value is refused here, whatever the kind, with its own message. */
 	if (value[0] != '\0' && row->kind->parse(cfg, row, value) == 0)
 		return 0;
+	if (value[0] != '\0' && row->kind->explain != NULL) {
+		row->kind->explain(value, accepted, sizeof(accepted));
+		return fail_because(err, errlen, "%s %s", source, accepted);
+	}
 	config_accepted_text(row, accepted, sizeof(accepted));
 	if (value[0] == '\0')
 		return fail_because(err, errlen, "%s is empty: give %s, or leave it out for the default",

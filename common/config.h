@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "common/egress_allow.h"
 #include "common/log.h"
 
 #define CONFIG_MAX_WORKERS 256
@@ -68,6 +69,7 @@ struct config {
 	uint16_t metrics_port;
 	unsigned metrics_emf;		/* seconds between EMF lines on stdout; 0 = off */
 	char metrics_namespace[256];	/* the CloudWatch namespace of EMF lines */
+	struct egress_allow egress_allow; /* the operator's destinations for tools (egress_allow.h) */
 	enum sandbox_mode sandbox;
 	char user[64];			/* children run as this user when started as root */
 	uid_t run_uid;			/* resolved from user by config_resolve_user */

@@ -85,6 +85,11 @@ const struct option_row config_options[] = {
 	{"metrics-namespace", "MCPD_METRICS_NAMESPACE", &kind_namespace, FIELD(metrics_namespace),
 	    .min = 1, .max = 255, .def = "mcpd", .metavar = "NAME",
 	    .help = "CloudWatch namespace of the EMF metrics"},
+	{"egress-allow", "MCPD_EGRESS_ALLOW", &kind_egress_allow, FIELD(egress_allow),
+	    .max = EGRESS_ALLOW_MAX_ENTRIES, .metavar = "LIST",
+	    .help = "destinations tools may reach besides their own: HOST[:PORT] for tools that take the "
+	    "operator's, TOOL=HOST[:PORT] for one tool, TOOL=-HOST[:PORT] to narrow a tool's own list",
+	    .note = "such as docs.example.com,weather=*.weather.gov:*,s3=-*.s3.us-west-2.amazonaws.com"},
 };
 
 const size_t config_n_options = sizeof(config_options) / sizeof(config_options[0]);

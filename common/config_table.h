@@ -30,6 +30,10 @@ struct option_kind {
 	void (*release)(struct config *cfg, const struct option_row *row); /* NULL: owns nothing */
 	const char *separators;	/* list kinds: what separates items */
 	bool is_switch;		/* --x alone means "true" */
+	/* Values made of parts: writes what is wrong with a refused one
+	 * ("entry 3 ...: empty DNS label"), which the error gives instead of the
+	 * accepted text.  NULL: the accepted text says it all. */
+	void (*explain)(const char *value, char *why, size_t whylen);
 };
 
 /* One word of an enum-of-words flag and the value it stores. */

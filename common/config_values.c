@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -317,6 +318,36 @@ parse_namespace(struct config *cfg, const struct option_row *row, const char *va
 	return store_string(cfg, row, value);
 }
 
+static void
+release_egress_allow(struct config *cfg, const struct option_row *row)
+{
+	egress_allow_free(field_of(cfg, row));
+}
+
+/* A later value replaces an earlier one (the flag the variable). */
+static int
+parse_egress_allow(struct config *cfg, const struct option_row *row, const char *value)
+{
+	struct egress_allow parsed;
+
+	if (row->size != sizeof(parsed) || egress_allow_parse(value, &parsed, NULL, 0) < 0)
+		return -1;
+	release_egress_allow(cfg, row);
+	memcpy(field_of(cfg, row), &parsed, sizeof(parsed));
+	return 0;
+}
+
+static void
+explain_egress_allow(const char *value, char *why, size_t whylen)
+{
+	struct egress_allow parsed;
+
+	if (egress_allow_parse(value, &parsed, why, whylen) == 0) {
+		egress_allow_free(&parsed);
+		snprintf(why, whylen, "could not be stored");
+	}
+}
+
 int
 default_online_cpus(struct config *cfg, const struct option_row *row)
 {
@@ -353,4 +384,7 @@ const struct option_kind kind_http_url = {.parse = parse_http_url, .accepted = "
 const struct option_kind kind_user_name = {.parse = parse_user_name, .accepted = "a user name"};
 const struct option_kind kind_namespace = {.parse = parse_namespace,
 	.accepted = "{range} letters, digits and . - _ / # : not starting with a colon"};
+const struct option_kind kind_egress_allow = {.parse = parse_egress_allow, .release = release_egress_allow,
+	.explain = explain_egress_allow,
+	.accepted = "a comma-separated list of up to {max} [TOOL=][-]HOST[:PORT] entries"};
 

@@ -1,8 +1,8 @@
 /*
  * Unit tests for common/config_values.c: each kind of value (numbers and
  * their bounds, sizes with suffixes, addresses, words, switches, origin and
- * item lists, URLs, names), accepted and stored or refused, through the
- * flags that take it.
+ * item lists, URLs, names, the egress allowlist), accepted and stored or
+ * refused, through the flags that take it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -364,6 +364,61 @@ test_metrics_flags_rejected(void **state)
 		assert_flag_rejected("--metrics-namespace", namespaces[i], "not starting with a colon");
 }
 
+/* --egress-allow reaches the config parsed; the flag wins over the variable. */
+static void
+test_egress_allow(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(LOAD_NO_ARGS(&cfg, err), 0);
+	assert_int_equal(cfg.egress_allow.n, 0);
+	assert_null(cfg.egress_allow.entries);
+	config_free(&cfg);
+	assert_int_equal(LOAD(&cfg, err, "--egress-allow", "docs.example.com, fetch=10.0.0.5:8080,s3=-*.s3.*.amazonaws.com"), 0);
+	assert_int_equal(cfg.egress_allow.n, 3);
+	assert_string_equal(cfg.egress_allow.entries[0].pattern.host, "docs.example.com");
+	assert_int_equal(cfg.egress_allow.entries[0].pattern.port, 443);
+	assert_string_equal(cfg.egress_allow.entries[1].tool, "fetch");
+	assert_int_equal(cfg.egress_allow.entries[1].pattern.kind, EGRESS_HOST_IPV4);
+	assert_int_equal(cfg.egress_allow.entries[1].pattern.port, 8080);
+	assert_true(cfg.egress_allow.entries[2].removes);
+	config_free(&cfg);
+	assert_null(cfg.egress_allow.entries);
+	setenv("MCPD_EGRESS_ALLOW", "a.example,b.example", 1);
+	assert_int_equal(LOAD_NO_ARGS(&cfg, err), 0);
+	assert_int_equal(cfg.egress_allow.n, 2);
+	config_free(&cfg);
+	assert_int_equal(LOAD(&cfg, err, "--egress-allow=c.example"), 0);
+	assert_int_equal(cfg.egress_allow.n, 1);
+	assert_string_equal(cfg.egress_allow.entries[0].pattern.host, "c.example");
+	config_free(&cfg);
+}
+
+/* A bad list is one line naming the flag (or variable), the entry and what is wrong. */
+static void
+test_egress_allow_rejected(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(LOAD(&cfg, err, "--egress-allow", "x.com,y.com,api..example.com"), -1);
+	assert_string_equal(err, "--egress-allow entry 3 \"api..example.com\": empty DNS label");
+	assert_int_equal(LOAD(&cfg, err, "--egress-allow=Fetch=x.com"), -1);
+	assert_string_equal(err, "--egress-allow entry 1 \"Fetch=x.com\": a tool name is 1 to 64 of [a-z0-9_]");
+	assert_int_equal(LOAD(&cfg, err, "--egress-allow", "a.com\n,b.com"), -1);
+	assert_string_equal(err, "--egress-allow entry 1 \"a.com?\": a host name holds only letters, digits, "
+	    "'-', '_' and '.'");
+	assert_int_equal(LOAD(&cfg, err, "--egress-allow", ""), -1);
+	assert_string_equal(err, "--egress-allow is empty: give a comma-separated list of up to 256 "
+	    "[TOOL=][-]HOST[:PORT] entries such as docs.example.com,weather=*.weather.gov:*,"
+	    "s3=-*.s3.us-west-2.amazonaws.com, or leave it out for the default");
+	setenv("MCPD_EGRESS_ALLOW", "10.0.0.*", 1);
+	assert_int_equal(LOAD_NO_ARGS(&cfg, err), -1);
+	assert_string_equal(err, "MCPD_EGRESS_ALLOW entry 1 \"10.0.0.*\": wildcards are not allowed in IP addresses");
+	assert_null(strchr(err, '\n'));
+}
+
 /* Both ends of every bounded row are accepted and stored. */
 static void
 test_bounds_are_inclusive(void **state)
@@ -418,6 +473,8 @@ main(void)
 		CONFIG_TEST(test_metrics_flags),
 		CONFIG_TEST(test_metrics_flags_rejected),
 		CONFIG_TEST(test_bounds_are_inclusive),
+		CONFIG_TEST(test_egress_allow),
+		CONFIG_TEST(test_egress_allow_rejected),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
