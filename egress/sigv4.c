@@ -284,21 +284,12 @@ fail:
 	return -1;
 }
 
-static void
-free_wiped(char *s)
-{
-	if (s != NULL) {
-		sodium_memzero(s, strlen(s));
-		free(s);
-	}
-}
-
 void
 sigv4_signed_free(struct sigv4_signed *s)
 {
-	free_wiped(s->security_token);
-	free_wiped(s->authorization);
-	free_wiped(s->canonical_request);
-	free_wiped(s->string_to_sign);
+	sigv4_free_wiped(s->security_token);
+	sigv4_free_wiped(s->authorization);
+	sigv4_free_wiped(s->canonical_request);
+	sigv4_free_wiped(s->string_to_sign);
 	sodium_memzero(s, sizeof(*s));
 }

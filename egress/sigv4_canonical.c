@@ -551,8 +551,8 @@ fail:
 	return -1;
 }
 
-static void
-free_wiped(char *s)
+void
+sigv4_free_wiped(char *s)
 {
 	if (s != NULL) {
 		sodium_memzero(s, strlen(s));
@@ -563,7 +563,7 @@ free_wiped(char *s)
 void
 sigv4_canonical_free(struct sigv4_canonical *c)
 {
-	free_wiped(c->request);
-	free_wiped(c->signed_headers);
+	sigv4_free_wiped(c->request);
+	sigv4_free_wiped(c->signed_headers);
 	c->request = c->signed_headers = NULL;
 }

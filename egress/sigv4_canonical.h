@@ -44,4 +44,7 @@ int sigv4_canonical_build(const struct sigv4_request *req, const struct sigv4_he
 /** Wipes and frees what sigv4_canonical_build made, and empties *c. */
 void sigv4_canonical_free(struct sigv4_canonical *c);
 
+/** Wipes a string that may hold a secret (a session token, a signature), then frees it; NULL is fine. */
+void sigv4_free_wiped(char *s);
+
 #endif
