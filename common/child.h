@@ -31,6 +31,10 @@ struct child_args {
 	int ready_fd;	/* the child writes one byte here once it serves */
 	int counters_fd;	/* the shared counters region (every child) */
 	int metrics_fd;	/* the --metrics-listen listener (the metrics process only) */
+	/* AF_UNIX SOCK_SEQPACKET from the supervisor (the egress only): each message is
+	 * one worker connection (SCM_RIGHTS) and the worker's slot (int32, 4 bytes). */
+	int egress_control_fd;
+	int aws_env_fd;	/* the sealed AWS_* variables, common/aws_env.h (the egress only) */
 	const struct counters_tools *tools;	/* the tool labels (the metrics process only) */
 	int slot;
 	int counters_block;	/* the child's own block of the counters region */
