@@ -415,9 +415,10 @@ admit(struct transfer *t, char **url)
 	}
 	if (!address_admit_url(&tool, &t->eg->cfg->egress_allow, t->host, strlen(t->host), t->port, &t->admitted,
 	    why, sizeof(why))) {
-		char msg[400];
+		char msg[640];	/* room for the longest host and reason: never cut */
 
-		snprintf(msg, sizeof(msg), "%s%s:%u refused: %s", t->hops ? "redirect to " : "", t->host, t->port, why);
+		snprintf(msg, sizeof(msg), "%s%.255s:%u refused: %.299s", t->hops ? "redirect to " : "", t->host,
+		    t->port, why);
 		transfer_fail(t, EGRESS_WIRE_OUTCOME_REFUSED_DESTINATION, msg);
 		return -1;
 	}
