@@ -479,7 +479,9 @@ supervisor_run(const struct config *cfg, const struct listeners *listeners)
 	sv = (struct supervisor){
 		.cfg = cfg, .reload_slot = -1,
 		.args = {.cfg = cfg, .listen_fd = listeners->mcp_fd, .metrics_fd = listeners->metrics_fd,
-		    .keyset_fd = -1, .refresh_fd = -1, .counters_fd = -1},
+		    .keyset_fd = -1, .refresh_fd = -1, .counters_fd = -1,
+		    /* The egress role is not started yet: no child gets these. */
+		    .egress_control_fd = -1, .aws_env_fd = -1},
 	};
 	sv.sigfd = open_signalfd();
 	if (sv.sigfd < 0) {
