@@ -126,6 +126,10 @@ reap_finished(struct egress *eg)
 
 		if (m->msg != CURLMSG_DONE)
 			continue;
+		if (imds_owns(eg, m->easy_handle)) {
+			imds_finished(eg, m->data.result);
+			continue;
+		}
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
 		transfer_finished(t, m->data.result);
 	}
@@ -266,13 +270,16 @@ load_aws(struct egress *eg, int fd)
 {
 	char err[256];
 
-	if (fd < 0)
+	if (fd < 0) {
+		imds_setup(eg);
 		return 0;
+	}
 	if (aws_env_load(fd, &eg->aws, err, sizeof(err)) < 0) {
 		log_msg(LOG_ERROR, "egress_setup_failed", "cannot read the AWS variables: %s", err);
 		return -1;
 	}
 	close(fd);
+	imds_setup(eg);
 	return 0;
 }
 
@@ -307,6 +314,7 @@ open_loop(struct egress *eg, const struct child_args *args)
 static void
 close_loop(struct egress *eg)
 {
+	imds_close(eg);
 	if (eg->multi != NULL)
 		curl_multi_cleanup(eg->multi);
 	if (eg->timer.fd >= 0)

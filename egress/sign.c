@@ -2,9 +2,9 @@
 #define _GNU_SOURCE
 /*
  * sign: SigV4 for a transfer whose request names an AWS service.  The
- * credentials are the AWS_* variables the supervisor sealed for the egress
- * (common/aws_env.h); the instance metadata service is not asked yet.  The
- * Host header is set here to exactly what was signed, and the path and
+ * credentials are the chain's (imds.c): the AWS_* variables the supervisor
+ * sealed for the egress (common/aws_env.h), else the instance metadata
+ * service's.  The Host header is set here to exactly what was signed, and the path and
  * query go as signed (CURLOPT_PATH_AS_IS).
  */
 #include <stdio.h>
@@ -37,11 +37,7 @@ int
 sign_transfer(struct transfer *t, char *why, size_t whylen)
 {
 	const struct aws_env *env = &t->eg->aws;
-	struct sigv4_credentials cred = {
-		.access_key_id = aws_env_get(env, "AWS_ACCESS_KEY_ID"),
-		.secret_access_key = aws_env_get(env, "AWS_SECRET_ACCESS_KEY"),
-		.session_token = aws_env_get(env, "AWS_SESSION_TOKEN"),
-	};
+	struct sigv4_credentials cred = {0};
 	const char *region = t->aws_region ? t->aws_region : aws_env_get(env, "AWS_REGION");
 	struct sigv4_header *headers = calloc(t->n_headers + 1, sizeof(*headers));
 	struct sigv4_signed out = {0};
@@ -58,8 +54,8 @@ sign_transfer(struct transfer *t, char *why, size_t whylen)
 	}
 	for (size_t i = 0; i < t->n_headers; i++)
 		headers[i] = (struct sigv4_header){t->headers[i].name, t->headers[i].value};
-	if (cred.access_key_id == NULL || cred.secret_access_key == NULL)
-		snprintf(why, whylen, "no AWS credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set");
+	if (imds_credentials(t->eg, &cred, why, whylen) < 0)
+		;	/* why says so */
 	else if (region == NULL)
 		snprintf(why, whylen, "no AWS region: the request names none and AWS_REGION is not set");
 	else if (sigv4_sign(&req, &cred, &out, err, sizeof(err)) < 0)

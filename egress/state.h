@@ -18,7 +18,9 @@
 #include "common/egress_allow.h"
 #include "common/egress_wire.h"
 #include "common/strbuf.h"
+#include "egress/credentials.h"
 #include "egress/egress.h"
+#include "egress/sigv4.h"
 
 /* Requests one worker may have in flight; more are answered egress_busy. */
 #define EGRESS_MAX_IN_FLIGHT 1024
@@ -100,6 +102,31 @@ struct transfer {
 	size_t header_bytes;
 	bool too_large;
 	char too_large_why[120];
+	bool awaiting_credentials;		/* parked until the IMDS fetch ends */
+};
+
+/* Where the signing credentials come from (imds.c). */
+enum credentials_source { CREDENTIALS_NONE, CREDENTIALS_ENVIRONMENT, CREDENTIALS_IMDS };
+
+/* The credential chain: the environment's, or IMDS's fetched on the multi handle. */
+struct aws_chain {
+	enum credentials_source source;
+	bool imds_disabled;
+	char imds_base[256];			/* http://host[:port], no trailing slash */
+	struct aws_credentials cred;
+	char role[256];
+	time_t refresh_at;			/* fetch again from then on */
+	time_t retry_at;			/* after a failed fetch, not before */
+	char failed_why[400];			/* the last fetch's failure, for FAILUREs */
+	/* The fetch in progress. */
+	CURL *easy;				/* NULL: none */
+	int step;				/* imds.c's enum */
+	struct curl_slist *headers;
+	struct strbuf body;
+	char *token;				/* IMDSv2 session token, kept for refreshes */
+	time_t token_expires;
+	bool token_retried;			/* a 401 made us fetch a new token once */
+	char errbuf[CURL_ERROR_SIZE];
 };
 
 struct egress {
@@ -111,6 +138,7 @@ struct egress {
 	struct peer *peers;
 	struct peer *closed;			/* freed by peer_reap after the batch */
 	struct aws_env aws;
+	struct aws_chain chain;
 	bool stopping;
 };
 
@@ -153,6 +181,20 @@ void transfer_finished(struct transfer *t, CURLcode rc);
 void transfer_fail(struct transfer *t, enum egress_wire_outcome outcome, const char *why);
 /** Logs t as cancelled and frees it, without answering: its worker is gone. */
 void transfer_drop(struct transfer *t);
+
+/* imds.c */
+/** Picks the chain's first link (the environment's keys, else IMDS) and logs it. */
+void imds_setup(struct egress *eg);
+/** True when t must wait for a fetch of credentials (it is parked); starts one if due. */
+bool imds_hold(struct transfer *t);
+/** The multi handle finished the fetch's current step with rc. */
+void imds_finished(struct egress *eg, CURLcode rc);
+/** True when easy is the fetch's handle. */
+bool imds_owns(const struct egress *eg, const CURL *easy);
+/** The credentials to sign with now; -1 with why ("no AWS credentials: ...") without. */
+int imds_credentials(const struct egress *eg, struct sigv4_credentials *out, char *why, size_t whylen);
+/** Ends a fetch in progress and wipes what the chain holds. */
+void imds_close(struct egress *eg);
 
 /* sign.c */
 /** Adds the SigV4 headers for the current hop; -1 with why when it cannot sign. */

@@ -70,6 +70,23 @@ copy_request(struct transfer *t, const struct egress_wire_request *r)
 	return 0;
 }
 
+/* An AWS request to its service's default host goes to AWS_ENDPOINT_URL[_<SERVICE>] when set. */
+static int
+apply_endpoint(struct transfer *t, char *why, size_t whylen)
+{
+	const char *region = t->aws_region ? t->aws_region : aws_env_get(&t->eg->aws, "AWS_REGION");
+	char *url = NULL;
+
+	if (t->aws_service == NULL ||
+	    credentials_endpoint_url(&t->eg->aws, t->aws_service, region, t->url, &url, why, whylen) < 0)
+		return t->aws_service == NULL ? 0 : -1;
+	if (url != NULL) {
+		free(t->url);
+		t->url = url;
+	}
+	return 0;
+}
+
 /* An HTTP method is a token (RFC 9110 5.6.2): nothing libcurl could put on the wire otherwise. */
 static bool
 is_token(struct egress_wire_span s)
@@ -91,6 +108,7 @@ transfer_start(struct peer *p, const struct egress_wire_message *msg)
 {
 	const struct egress_wire_request *r = &msg->request;
 	struct transfer *t;
+	char why[300];
 
 	if (p->in_flight >= EGRESS_MAX_IN_FLIGHT) {
 		peer_fail(p, msg->id, EGRESS_WIRE_OUTCOME_EGRESS_BUSY, "%d requests already in flight for this worker",
@@ -121,6 +139,10 @@ transfer_start(struct peer *p, const struct egress_wire_message *msg)
 	p->in_flight++;
 	if (copy_request(t, r) < 0) {
 		transfer_fail(t, EGRESS_WIRE_OUTCOME_INTERNAL, "the egress has no memory for the request");
+		return;
+	}
+	if (apply_endpoint(t, why, sizeof(why)) < 0) {
+		transfer_fail(t, EGRESS_WIRE_OUTCOME_BAD_REQUEST, why);
 		return;
 	}
 	transfer_launch(t);
@@ -433,6 +455,9 @@ transfer_launch(struct transfer *t)
 	uint64_t now = now_ms();
 	enum egress_wire_outcome outcome = EGRESS_WIRE_OUTCOME_BAD_REQUEST;
 
+	/* Parked until the credentials are fetched: imds.c launches it again. */
+	if (t->aws_service != NULL && imds_hold(t))
+		return 0;
 	if (admit(t, &url) < 0) {
 		curl_free(url);
 		return -1;
