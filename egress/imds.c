@@ -12,13 +12,18 @@
  * no usable credentials is parked (transfer->awaiting_credentials) and
  * launched again when the fetch ends.  No secret or token is ever logged.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "egress/state.h"
 
@@ -69,6 +74,7 @@ imds_setup(struct egress *eg)
 	size_t n;
 
 	strbuf_init(&c->body);
+	c->parked_timer = (struct watch){.kind = WATCH_PARKED, .fd = -1};
 	c->cred.access_key_id = dup_env(eg, "AWS_ACCESS_KEY_ID");
 	c->cred.secret_access_key = dup_env(eg, "AWS_SECRET_ACCESS_KEY");
 	c->cred.session_token = dup_env(eg, "AWS_SESSION_TOKEN");
@@ -83,6 +89,58 @@ imds_setup(struct egress *eg)
 	n = strlen(c->imds_base);
 	while (n > 0 && c->imds_base[n - 1] == '/')
 		c->imds_base[--n] = '\0';
+	/* Opened now: the sandbox allows arming a timerfd, not creating one. */
+	c->parked_timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (c->parked_timer.fd < 0)
+		log_errno("egress_setup_failed", "cannot open the timerfd of requests waiting for credentials: "
+		    "they wait for the fetch to end");
+}
+
+/* Arms the timer at the earliest deadline of the parked requests; disarms it without any. */
+static void
+arm_parked_timer(struct egress *eg)
+{
+	struct aws_chain *c = &eg->chain;
+	struct itimerspec its = {0};
+	uint64_t earliest = 0, now = now_ms();
+
+	if (c->parked_timer.fd < 0)
+		return;
+	for (struct peer *p = eg->peers; p != NULL; p = p->next)
+		for (struct transfer *t = p->transfers; t != NULL; t = t->next)
+			if (t->awaiting_credentials && (earliest == 0 || t->deadline_at_ms < earliest))
+				earliest = t->deadline_at_ms;
+	if (earliest != 0) {
+		uint64_t in = earliest > now ? earliest - now : 1;
+
+		its.it_value.tv_sec = (time_t)(in / 1000);
+		its.it_value.tv_nsec = (long)(in % 1000) * 1000000L;
+		if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+			its.it_value.tv_nsec = 1;
+	}
+	if (timerfd_settime(c->parked_timer.fd, 0, &its, NULL) < 0 ||
+	    loop_watch(eg, &c->parked_timer, earliest != 0 ? EPOLLIN : 0) < 0)
+		log_errno("egress_timer_failed", "cannot arm the timer of requests waiting for credentials");
+}
+
+void
+imds_on_parked_timer(struct egress *eg)
+{
+	uint64_t expirations, now = now_ms();
+
+	if (read(eg->chain.parked_timer.fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+		log_errno("egress_timer_failed", "cannot read the timerfd of requests waiting for credentials");
+	for (struct peer *p = eg->peers; p != NULL; p = p->next) {
+		struct transfer *next;
+
+		for (struct transfer *t = p->transfers; t != NULL; t = next) {
+			next = t->next;
+			if (t->awaiting_credentials && now >= t->deadline_at_ms)
+				transfer_fail(t, EGRESS_WIRE_OUTCOME_TIMEOUT, "the deadline passed while the AWS "
+				    "credentials were being fetched");
+		}
+	}
+	arm_parked_timer(eg);
 }
 
 bool
@@ -200,6 +258,7 @@ resume(struct egress *eg)
 			}
 		}
 	}
+	arm_parked_timer(eg);
 }
 
 static void
@@ -249,6 +308,7 @@ imds_hold(struct transfer *t)
 	if (c->easy == NULL)
 		return false;	/* the fetch failed or waits to retry: signing says why */
 	t->awaiting_credentials = true;
+	arm_parked_timer(t->eg);
 	return true;
 }
 
@@ -401,4 +461,10 @@ imds_close(struct egress *eg)
 	strbuf_free(&c->body);
 	drop_token(c);
 	credentials_clear(&c->cred);
+	/* kind says imds_setup opened it: a zeroed chain's fd 0 is not ours. */
+	if (c->parked_timer.kind == WATCH_PARKED && c->parked_timer.fd >= 0) {
+		loop_unwatch(eg, &c->parked_timer);
+		close(c->parked_timer.fd);
+		c->parked_timer.fd = -1;
+	}
 }

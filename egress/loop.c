@@ -220,6 +220,9 @@ dispatch(struct egress *eg, struct watch *w, uint32_t events)
 	case WATCH_PEER:
 		peer_on_event(w->owner, events);
 		break;
+	case WATCH_PARKED:
+		imds_on_parked_timer(eg);
+		break;
 	case WATCH_CURL:
 		break;	/* never registered by pointer: see CURL_FD_TAG */
 	}

@@ -34,7 +34,7 @@
 #define EGRESS_PEER_QUEUE_HIGH (32u << 20)
 
 /* What an epoll registration points at. */
-enum watch_kind { WATCH_SIGNAL, WATCH_CONTROL, WATCH_TIMER, WATCH_PEER, WATCH_CURL };
+enum watch_kind { WATCH_SIGNAL, WATCH_CONTROL, WATCH_TIMER, WATCH_PEER, WATCH_CURL, WATCH_PARKED };
 
 struct watch {
 	enum watch_kind kind;
@@ -127,6 +127,8 @@ struct aws_chain {
 	time_t token_expires;
 	bool token_retried;			/* a 401 made us fetch a new token once */
 	char errbuf[CURL_ERROR_SIZE];
+	/* Fires at the earliest deadline of the parked requests. */
+	struct watch parked_timer;
 };
 
 struct egress {
@@ -189,6 +191,8 @@ void imds_setup(struct egress *eg);
 bool imds_hold(struct transfer *t);
 /** The multi handle finished the fetch's current step with rc. */
 void imds_finished(struct egress *eg, CURLcode rc);
+/** The parked requests' timer fired: fails those whose deadline passed. */
+void imds_on_parked_timer(struct egress *eg);
 /** True when easy is the fetch's handle. */
 bool imds_owns(const struct egress *eg, const CURL *easy);
 /** The credentials to sign with now; -1 with why ("no AWS credentials: ...") without. */

@@ -283,3 +283,18 @@ test('AWS_ENDPOINT_URL_S3 routes an S3 request to the local front, still under t
   assert.equal(refused.outcome, 'refused_destination', JSON.stringify(refused));
   assert.equal(await h.end(), 0, h.stderr);
 });
+
+test('a request waiting for credentials fails at its own deadline when IMDS hangs', async () => {
+  const hanging = net.createServer((sock) => sock.on('error', () => {}));	// accepts, never answers
+  const port = await listen(hanging);
+  const h = startHarness({ AWS_EC2_METADATA_SERVICE_ENDPOINT: `http://127.0.0.1:${port}`, AWS_REGION: REGION });
+  const started = Date.now();
+  const a = await h.call({ url: frontUrl('/bucket/key'), deadline: 300 });
+  const took = Date.now() - started;
+  assert.equal(a.outcome, 'timeout', JSON.stringify(a));
+  assert.match(a.message, /deadline passed while the AWS credentials were being fetched/);
+  assert.ok(took < 1500, `answered after ${took} ms, not at its 300 ms deadline`);
+  // The fetch itself still ends (2 s per step) and says why.
+  await h.logged(/aws_credentials_failed/);
+  assert.equal(await h.end(), 0, h.stderr);
+});
