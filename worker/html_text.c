@@ -168,9 +168,8 @@ put_char(struct render *r, uint32_t cp)
 	flush_pending(r);
 	if (cp == 0xA0)
 		cp = ' ';
+	/* Inside pre a newline starts no marked line: each would cost a quote prefix. */
 	emit(r, b, html_utf8_encode(html_sanitize(cp), b));
-	if (cp == '\n' && r->quote_depth > 0)
-		r->at_line_start = true;
 }
 
 /* A run of text: character references decoded, UTF-8 checked. */

@@ -46,6 +46,7 @@ static const struct render_case cases[] = {
 	{"<pre>\nfirst</pre>", "```\nfirst\n```"},
 	{"use <code>a  b</code> here", "use `a  b` here"},
 	{"<blockquote>q</blockquote>", "> q"},
+	{"<blockquote><p>a</p><p>b</p></blockquote>", "> a\n\n> b"},
 	{"a<hr>b", "a\n\n---\n\nb"},
 	{"<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table>", "a | b\nc"},
 	{"x<script>alert('<p>')</script>y", "xy"},
@@ -169,7 +170,7 @@ static void
 test_hostile_pages(void **state)
 {
 	static const char *pieces[] = {"<div>", "&amp;", "<a href=/x>", "<li>", "<blockquote>", "<pre>",
-	    "<", "<!--", "<p x='>", "\xff", "<hr>", "&#x10FFFF;", "<td>", "<code>", "</a>"};
+	    "<", "<!--", "<p x='>", "\xff", "<hr>", "&#x10FFFF;", "<td>", "<code>", "</a>", "<blockquote><pre>\n\n\n\n", "<ul><li>x"};
 
 	(void)state;
 	for (size_t p = 0; p < sizeof(pieces) / sizeof(pieces[0]); p++) {
@@ -181,6 +182,11 @@ test_hostile_pages(void **state)
 
 		assert_true(n <= 65536);
 		assert_clean(text, n);
+		free(text);
+		text = render(html, len, SIZE_MAX, &rc);	/* uncapped: a constant times the page */
+		assert_int_equal(rc, 0);
+		assert_true(strlen(text) <= 16 * len + 16);
+		assert_clean(text, strlen(text));
 		free(text);
 		free(html);
 	}
