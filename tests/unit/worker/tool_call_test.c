@@ -1,5 +1,6 @@
 /*
- * Unit tests for worker/tool_call.c: every parameter type and rule (accepted,
+ * Unit tests for one call of a tool (worker/tool_call.c, tool_args.c and
+ * tool_result.c): every parameter type and rule (accepted,
  * refused with its exact message), defaults and optional parameters, arrays,
  * the kinds of result, the call context, and tools that misuse the API.
  * The test tools of tests/tools/ are built into test builds; the misusing

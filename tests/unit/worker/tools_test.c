@@ -443,7 +443,7 @@ test_long_string_argument(void **state)
 
 /*
  * "\u0000" is a valid JSON string character.  cJSON stores it as a C string,
- * so tools.c would see a shorter string and answer for another one.  The
+ * so a tool would see a shorter string and answer for another one.  The
  * call must either keep every byte or refuse the argument.
  */
 static void
