@@ -92,6 +92,12 @@ parse_object(const unsigned char *json, size_t len, struct segment_json *seg)
 				goto bad;
 	}
 	seg->may_hold_nul = may_hold_nul(json, len);
+	/*
+	 * RFC 7519 compares claim names whole, but cJSON cuts a name at U+0000:
+	 * "scope\u0000x" would be read as "scope".  Such a token is malformed.
+	 */
+	if (seg->may_hold_nul && json_doc_member_name_has_nul(&seg->doc))
+		goto bad;
 	return 0;
 bad:
 	json_doc_free(&seg->doc);

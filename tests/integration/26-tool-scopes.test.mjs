@@ -7,7 +7,7 @@ import { startMcpd } from '../lib/mcpd.mjs';
 import { waitUntil } from '../lib/wait.mjs';
 import { post, rpc } from '../lib/http.mjs';
 import { startIssuer } from '../lib/oidc.mjs';
-import { CLIENT_ID, mint, decode } from '../lib/tokens.mjs';
+import { CLIENT_ID, accessClaims, mint, decode } from '../lib/tokens.mjs';
 
 const PROTOCOL = '2025-11-25';
 let idp;
@@ -62,6 +62,27 @@ test('a token with the scope: the tool gets the verified identity, also from the
       verified: true, sub: 'u-42', username: 'alice', client_id: CLIENT_ID, scope: 'openid mcpd/admin',
       expires_at: claims.exp, protocol_version: PROTOCOL,
     }, round);
+  }
+});
+
+test('a claim name holding U+0000 is not the claim it starts with: 401, nothing granted', async () => {
+  // No real scope, and "scope\u0000x" naming the admin scope: RFC 7519
+  // compares names whole, so this token has no scope at all; it is refused
+  // as malformed rather than read as "scope" (which cJSON would do).
+  const claims = accessClaims(idp);
+  delete claims.scope;
+  claims['scope\u0000x'] = 'openid mcpd/admin';
+  const forged = mint(idp, { rawClaims: claims });
+  assert.ok(Buffer.from(forged.split('.')[1], 'base64url').toString().includes('"scope\\u0000x"'));
+  const res = await call(server, forged, 'whoami');
+  assert.equal(res.status, 401, res.text);
+  assert.match(res.headers.get('www-authenticate'), /^Bearer error="invalid_token"/);
+  for (const name of ['iss', 'exp', 'client_id', 'token_use']) {
+    const c = accessClaims(idp);
+    c[`${name}\u0000x`] = c[name];
+    delete c[name];
+    const r = await call(server, mint(idp, { rawClaims: c }), 'sum', { a: 1, b: 2 });
+    assert.equal(r.status, 401, `${name}\\u0000x: ${r.text}`);
   }
 });
 

@@ -212,6 +212,35 @@ test_nul_in_strings_refused(void **state)
 	    "\"client_id\":\"c1\\u0000x\"}"), JWT_INVALID, "client");
 }
 
+/*
+ * RFC 7519 compares claim names whole; cJSON cuts a name at U+0000, so
+ * "scope\u0000x" would be read as "scope" and grant what it names.  A
+ * name holding U+0000, in the claims or the header, makes the token
+ * malformed, whichever claim it imitates.
+ */
+static void
+test_nul_in_claim_names_refused(void **state)
+{
+	(void)state;
+	rules.scopes = &scopes;
+	expect(signed_token("{\"iss\":\"" ISSUER "\",\"exp\":1800000600,\"token_use\":\"access\","
+	    "\"client_id\":\"c1\",\"scope\\u0000x\":\"mcp/tools\"}"), JWT_INVALID, "malformed");
+	rules.scopes = &none;
+	expect(signed_token("{\"iss\\u0000x\":\"" ISSUER "\",\"exp\":1800000600,\"token_use\":\"access\","
+	    "\"client_id\":\"c1\"}"), JWT_INVALID, "malformed");
+	expect(signed_token("{\"iss\":\"" ISSUER "\",\"exp\\u0000x\":1800000600,\"token_use\":\"access\","
+	    "\"client_id\":\"c1\"}"), JWT_INVALID, "malformed");
+	expect(signed_token("{\"iss\":\"" ISSUER "\",\"exp\":1800000600,\"token_use\\u0000x\":\"access\","
+	    "\"client_id\":\"c1\"}"), JWT_INVALID, "malformed");
+	expect(signed_token("{\"iss\":\"" ISSUER "\",\"exp\":1800000600,\"token_use\":\"access\","
+	    "\"client_id\\u0000x\":\"c1\"}"), JWT_INVALID, "malformed");
+	expect(signed_token(ACCESS(",\"note\\u0000\":1")), JWT_INVALID, "malformed");
+	expect(make_token("{\"alg\":\"RS256\",\"kid\":\"k1\",\"x\\u0000\":1}", ACCESS(""), signing_key, NULL, 0),
+	    JWT_INVALID, NULL);
+	/* Text that only looks like the escape is an ordinary name. */
+	expect(signed_token(ACCESS(",\"note\\\\u0000\":1")), JWT_VALID, NULL);
+}
+
 static void
 test_duplicate_claims_refused(void **state)
 {
@@ -387,6 +416,7 @@ test_refusal_clears_openssl_errors(void **state)
 	cmocka_unit_test(test_times_with_skew), \
 	cmocka_unit_test(test_issuer_and_recipient), \
 	cmocka_unit_test(test_required_scopes), \
+	cmocka_unit_test(test_nul_in_claim_names_refused), \
 	cmocka_unit_test(test_duplicate_claims_refused), \
 	cmocka_unit_test(test_nul_in_strings_refused), \
 	cmocka_unit_test(test_nul_in_audience_refused), \
