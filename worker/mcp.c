@@ -422,8 +422,13 @@ handle_message(struct envelope *env, const cJSON *msg, bool in_batch, struct str
 	str_copy_truncated(env->res->rpc_method, sizeof(env->res->rpc_method), call.method);
 	counter_add(&own_counters->rpc_method[call.method_has_nul ? METHOD_OTHER :
 	    counters_method_of(call.method)], 1);
-	if (call.params != NULL && !cJSON_IsObject(call.params)) {
-		/* A well-formed request whose params are not by-name (MCP uses only those). */
+	if (call.params != NULL && !cJSON_IsObject(call.params) && !cJSON_IsArray(call.params)) {
+		/* JSON-RPC 2.0 §4.2: params, when present, are a structured value; "x" makes no Request. */
+		rpc_fail(&err, 400, RPC_INVALID_REQUEST, "Invalid Request: params must be a structured value "
+		    "(an object)");
+		reply_with_error(env, id, &err, out, reply);
+	} else if (call.params != NULL && !cJSON_IsObject(call.params)) {
+		/* A well-formed request whose params are by position: MCP names them. */
 		rpc_fail(&err, 400, RPC_INVALID_PARAMS, "Invalid params: params must be an object");
 		reply_with_error(env, id, &err, out, reply);
 	} else if (check_wire(env, &call, in_batch, id == NULL, &err) < 0) {

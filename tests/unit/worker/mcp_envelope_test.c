@@ -270,20 +270,28 @@ assert_batch_elements_get_invalid_params(void **state)
 	assert_result(cJSON_GetArrayItem(msg, 1));
 }
 
-/* A request is well-formed whatever its params: params that are no object are invalid params. */
+/*
+ * JSON-RPC 2.0 §4.2: params, when present, are a structured value.  By
+ * position (an array) the request is well-formed but MCP names its params:
+ * invalid params.  A number, string or boolean makes no Request at all.
+ */
 static void
-test_params_of_other_types_are_invalid_params(void **state)
+test_params_of_other_types_are_refused(void **state)
 {
-	static const char *const bad[] = {"[]", "[1,2]", "1", "\"x\"", "true", "false"};
+	static const struct {
+		const char *params;
+		int code;
+	} bad[] = {{"[]", -32602}, {"[1,2]", -32602}, {"1", -32600}, {"\"x\"", -32600}, {"true", -32600},
+	    {"false", -32600}};
 	static const char *const methods[] = {"ping", "tools/list", "tools/call", "initialize"};
 	char body[256];
 
 	for (size_t m = 0; m < sizeof(methods) / sizeof(methods[0]); m++) {
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			const cJSON *msg = send_2025(state, request_with_params(body, sizeof(body), methods[m],
-			    bad[i]), NULL);
+			    bad[i].params), NULL);
 
-			assert_error(msg, -32602);
+			assert_error(msg, bad[i].code);
 			assert_id_int(msg, 7);
 			assert_int_equal(status(state), 400);
 		}
@@ -388,7 +396,7 @@ main(void)
 		MCP_TEST(test_params_null_is_absent_params_in_both_eras),
 		MCP_TEST(test_params_null_ping_is_answered),
 		MCP_TEST(test_params_null_inside_a_batch),
-		MCP_TEST(test_params_of_other_types_are_invalid_params),
+		MCP_TEST(test_params_of_other_types_are_refused),
 		MCP_TEST(test_method_holding_nul_is_unknown),
 		MCP_TEST(test_tool_name_holding_nul_is_unknown),
 		MCP_TEST(test_2026_headers_do_not_match_a_name_cut_at_nul),
