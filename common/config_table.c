@@ -24,7 +24,7 @@ const struct option_row config_options[] = {
 	    .help = "large answers a worker holds for slow readers, {sizes}, before it refuses large requests with 503"},
 	{"shutdown-timeout", "MCPD_SHUTDOWN_TIMEOUT", &kind_seconds, FIELD(shutdown_timeout),
 	    .min = 0, .max = 3600, .def = "10", .metavar = "SECS",
-	    .help = "how long SIGTERM waits for in-flight requests, {range} s"},
+	    .help = "how long SIGTERM, or a SIGHUP retiring a worker, waits for in-flight requests, {range} s"},
 	{"idle-timeout", "MCPD_IDLE_TIMEOUT", &kind_seconds, FIELD(idle_timeout),
 	    .min = 1, .max = 3600, .def = "10", .metavar = "SECS",
 	    .help = "close connections idle or stalled this long, {range} s"},

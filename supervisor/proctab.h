@@ -30,6 +30,7 @@ struct proc {
 	int ready_fd;		/* read end of the readiness pipe, -1 once read */
 	bool successor;		/* started by a reload to replace its slot's owner */
 	uint64_t started_ms;	/* monotonic */
+	uint64_t kill_at_ms;	/* retired by a reload: SIGKILL then if still here; 0: none */
 };
 
 /* Every worker and a reload successor, the fetcher and the metrics process. */

@@ -348,8 +348,39 @@ on_ready(struct supervisor *sv, struct proc *p)
 		return;	/* Died before serving; reaping tells the rest. */
 	retired = decide_on_ready(&sv->pt, p, &sv->slots[p->slot], &sv->reload_slot, sv->stopping);
 	log_child_event(LOG_INFO, "ready", p);
-	if (retired != NULL && kill(retired->pid, SIGTERM) < 0 && errno != ESRCH)
+	if (retired == NULL)
+		return;
+	/*
+	 * A retired worker gets the drain a shutdown gives it; one that never
+	 * exits (stopped, stuck) must not hold up every later reload.
+	 */
+	retired->kill_at_ms = now_ms() + sv->cfg->shutdown_timeout * 1000ULL + KILL_GRACE_MS;
+	if (kill(retired->pid, SIGTERM) < 0 && errno != ESRCH)
 		log_errno("signal_failed", "cannot retire pid %d", (int)retired->pid);
+}
+
+/* SIGKILLs retired workers past their drain; returns the next such deadline, or UINT64_MAX. */
+static uint64_t
+kill_overdue_retired(struct supervisor *sv, uint64_t now)
+{
+	uint64_t next = UINT64_MAX;
+
+	for (int i = 0; i < sv->pt.nprocs; i++) {
+		struct proc *p = &sv->pt.procs[i];
+
+		if (p->state != PROC_RETIRING || p->kill_at_ms == 0)
+			continue;
+		if (now < p->kill_at_ms) {
+			next = p->kill_at_ms < next ? p->kill_at_ms : next;
+			continue;
+		}
+		log_msg(LOG_WARN, "retire_timeout", "retired %s pid %d did not exit within --shutdown-timeout "
+		    "(%u s); sending SIGKILL", p->role->name, (int)p->pid, sv->cfg->shutdown_timeout);
+		if (kill(p->pid, SIGKILL) < 0 && errno != ESRCH)
+			log_errno("signal_failed", "cannot kill pid %d", (int)p->pid);
+		p->kill_at_ms = 0;
+	}
+	return next;
 }
 
 static void
@@ -384,6 +415,9 @@ run_timers(struct supervisor *sv)
 			spawn_slot(sv, s, false);
 	}
 	due = report_run(now);
+	if (due < next)
+		next = due;
+	due = kill_overdue_retired(sv, now);
 	if (due < next)
 		next = due;
 	if (sv->stopping) {

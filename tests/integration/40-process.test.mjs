@@ -272,6 +272,29 @@ test('a second SIGHUP replaces a slot only after the worker the first one retire
   }
 });
 
+// A retired worker that never exits (here: stopped) is killed once the
+// drain a shutdown would give it is over, so later reloads go on.
+test('a retired worker that never exits is killed after --shutdown-timeout, and the next SIGHUP reloads', async () => {
+  const server = await startMcpd({ workers: 1, args: ['--shutdown-timeout', '1'] });
+  const retired = server.workerPids()[0];
+  try {
+    process.kill(retired, 'SIGSTOP');
+    process.kill(server.pid, 'SIGHUP');
+    const timeout = await server.waitForLog((l) => l.event === 'retire_timeout', 15000, 'the retired worker to be overdue');
+    assert.match(timeout.msg, new RegExp(`pid ${retired} did not exit within --shutdown-timeout \\(1 s\\)`));
+    const exited = await server.waitForLog((l) => l.event === 'worker_exited' && l.child_pid === retired, 5000);
+    assert.equal(exited.signal, 9);
+    await server.waitForLog((l) => l.event === 'reload_done', 5000, 'the first reload to finish');
+    const mark = server.logs.length;
+    process.kill(server.pid, 'SIGHUP');
+    await server.waitForLog((l) => l.event === 'reload_done' && server.logs.indexOf(l) >= mark, 15000, 'the second reload');
+    assert.equal((await post(server.url, call)).status, 200);
+  } finally {
+    try { process.kill(retired, 'SIGCONT'); } catch { /* already gone */ }
+    await server.stop();
+  }
+});
+
 test('SIGTERM lets an in-flight request finish, then exits 0', async () => {
   const server = await startMcpd({ workers: 1, args: ['--shutdown-timeout', '10'] });
   try {
