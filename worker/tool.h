@@ -224,7 +224,11 @@ const struct mcpd_value *mcpd_arg_value(struct mcpd_call *call, struct mcpd_arg_
 
 /* The argument `name` (a string literal): present, items and count included. */
 #define mcpd_arg(call, name)		mcpd_arg_value((call), MCPD_ARG_USE_(name, MCPD_ARG_ANY))
-/* A single argument's value; its parameter must have that type and not be an array. */
+/*
+ * A single argument's value; its parameter must have that type and not be
+ * an array.  An MCPD_OPTIONAL argument left out reads as 0, false or NULL:
+ * mcpd_arg(call, name)->present tells it from a value sent.
+ */
 #define mcpd_arg_integer(call, name)	(mcpd_arg_value((call), MCPD_ARG_USE_(name, MCPD_TYPE_INTEGER))->integer)
 #define mcpd_arg_number(call, name)	(mcpd_arg_value((call), MCPD_ARG_USE_(name, MCPD_TYPE_NUMBER))->number)
 #define mcpd_arg_boolean(call, name)	(mcpd_arg_value((call), MCPD_ARG_USE_(name, MCPD_TYPE_BOOLEAN))->boolean)
