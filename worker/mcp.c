@@ -14,6 +14,7 @@
 #include "common/base64.h"
 #include "worker/own_counters.h"
 #include "worker/rpc.h"
+#include "worker/tool_engine.h"
 
 #define META_PROTOCOL_VERSION "io.modelcontextprotocol/protocolVersion"
 #define META_CLIENT_CAPABILITIES "io.modelcontextprotocol/clientCapabilities"
@@ -443,6 +444,37 @@ handle_message(struct envelope *env, const cJSON *msg, bool in_batch, struct str
 	}
 }
 
+/*
+ * The first member of a batch that calls a tool the caller lacks a scope
+ * for, or NULL.  Checked before any member runs: the refusal makes the
+ * whole answer 403, and a client that steps up and retries must not run
+ * the other members twice.
+ */
+static const cJSON *
+batch_scope_refusal(const struct envelope *env)
+{
+	const cJSON *msg;
+
+	if (!env->req->tokens_verified)
+		return NULL;
+	cJSON_ArrayForEach(msg, env->doc->root) {
+		const cJSON *method = cJSON_GetObjectItemCaseSensitive(msg, "method");
+		const cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(params, "name");
+		const struct mcpd_tool *tool;
+
+		if (!cJSON_IsString(method) || strcmp(method->valuestring, "tools/call") != 0 ||
+		    json_doc_string_has_nul(env->doc, method) || !cJSON_IsObject(params) || !cJSON_IsString(name) ||
+		    json_doc_string_has_nul(env->doc, name))
+			continue;
+		tool = tools_find(name->valuestring, strlen(name->valuestring));
+		if (tool != NULL && tools_missing_scope(tool, env->req->identity != NULL ?
+		    env->req->identity->scope : NULL) != NULL)
+			return msg;
+	}
+	return NULL;
+}
+
 /* JSON-RPC batches exist only in 2025-03-26 (removed by 2025-06-18). */
 static void
 handle_batch(struct envelope *env, struct strbuf *out, struct reply *reply)
@@ -465,6 +497,20 @@ handle_batch(struct envelope *env, struct strbuf *out, struct reply *reply)
 		return;
 	}
 	strbuf_putc(out, '[');
+	if ((msg = batch_scope_refusal(env)) != NULL) {
+		/* Only the refused member is answered (403, mcp.h's scope_refused); nothing ran. */
+		struct reply one = {0};
+		size_t start = out->len;
+
+		handle_message(env, msg, true, out, &one);
+		if (env->res->scope_refused != NULL) {
+			strbuf_putc(out, ']');
+			*reply = (struct reply){.status = one.status, .has_body = true};
+			return;
+		}
+		/* That member failed a check before its scope (it runs no tool): the batch runs as usual. */
+		out->len = start;
+	}
 	cJSON_ArrayForEach(msg, env->doc->root) {
 		struct reply one = {0};
 		size_t mark = out->len;

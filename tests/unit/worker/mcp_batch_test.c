@@ -6,6 +6,8 @@
 #include "tests/unit/worker/mcp_exchange.h"
 #include "tests/unit/address_limit.h"
 #include "tests/unit/cpu_ratio.h"
+#include "worker/own_counters.h"
+#include "worker/tool_engine.h"
 
 static const char batch_body[] = "["
     "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"},"
@@ -28,6 +30,44 @@ assert_batch_answered(void **state, const char *version)
 	/* Batches are 2025-03-26 traffic: no titles. */
 	assert_no_member(cJSON_GetArrayItem(member(assert_result(cJSON_GetArrayItem(msg, 1)),
 	    "tools"), 0), "title");
+}
+
+/*
+ * A batch holding a tools/call the caller lacks the scope for is refused
+ * whole (403, the refused member's error) before any member runs, so a
+ * client that steps up and retries does not run the others twice.
+ */
+static void
+test_batch_with_a_scope_refusal_runs_nothing(void **state)
+{
+	static const struct mcpd_identity caller = {.sub = "", .username = "", .client_id = "c1",
+	    .scope = "openid mcp/tools"};
+	static const char body[] = "["
+	    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"sum\","
+	    "\"arguments\":{\"a\":1,\"b\":2}}},"
+	    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"whoami\"}},"
+	    "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"sum\","
+	    "\"arguments\":{\"a\":3,\"b\":4}}}]";
+	struct exchange *ex = *state;
+	const uint64_t *sum_calls = &own_counters->tool_calls[tools_index(tools_find("sum", 3))];
+	uint64_t before = counter_get(sum_calls);
+	const cJSON *msg;
+
+	ex->caller = &caller;
+	msg = send_2025(state, body, "2025-03-26");
+	assert_int_equal(status(state), 403);
+	assert_non_null(ex->res.scope_refused);
+	assert_int_equal(cJSON_GetArraySize(msg), 1);
+	assert_id_int(cJSON_GetArrayItem(msg, 0), 2);
+	assert_int_equal(counter_get(sum_calls), before);
+	/* With the scope, all three run. */
+	ex->caller = &(const struct mcpd_identity){.sub = "", .username = "", .client_id = "c1",
+	    .scope = "openid mcpd/admin"};
+	msg = send_2025(state, body, "2025-03-26");
+	assert_int_equal(status(state), 200);
+	assert_int_equal(cJSON_GetArraySize(msg), 3);
+	assert_int_equal(counter_get(sum_calls), before + 2);
+	ex->caller = NULL;
 }
 
 static void
@@ -248,6 +288,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		MCP_TEST(test_batch_with_a_scope_refusal_runs_nothing),
 		MCP_TEST(test_batch_allowed_without_version_header),
 		MCP_TEST(test_batch_allowed_with_2025_03_26_header),
 		MCP_TEST(test_batch_rejected_for_later_versions),

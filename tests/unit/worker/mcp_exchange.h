@@ -50,6 +50,7 @@ struct exchange {
 	bool refuse_accept;	/* Accept lacks application/json or text/event-stream */
 	bool liveness;		/* mcp_request.liveness_ping */
 	bool ping_only;		/* mcp_request.lone_ping_only */
+	const struct mcpd_identity *caller;	/* a verified token's identity; NULL: --auth none */
 	char body[8192];	/* request bodies built by the helpers */
 };
 
@@ -104,6 +105,7 @@ post(void **state, const char *body, const char *version, const char *method, co
 		.protocol_version = hv(version), .method = hv(method), .name = hv(name),
 		.accepts_json_and_sse = !ex->refuse_accept,
 		.liveness_ping = ex->liveness, .lone_ping_only = ex->ping_only,
+		.tokens_verified = ex->caller != NULL, .identity = ex->caller,
 	};
 
 	exchange_clear(ex);
