@@ -21,6 +21,7 @@
 
 #include "common/config.h"
 #include "common/counters.h"
+#include "common/egress_allow.h"
 
 /* What a child process is given; fds it does not get are -1. */
 struct child_args {
@@ -35,6 +36,10 @@ struct child_args {
 	 * one worker connection (SCM_RIGHTS) and the worker's slot (int32, 4 bytes). */
 	int egress_control_fd;
 	int aws_env_fd;	/* the sealed AWS_* variables, common/aws_env.h (the egress only) */
+	/* AF_UNIX SOCK_SEQPACKET from the supervisor (workers only): each message is one
+	 * connection to the egress (SCM_RIGHTS), a new one after every egress start. */
+	int egress_link_fd;
+	const struct egress_tools *egress_tools;	/* what the tools declared (the egress only) */
 	const struct counters_tools *tools;	/* the tool labels (the metrics process only) */
 	int slot;
 	int counters_block;	/* the child's own block of the counters region */

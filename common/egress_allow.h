@@ -91,6 +91,19 @@ struct egress_tool {
 	bool takes_operator;	/* unprefixed --egress-allow entries apply to it */
 };
 
+/*
+ * The tools' own declared destinations, by name: what each tool declares
+ * with MCPD_EGRESS(...) / MCPD_EGRESS_OPERATOR (worker/tool.h), gathered by
+ * the supervisor from the worker's registry and handed to the egress.  A
+ * REQUEST names its tool; a tool missing from the table declared nothing
+ * and takes no unprefixed operator entry, so only TOOL=HOST entries of
+ * --egress-allow admit it.
+ */
+struct egress_tools {
+	const struct egress_tool *tools;
+	size_t n;
+};
+
 /**
  * Parses one HOST[:PORT] pattern of `len` bytes.  Returns 0, or -1 with what
  * is wrong in `why` ("empty DNS label").

@@ -14,20 +14,9 @@
 #include "common/child.h"
 #include "common/egress_allow.h"
 
-/*
- * The tools' own declared destinations, by name: what a tool declares with
- * MCPD_EGRESS(...) / MCPD_EGRESS_OPERATOR.  A REQUEST names its tool; a
- * tool missing from the table declared nothing and takes no unprefixed
- * operator entry, so only TOOL=HOST entries of --egress-allow admit it.
- */
-struct egress_tools {
-	const struct egress_tool *tools;	/* egress_allow.h: name, patterns, takes_operator */
-	size_t n;
-};
-
 /* How one egress process runs, beyond its child_args. */
 struct egress_options {
-	const struct egress_tools *tools;	/* NULL: no tool declared anything */
+	const struct egress_tools *tools;	/* NULL: no tool declared anything (common/egress_allow.h) */
 	const char *ca_file;	/* PEM bundle to verify TLS with; NULL: the system's */
 	bool sandbox;		/* enter the seccomp sandbox before the first transfer */
 };

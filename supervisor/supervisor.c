@@ -515,7 +515,7 @@ supervisor_run(const struct config *cfg, const struct listeners *listeners)
 		.args = {.cfg = cfg, .listen_fd = listeners->mcp_fd, .metrics_fd = listeners->metrics_fd,
 		    .keyset_fd = -1, .refresh_fd = -1, .counters_fd = -1,
 		    /* The egress role is not started yet: no child gets these. */
-		    .egress_control_fd = -1, .aws_env_fd = -1},
+		    .egress_control_fd = -1, .aws_env_fd = -1, .egress_link_fd = -1},
 	};
 	sv.sigfd = open_signalfd();
 	if (sv.sigfd < 0) {

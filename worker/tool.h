@@ -41,6 +41,9 @@
  * and returns.  It cannot open files or sockets, start processes or threads,
  * or sleep (the system calls are not allowed; the worker is killed and
  * replaced), and it runs on the worker's only thread, so it must be quick.
+ * To reach an HTTP API or an AWS service it asks the egress process with
+ * mcpd_fetch (below) and returns; the worker serves other requests while
+ * the answer travels, then runs the tool's continuation.
  */
 #ifndef MCPD_WORKER_TOOL_H
 #define MCPD_WORKER_TOOL_H
@@ -152,6 +155,10 @@ struct mcpd_call {
 
 struct mcpd_tool {
 	const char *name;			/* set by MCPD_TOOL: the file's name */
+	/* MCPD_EGRESS(...): HOST[:PORT] patterns mcpd_fetch may reach; NULL: none. */
+	const char *const *egress;
+	bool egress_operator;			/* MCPD_EGRESS_OPERATOR: --egress-allow HOST entries apply */
+	unsigned max_in_flight;			/* mcpd_fetch requests at once per worker; 0: --egress-max-in-flight */
 	const char *title;			/* optional: shown by clients (2025-06-18 on) */
 	const char *description;
 	const struct mcpd_param *params;	/* MCPD_PARAMS(...) */
@@ -243,6 +250,17 @@ const struct mcpd_value *mcpd_arg_value(struct mcpd_call *call, struct mcpd_arg_
 	.result = { .fields = (const struct mcpd_field[]){__VA_ARGS__}, \
 	    .nfields = sizeof((const struct mcpd_field[]){__VA_ARGS__}) / sizeof(struct mcpd_field) }
 #define MCPD_SCOPES(...)	.scopes = (const char *const[]){__VA_ARGS__, NULL}
+/*
+ * Where mcpd_fetch may go (common/egress_allow.h has the pattern rules):
+ * MCPD_EGRESS("api.example.com", "*.s3.*.amazonaws.com:443") lists the
+ * tool's own destinations; MCPD_EGRESS_OPERATOR lets the operator's
+ * unprefixed --egress-allow entries apply to it (a tool like fetch, whose
+ * destinations are the operator's to choose).  A tool with neither cannot
+ * fetch.  The operator may add to (TOOL=HOST) or narrow (TOOL=-HOST) any
+ * tool's list; the egress process decides every request.
+ */
+#define MCPD_EGRESS(...)	.egress = (const char *const[]){__VA_ARGS__, NULL}
+#define MCPD_EGRESS_OPERATOR	.egress_operator = true
 
 /* Results: a tool returns exactly one of these calls' values. */
 int mcpd_return_integer(struct mcpd_call *call, int64_t value);
@@ -266,5 +284,85 @@ int mcpd_error(struct mcpd_call *call, const char *fmt, ...) __attribute__((form
 
 /* Scratch memory for this call, freed after it; NULL when memory ran out. */
 void *mcpd_alloc(struct mcpd_call *call, size_t size);
+
+/*
+ * Outbound HTTP, through the egress process.  A tool (declared with
+ * MCPD_EGRESS or MCPD_EGRESS_OPERATOR) starts a request and returns what
+ * mcpd_fetch returns; the worker goes on serving, and when the answer (or
+ * the reason there is none) arrives, `then` runs with it and completes the
+ * call as `run` would have: with a result, an error, or MCPD_PENDING after
+ * starting another request.  Several requests may be out at once: the call
+ * completes when a continuation returns anything but MCPD_PENDING (what is
+ * still out is cancelled), and fails when nothing is left to wait for.
+ * Arguments stay readable in continuations; mcpd_alloc memory lives until
+ * the call completes.  A client that goes away cancels the call and its
+ * requests; `then` is not run.
+ *
+ *     static int
+ *     fetched(struct mcpd_call *call, const struct mcpd_response *response)
+ *     {
+ *             if (response->error != NULL)
+ *                     return mcpd_error(call, "%s", response->error);
+ *             if (response->status != 200)
+ *                     return mcpd_error(call, "the server answered HTTP %d", response->status);
+ *             return mcpd_return_string(call, response->body, response->body_len);
+ *     }
+ *
+ *     static int
+ *     get(struct mcpd_call *call)
+ *     {
+ *             struct mcpd_request request = {.url = mcpd_arg_string(call, "url")};
+ *
+ *             return mcpd_fetch(call, &request, fetched, NULL);
+ *     }
+ */
+#define MCPD_PENDING 1
+
+struct mcpd_header {
+	const char *name;
+	const char *value;
+};
+
+struct mcpd_request {
+	const char *method;			/* NULL: "GET" */
+	const char *url;			/* http:// or https:// */
+	const struct mcpd_header *headers;	/* sent as given; not Host, Content-Length, Connection, ... */
+	size_t nheaders;
+	const void *body;			/* body_len bytes; NULL: none */
+	size_t body_len;
+	unsigned timeout_ms;			/* from start to the last byte; 0: 10 s; at most 300 s */
+	size_t max_response;			/* body bytes taken (more: too_large); 0: --egress-max-response */
+	bool follow_redirects;			/* to allowed destinations only, 5 hops at most */
+	const char *aws_service;		/* sign with SigV4 for this service ("s3"); NULL: do not sign */
+	const char *aws_region;			/* NULL: AWS_REGION */
+};
+
+struct mcpd_response {
+	/*
+	 * NULL when the upstream answered (any status); else one line naming
+	 * why there is no answer ("refused_destination: ...", "timeout: ...").
+	 */
+	const char *error;
+	const char *outcome;			/* "ok", or the first word of error: the metrics label */
+	int status;				/* the HTTP status; 0 with an error */
+	const struct mcpd_header *headers;	/* the final response's, as received */
+	size_t nheaders;
+	const char *body;			/* body_len bytes, NUL-terminated ("" when none) */
+	size_t body_len;
+	void *data;				/* what mcpd_fetch was given */
+};
+
+typedef int (*mcpd_continuation)(struct mcpd_call *call, const struct mcpd_response *response);
+
+/*
+ * Starts `request` (copied: it need not outlive the call) and returns
+ * MCPD_PENDING; `then` gets the answer with `data`.  A request that cannot
+ * start (no egress, a bad header, too many in flight) still reaches `then`,
+ * as an error.
+ */
+int mcpd_fetch(struct mcpd_call *call, const struct mcpd_request *request, mcpd_continuation then,
+    void *data);
+/* The value of a response header (first of that name, any case), or NULL. */
+const char *mcpd_response_header(const struct mcpd_response *response, const char *name);
 
 #endif

@@ -314,3 +314,20 @@ worker_counted_tools(struct counters_tools *tools)
 	while (tools->count < COUNTERS_MAX_TOOLS && (name = tools_name(tools->count)) != NULL)
 		tools->names[tools->count++] = name;
 }
+
+size_t
+worker_egress_tools(struct egress_tools *table)
+{
+	static struct egress_tool declared[COUNTERS_MAX_TOOLS];
+	const struct mcpd_tool *tool;
+	size_t n = 0;
+
+	for (size_t i = 0; n < COUNTERS_MAX_TOOLS && (tool = tools_at(i)) != NULL; i++) {
+		if (tool->egress == NULL && !tool->egress_operator)
+			continue;
+		declared[n++] = (struct egress_tool){.name = tool->name, .destinations = tool->egress,
+		    .takes_operator = tool->egress_operator};
+	}
+	*table = (struct egress_tools){.tools = declared, .n = n};
+	return n;
+}

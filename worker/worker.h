@@ -27,4 +27,12 @@ int worker_check_tools(char *err, size_t errlen);
  */
 void worker_counted_tools(struct counters_tools *tools);
 
+/**
+ * What the tools declare about their destinations (MCPD_EGRESS,
+ * MCPD_EGRESS_OPERATOR), for the egress process: fills `table` with the
+ * tools that declare anything, pointing into the registry (static; never
+ * freed).  Returns how many: 0 when no tool may fetch.
+ */
+size_t worker_egress_tools(struct egress_tools *table);
+
 #endif

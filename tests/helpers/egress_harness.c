@@ -229,7 +229,7 @@ start_egress(struct harness *h)
 		exit(1);
 	}
 	args = (struct child_args){.cfg = &h->cfg, .listen_fd = -1, .keyset_fd = -1, .refresh_fd = -1,
-	    .ready_fd = -1, .counters_fd = -1, .metrics_fd = -1, .egress_control_fd = pair[1],
+	    .ready_fd = -1, .counters_fd = -1, .metrics_fd = -1, .egress_control_fd = pair[1], .egress_link_fd = -1,
 	    .aws_env_fd = aws_fd, .supervisor_pid = getpid()};
 	h->egress = fork();
 	if (h->egress < 0)
