@@ -17,6 +17,7 @@
 #define CONFIG_MAX_ORIGINS 32
 #define CONFIG_MAX_LIST 32
 #define CONFIG_URL_MAX 1024
+#define CONFIG_PATH_MAX 4096
 
 enum auth_mode {
 	AUTH_UNSET,	/* neither --auth none nor --discovery-url: refused */
@@ -70,6 +71,9 @@ struct config {
 	unsigned metrics_emf;		/* seconds between EMF lines on stdout; 0 = off */
 	char metrics_namespace[256];	/* the CloudWatch namespace of EMF lines */
 	struct egress_allow egress_allow; /* the operator's destinations for tools (egress_allow.h) */
+	char egress_ca_file[CONFIG_PATH_MAX];	/* PEM bundle the egress verifies TLS with; "" = the system's */
+	size_t egress_max_response;	/* bytes of a response body a tool's request takes */
+	unsigned egress_max_in_flight;	/* outbound requests a worker has in flight at once */
 	enum sandbox_mode sandbox;
 	char user[64];			/* children run as this user when started as root */
 	uid_t run_uid;			/* resolved from user by config_resolve_user */

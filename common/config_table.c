@@ -90,6 +90,19 @@ const struct option_row config_options[] = {
 	    .help = "destinations tools may reach besides their own: HOST[:PORT] for tools that take the "
 	    "operator's, TOOL=HOST[:PORT] for one tool, TOOL=-HOST[:PORT] to narrow a tool's own list",
 	    .note = "such as docs.example.com,weather=*.weather.gov:*,s3=-*.s3.us-west-2.amazonaws.com"},
+	/* Read by the egress process, after it dropped to --user: see kind_readable_file. */
+	{"egress-ca-file", "MCPD_EGRESS_CA_FILE", &kind_readable_file, FIELD(egress_ca_file),
+	    .def_text = "the system's CA bundle", .metavar = "PATH",
+	    .help = "PEM file of the CA certificates the egress process verifies TLS servers with",
+	    .note = "such as /etc/mcpd/ca.pem"},
+	{"egress-max-response", "MCPD_EGRESS_MAX_RESPONSE", &kind_size, FIELD(egress_max_response),
+	    .min = 1, .max = 16ULL << 20, .def = "1MiB", .metavar = "SIZE",
+	    .help = "largest response body a tool's outbound request takes, {sizes}; a bigger one fails "
+	    "with too_large"},
+	/* The egress process refuses more than 1024 per worker whatever this says. */
+	{"egress-max-in-flight", "MCPD_EGRESS_MAX_IN_FLIGHT", &kind_integer, FIELD(egress_max_in_flight),
+	    .min = 1, .max = 1024, .def = "1024", .metavar = "N",
+	    .help = "outbound requests a worker has in flight at once, {range}; more fail with egress_busy"},
 };
 
 const size_t config_n_options = sizeof(config_options) / sizeof(config_options[0]);

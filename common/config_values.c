@@ -3,9 +3,11 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void *
@@ -348,6 +350,55 @@ explain_egress_allow(const char *value, char *why, size_t whylen)
 	}
 }
 
+/* Why `path` cannot be used as a file to read; NULL when it can. */
+static const char *
+unreadable_because(const char *path, char *why, size_t whylen)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	bool regular;
+
+	if (fd < 0) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		return why;
+	}
+	regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	close(fd);
+	if (!regular) {
+		snprintf(why, whylen, "not a regular file");
+		return why;
+	}
+	return NULL;
+}
+
+/*
+ * A file opened and read later, in a child (the egress's CA bundle): it is
+ * checked now, so that a wrong path stops mcpd at start-up rather than
+ * fail every request.  Started as root, the child reads it as --user.
+ */
+static int
+parse_readable_file(struct config *cfg, const struct option_row *row, const char *value)
+{
+	char why[128];
+
+	if (unreadable_because(value, why, sizeof(why)) != NULL)
+		return -1;
+	return store_string(cfg, row, value);
+}
+
+static void
+explain_readable_file(const char *value, char *why, size_t whylen)
+{
+	char cause[128];
+
+	if (strlen(value) >= CONFIG_PATH_MAX)
+		snprintf(why, whylen, "'%.60s...': a path of at most %d bytes", value, CONFIG_PATH_MAX - 1);
+	else if (unreadable_because(value, cause, sizeof(cause)) != NULL)
+		snprintf(why, whylen, "'%.200s' cannot be read: %s", value, cause);
+	else
+		snprintf(why, whylen, "'%.200s' could not be stored", value);
+}
+
 int
 default_online_cpus(struct config *cfg, const struct option_row *row)
 {
@@ -387,4 +438,6 @@ const struct option_kind kind_namespace = {.parse = parse_namespace,
 const struct option_kind kind_egress_allow = {.parse = parse_egress_allow, .release = release_egress_allow,
 	.explain = explain_egress_allow,
 	.accepted = "a comma-separated list of up to {max} [TOOL=][-]HOST[:PORT] entries"};
+const struct option_kind kind_readable_file = {.parse = parse_readable_file,
+	.explain = explain_readable_file, .accepted = "the path of a readable file"};
 

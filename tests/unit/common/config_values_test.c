@@ -1,8 +1,8 @@
 /*
  * Unit tests for common/config_values.c: each kind of value (numbers and
  * their bounds, sizes with suffixes, addresses, words, switches, origin and
- * item lists, URLs, names, the egress allowlist), accepted and stored or
- * refused, through the flags that take it.
+ * item lists, URLs, names, the egress allowlist and limits, a readable
+ * file), accepted and stored or refused, through the flags that take it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -419,6 +420,88 @@ test_egress_allow_rejected(void **state)
 	assert_null(strchr(err, '\n'));
 }
 
+/* The egress's limits: defaults, both ends, beyond them; the flag wins over the variable. */
+static void
+test_egress_limits(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(LOAD_NO_ARGS(&cfg, err), 0);
+	assert_int_equal(cfg.egress_max_response, 1048576);
+	assert_int_equal(cfg.egress_max_in_flight, 1024);
+	assert_string_equal(cfg.egress_ca_file, "");
+	config_free(&cfg);
+	assert_int_equal(LOAD(&cfg, err, "--egress-max-response", "1", "--egress-max-in-flight", "1"), 0);
+	assert_int_equal(cfg.egress_max_response, 1);
+	assert_int_equal(cfg.egress_max_in_flight, 1);
+	config_free(&cfg);
+	assert_int_equal(LOAD(&cfg, err, "--egress-max-response", "16MiB", "--egress-max-in-flight", "1024"), 0);
+	assert_int_equal(cfg.egress_max_response, 16777216);
+	assert_int_equal(cfg.egress_max_in_flight, 1024);
+	config_free(&cfg);
+	assert_int_equal(LOAD(&cfg, err, "--egress-max-response=64K"), 0);
+	assert_int_equal(cfg.egress_max_response, 65536);
+	config_free(&cfg);
+	setenv("MCPD_EGRESS_MAX_IN_FLIGHT", "8", 1);
+	setenv("MCPD_EGRESS_MAX_RESPONSE", "2048", 1);
+	assert_int_equal(LOAD_NO_ARGS(&cfg, err), 0);
+	assert_int_equal(cfg.egress_max_in_flight, 8);
+	assert_int_equal(cfg.egress_max_response, 2048);
+	config_free(&cfg);
+	assert_int_equal(LOAD(&cfg, err, "--egress-max-in-flight", "16"), 0);
+	assert_int_equal(cfg.egress_max_in_flight, 16);
+	config_free(&cfg);
+	unsetenv("MCPD_EGRESS_MAX_IN_FLIGHT");
+	unsetenv("MCPD_EGRESS_MAX_RESPONSE");
+	assert_flag_rejected("--egress-max-response", "0", "1..16 MiB");
+	assert_flag_rejected("--egress-max-response", "16777217", "1..16 MiB");
+	assert_flag_rejected("--egress-max-response", "17M", "1..16 MiB");
+	assert_flag_rejected("--egress-max-response", "-1", "1..16 MiB");
+	assert_flag_rejected("--egress-max-in-flight", "0", "1..1024");
+	assert_flag_rejected("--egress-max-in-flight", "1025", "1..1024");
+	assert_flag_rejected("--egress-max-in-flight", "ten", "1..1024");
+}
+
+/* --egress-ca-file must name a file mcpd can read, checked when it starts. */
+static void
+test_egress_ca_file(void **state)
+{
+	char path[256], missing[300], expected[400];
+	struct config cfg;
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/mcpd-ca-XXXXXX", P_tmpdir);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(LOAD(&cfg, err, "--egress-ca-file", path), 0);
+	assert_string_equal(cfg.egress_ca_file, path);
+	config_free(&cfg);
+	setenv("MCPD_EGRESS_CA_FILE", path, 1);
+	assert_int_equal(LOAD_NO_ARGS(&cfg, err), 0);
+	assert_string_equal(cfg.egress_ca_file, path);
+	config_free(&cfg);
+	unsetenv("MCPD_EGRESS_CA_FILE");
+	snprintf(missing, sizeof(missing), "%s.gone", path);
+	assert_int_equal(LOAD(&cfg, err, "--egress-ca-file", missing), -1);
+	snprintf(expected, sizeof(expected), "--egress-ca-file '%s' cannot be read: No such file or directory", missing);
+	assert_string_equal(err, expected);
+	assert_int_equal(LOAD(&cfg, err, "--egress-ca-file", P_tmpdir), -1);
+	snprintf(expected, sizeof(expected), "--egress-ca-file '%s' cannot be read: not a regular file", P_tmpdir);
+	assert_string_equal(err, expected);
+	setenv("MCPD_EGRESS_CA_FILE", missing, 1);
+	assert_int_equal(LOAD_NO_ARGS(&cfg, err), -1);
+	snprintf(expected, sizeof(expected), "MCPD_EGRESS_CA_FILE '%s' cannot be read: No such file or directory", missing);
+	assert_string_equal(err, expected);
+	unsetenv("MCPD_EGRESS_CA_FILE");
+	assert_int_equal(LOAD(&cfg, err, "--egress-ca-file", ""), -1);
+	assert_string_equal(err, "--egress-ca-file is empty: give the path of a readable file such as "
+	    "/etc/mcpd/ca.pem, or leave it out for the default");
+	unlink(path);
+}
+
 /* Both ends of every bounded row are accepted and stored. */
 static void
 test_bounds_are_inclusive(void **state)
@@ -475,6 +558,8 @@ main(void)
 		CONFIG_TEST(test_bounds_are_inclusive),
 		CONFIG_TEST(test_egress_allow),
 		CONFIG_TEST(test_egress_allow_rejected),
+		CONFIG_TEST(test_egress_limits),
+		CONFIG_TEST(test_egress_ca_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
