@@ -58,6 +58,9 @@ const char *const counters_exit_names[N_EXIT] = {
 };
 
 const uint64_t counters_duration_bounds_us[N_DURATION_BUCKETS - 1] = {COUNTERS_DURATION_BOUNDS_US};
+const uint64_t counters_egress_duration_bounds_us[N_EGRESS_DURATION_BUCKETS - 1] = {
+	COUNTERS_EGRESS_DURATION_BOUNDS_US
+};
 
 enum counters_status
 counters_status_of(int code)
@@ -82,14 +85,27 @@ counters_method_of(const char *method)
 	return METHOD_OTHER;
 }
 
-size_t
-counters_bucket_of(uint64_t us)
+/* The first of the n - 1 bounds at or above us, else n - 1 (+Inf). */
+static size_t
+bucket_of(const uint64_t *bounds, size_t n, uint64_t us)
 {
 	size_t b = 0;
 
-	while (b < N_DURATION_BUCKETS - 1 && us > counters_duration_bounds_us[b])
+	while (b < n - 1 && us > bounds[b])
 		b++;
 	return b;
+}
+
+size_t
+counters_bucket_of(uint64_t us)
+{
+	return bucket_of(counters_duration_bounds_us, N_DURATION_BUCKETS, us);
+}
+
+size_t
+counters_egress_bucket_of(uint64_t us)
+{
+	return bucket_of(counters_egress_duration_bounds_us, N_EGRESS_DURATION_BUCKETS, us);
 }
 
 static size_t

@@ -2,7 +2,8 @@
  * counters: what mcpd counts, and the shared memory it counts in.
  *
  * The supervisor creates one region (a sealed memfd) before it starts any
- * child.  It holds one page-sized block per process role and slot:
+ * child.  It holds one block of COUNTERS_BLOCK_SIZE bytes per process role
+ * and slot:
  *
  *	block 0			the supervisor's (child starts and exits)
  *	block 1			the JWKS fetcher's (fetches, key-set generation)
@@ -27,7 +28,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define COUNTERS_BLOCK_SIZE 4096
+#include "common/egress_wire.h"
+
+/*
+ * 16 KiB a block (four 4 KiB pages).  A worker's counters fitted in one
+ * page until it counted its tools' outbound requests by tool and outcome:
+ * (64 + 1) x 13 x 8 = 6,760 bytes more.  They went into the worker's own
+ * block, which grew, rather than into blocks of their own: with one block
+ * per worker, every counter it has follows the supervisor's one decision
+ * for its slot (a dead worker's replacement continues its block, a reload's
+ * successor takes the other) with no second index to keep in step, and a
+ * worker still writes exactly one block.  The price: the supervisor's and
+ * the fetcher's blocks grew too, though they use a few hundred bytes, and
+ * the region is 16 KiB x 2 x (workers + 1), 288 KiB for 8 workers.  16 KiB
+ * rather than the 12 KiB that would do leaves room to count more without
+ * moving every block again.
+ */
+#define COUNTERS_BLOCK_SIZE 16384
 /* Tools the label set can name; the rest of a registry would count as unknown. */
 #define COUNTERS_MAX_TOOLS 64
 
@@ -86,12 +103,36 @@ enum counters_exit {
 	50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000
 #define N_DURATION_BUCKETS 15
 
+/*
+ * Outbound request duration buckets, upper bounds in microseconds; the last
+ * is +Inf.  From the worker's REQUEST to the egress's answer: a loopback
+ * upstream answers within a millisecond, a slow API in seconds, and a tool
+ * may wait up to 300 s (mcpd_request.timeout_ms), so 1 ms to 60 s.
+ */
+#define COUNTERS_EGRESS_DURATION_BOUNDS_US \
+	1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, \
+	10000000, 30000000, 60000000
+#define N_EGRESS_DURATION_BUCKETS 16
+
 /* The line every worker's accept gate reads of every other worker. */
 struct counters_gate {
 	uint32_t accepting;		/* 1 while this worker takes new connections */
 	uint32_t reserved;
 	uint64_t open_connections;	/* gauge */
 	uint64_t accepted;		/* connections taken, ever */
+};
+
+/*
+ * A worker's tools' requests through the egress process, each counted once
+ * when its answer (or the reason there is none) reached the worker
+ * (worker/own_counters.h: egress_counted).  The histogram holds every
+ * request of the table, whatever its outcome.
+ */
+struct counters_egress {
+	/* By registry index (last row: unknown), then enum egress_wire_outcome. */
+	uint64_t requests[COUNTERS_MAX_TOOLS + 1][EGRESS_WIRE_OUTCOME_COUNT];
+	uint64_t duration_bucket[N_EGRESS_DURATION_BUCKETS];	/* per bucket, not cumulative */
+	uint64_t duration_sum_us;
 };
 
 struct worker_counters {
@@ -105,6 +146,7 @@ struct worker_counters {
 	uint64_t bytes_received;	/* request bodies */
 	uint64_t bytes_sent;		/* response bodies */
 	uint64_t auth_refusals[N_REFUSAL];
+	struct counters_egress egress __attribute__((aligned(64)));
 };
 
 struct fetcher_counters {
@@ -196,6 +238,7 @@ extern const char *const counters_exit_names[N_EXIT];
 /** The HTTP status code of each counted status (0 for STATUS_OTHER). */
 extern const int counters_status_codes[N_STATUS];
 extern const uint64_t counters_duration_bounds_us[N_DURATION_BUCKETS - 1];
+extern const uint64_t counters_egress_duration_bounds_us[N_EGRESS_DURATION_BUCKETS - 1];
 
 /** The counted status of an HTTP status code. */
 enum counters_status counters_status_of(int code);
@@ -203,5 +246,7 @@ enum counters_status counters_status_of(int code);
 enum counters_method counters_method_of(const char *method);
 /** The duration bucket of a duration in microseconds. */
 size_t counters_bucket_of(uint64_t us);
+/** The outbound request duration bucket of a duration in microseconds. */
+size_t counters_egress_bucket_of(uint64_t us);
 
 #endif

@@ -28,6 +28,10 @@ add_worker(struct metrics_totals *t, const struct worker_counters *w, int slot)
 	add_all(&t->bytes_received, &w->bytes_received, 1);
 	add_all(&t->bytes_sent, &w->bytes_sent, 1);
 	add_all(t->auth_refusals, w->auth_refusals, N_REFUSAL);
+	add_all(&t->egress.requests[0][0], &w->egress.requests[0][0],
+	    (COUNTERS_MAX_TOOLS + 1) * EGRESS_WIRE_OUTCOME_COUNT);
+	add_all(t->egress.duration_bucket, w->egress.duration_bucket, N_EGRESS_DURATION_BUCKETS);
+	add_all(&t->egress.duration_sum_us, &w->egress.duration_sum_us, 1);
 	add_all(&t->open_connections[slot], &w->gate.open_connections, 1);
 	add_all(&t->accepted[slot], &w->gate.accepted, 1);
 	for (size_t b = 0; b < N_DURATION_BUCKETS; b++)

@@ -29,6 +29,7 @@ struct metrics_totals {
 	uint64_t bytes_received;
 	uint64_t bytes_sent;
 	uint64_t auth_refusals[N_REFUSAL];
+	struct counters_egress egress;
 	int workers;
 	uint64_t open_connections[CONFIG_MAX_WORKERS];	/* by slot, both blocks */
 	uint64_t accepted[CONFIG_MAX_WORKERS];

@@ -2,7 +2,8 @@
 /*
  * Unit tests for common/counters.c: the region (size, seals, shared across
  * fork with one writer per block) and the label sets (every status, method
- * and duration lands where the exposition expects it).
+ * and duration, outbound ones included, lands where the exposition expects
+ * it).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -56,12 +57,18 @@ blocks_are_shared_across_fork(void **state)
 		for (int i = 0; i < 1000; i++)
 			counter_add(&w->http_status[STATUS_200], 1);
 		counter_set(&w->gate.open_connections, 7);
+		/* The far end of the region's last block. */
+		counter_add(&w->egress.requests[COUNTERS_MAX_TOOLS][EGRESS_WIRE_OUTCOME_COUNT - 1], 3);
+		counter_add(&w->egress.duration_sum_us, 5);
 		_exit(0);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	assert_int_equal(counter_get(&parent[COUNTERS_WORKER_BLOCK(1, 1)].worker.http_status[STATUS_200]), 1000);
 	assert_int_equal(counter_get(&parent[COUNTERS_WORKER_BLOCK(1, 1)].worker.gate.open_connections), 7);
+	assert_int_equal(counter_get(&parent[COUNTERS_WORKER_BLOCK(1, 1)].worker.egress.requests[COUNTERS_MAX_TOOLS]
+	    [EGRESS_WIRE_OUTCOME_COUNT - 1]), 3);
+	assert_int_equal(counter_get(&parent[COUNTERS_WORKER_BLOCK(1, 1)].worker.egress.duration_sum_us), 5);
 	/* The other blocks stayed zero. */
 	assert_int_equal(counter_get(&parent[COUNTERS_WORKER_BLOCK(1, 0)].worker.http_status[STATUS_200]), 0);
 	assert_int_equal(counter_get(&parent[COUNTERS_WORKER_BLOCK(0, 1)].worker.http_status[STATUS_200]), 0);
@@ -80,6 +87,21 @@ block_indexes_do_not_overlap(void **state)
 	assert_int_equal(COUNTERS_WORKER_BLOCK(4, 1), 11);
 	assert_int_equal(COUNTERS_WORKER_BLOCK(4, 1), (int)COUNTERS_BLOCKS(5) - 1);
 	assert_int_equal(sizeof(union counters_block), COUNTERS_BLOCK_SIZE);
+}
+
+static void
+egress_durations_fall_in_their_bucket(void **state)
+{
+	(void)state;
+	assert_int_equal(counters_egress_bucket_of(0), 0);
+	assert_int_equal(counters_egress_bucket_of(1000), 0);	/* le="0.001" */
+	assert_int_equal(counters_egress_bucket_of(1001), 1);
+	assert_int_equal(counters_egress_bucket_of(10000000), 12);	/* a 10 s default deadline */
+	assert_int_equal(counters_egress_bucket_of(60000000), N_EGRESS_DURATION_BUCKETS - 2);
+	assert_int_equal(counters_egress_bucket_of(60000001), N_EGRESS_DURATION_BUCKETS - 1);
+	assert_int_equal(counters_egress_bucket_of(UINT64_MAX), N_EGRESS_DURATION_BUCKETS - 1);
+	for (size_t b = 1; b + 1 < N_EGRESS_DURATION_BUCKETS; b++)
+		assert_true(counters_egress_duration_bounds_us[b] > counters_egress_duration_bounds_us[b - 1]);
 }
 
 static void
@@ -138,6 +160,7 @@ main(void)
 		cmocka_unit_test(statuses_map_to_their_code),
 		cmocka_unit_test(methods_have_labels),
 		cmocka_unit_test(durations_fall_in_their_bucket),
+		cmocka_unit_test(egress_durations_fall_in_their_bucket),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
