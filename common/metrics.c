@@ -101,6 +101,18 @@ sample(struct strbuf *sb, const char *name, const char *label, const char *value
 	strbuf_printf(sb, " %llu\n", (unsigned long long)v);
 }
 
+/* One sample with two labels: name{label1="value1",label2="value2"} v. */
+static void
+sample2(struct strbuf *sb, const char *name, const char *label1, const char *value1, const char *label2,
+    const char *value2, uint64_t v)
+{
+	strbuf_printf(sb, "%s{%s=", name, label1);
+	metrics_label_value(sb, value1);
+	strbuf_printf(sb, ",%s=", label2);
+	metrics_label_value(sb, value2);
+	strbuf_printf(sb, "} %llu\n", (unsigned long long)v);
+}
+
 /* A counter family with one label over a fixed set of values. */
 static void
 labelled(struct strbuf *sb, const char *name, const char *type, const char *help, const char *label,
@@ -131,23 +143,32 @@ write_http(struct strbuf *sb, const struct metrics_totals *t)
 	sample(sb, "mcpd_http_sent_bytes_total", NULL, NULL, t->bytes_sent);
 }
 
+/* A histogram of n per-bucket counts under n - 1 bounds (microseconds) and +Inf. */
 static void
-write_duration(struct strbuf *sb, const struct metrics_totals *t)
+histogram(struct strbuf *sb, const char *name, const char *help, const uint64_t *bucket,
+    const uint64_t *bounds_us, size_t n, uint64_t sum_us)
 {
-	const char *name = "mcpd_http_request_duration_seconds";
 	uint64_t cumulative = 0;
 
-	family(sb, name, "histogram", "Time from a request's first byte to its answer's last, in seconds.");
-	for (size_t b = 0; b < N_DURATION_BUCKETS; b++) {
-		cumulative += t->duration_bucket[b];
-		if (b + 1 < N_DURATION_BUCKETS)
-			strbuf_printf(sb, "%s_bucket{le=\"%g\"} %llu\n", name,
-			    (double)counters_duration_bounds_us[b] / 1e6, (unsigned long long)cumulative);
+	family(sb, name, "histogram", help);
+	for (size_t b = 0; b < n; b++) {
+		cumulative += bucket[b];
+		if (b + 1 < n)
+			strbuf_printf(sb, "%s_bucket{le=\"%g\"} %llu\n", name, (double)bounds_us[b] / 1e6,
+			    (unsigned long long)cumulative);
 		else
 			strbuf_printf(sb, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)cumulative);
 	}
-	strbuf_printf(sb, "%s_sum %.6f\n%s_count %llu\n", name, (double)t->duration_sum_us / 1e6, name,
+	strbuf_printf(sb, "%s_sum %.6f\n%s_count %llu\n", name, (double)sum_us / 1e6, name,
 	    (unsigned long long)cumulative);
+}
+
+static void
+write_duration(struct strbuf *sb, const struct metrics_totals *t)
+{
+	histogram(sb, "mcpd_http_request_duration_seconds",
+	    "Time from a request's first byte to its answer's last, in seconds.", t->duration_bucket,
+	    counters_duration_bounds_us, N_DURATION_BUCKETS, t->duration_sum_us);
 }
 
 static void
@@ -167,6 +188,39 @@ write_tools(struct strbuf *sb, const struct metrics_totals *t, const struct coun
 			sample(sb, names[m], "tool", tools->names[i], v[i]);
 		sample(sb, names[m], "tool", METRICS_UNKNOWN_TOOL, v[COUNTERS_MAX_TOOLS]);
 	}
+}
+
+static bool
+egress_tool_counted(const struct metrics_totals *t, size_t tool)
+{
+	for (size_t o = 0; o < EGRESS_WIRE_OUTCOME_COUNT; o++)
+		if (t->egress.requests[tool][o] != 0)
+			return true;
+	return false;
+}
+
+/* Outbound requests by tool and outcome, for the tools that made any (metrics.h says why). */
+static void
+write_egress(struct strbuf *sb, const struct metrics_totals *t, const struct counters_tools *tools)
+{
+	const char *name = "mcpd_egress_requests_total";
+
+	family(sb, name, "counter", "Requests tools made through the egress process, by tool and outcome "
+	    "(\"ok\": answered, whatever the status); only tools that made any.");
+	for (size_t i = 0; i <= COUNTERS_MAX_TOOLS; i++) {
+		const char *tool = i == COUNTERS_MAX_TOOLS ? METRICS_UNKNOWN_TOOL : i < tools->count ?
+		    tools->names[i] : NULL;
+
+		if (tool == NULL || !egress_tool_counted(t, i))
+			continue;
+		for (size_t o = 0; o < EGRESS_WIRE_OUTCOME_COUNT; o++)
+			sample2(sb, name, "tool", tool, "outcome", egress_wire_outcome_name((enum egress_wire_outcome)o),
+			    t->egress.requests[i][o]);
+	}
+	histogram(sb, "mcpd_egress_request_duration_seconds",
+	    "Time from a worker's request to the egress process to its answer, in seconds, any outcome.",
+	    t->egress.duration_bucket, counters_egress_duration_bounds_us, N_EGRESS_DURATION_BUCKETS,
+	    t->egress.duration_sum_us);
 }
 
 /* A family with one sample per worker slot. */
@@ -203,15 +257,10 @@ write_children(struct strbuf *sb, const struct metrics_totals *t)
 	    counters_role_names, t->supervisor.starts, N_ROLE);
 	family(sb, name, "counter", "Child processes that ended, by role and cause "
 	    "(clean, error, config: could not start, crash: killed by a signal).");
-	for (size_t r = 0; r < N_ROLE; r++) {
-		for (size_t c = 0; c < N_EXIT; c++) {
-			strbuf_printf(sb, "%s{role=", name);
-			metrics_label_value(sb, counters_role_names[r]);
-			strbuf_puts(sb, ",cause=");
-			metrics_label_value(sb, counters_exit_names[c]);
-			strbuf_printf(sb, "} %llu\n", (unsigned long long)t->supervisor.exits[r][c]);
-		}
-	}
+	for (size_t r = 0; r < N_ROLE; r++)
+		for (size_t c = 0; c < N_EXIT; c++)
+			sample2(sb, name, "role", counters_role_names[r], "cause", counters_exit_names[c],
+			    t->supervisor.exits[r][c]);
 }
 
 static void
@@ -244,6 +293,7 @@ metrics_write_prometheus(struct strbuf *sb, const struct metrics_totals *t,
 	    "(batch members each; \"notifications\": any notifications/..., \"other\": a method mcpd does not serve).",
 	    "method", counters_method_names, t->rpc_method, N_METHOD);
 	write_tools(sb, t, tools);
+	write_egress(sb, t, tools);
 	labelled(sb, "mcpd_auth_refusals_total", "counter", "Requests refused for their credentials, by reason.",
 	    "reason", counters_refusal_names, t->auth_refusals, N_REFUSAL);
 	write_workers(sb, t);

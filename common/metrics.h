@@ -44,6 +44,14 @@ void metrics_sum(const union counters_block *blocks, int workers, struct metrics
  * Writes *t as a Prometheus exposition, with a "tool" label per tool of
  * `tools`.  `now` (unix seconds) dates the key set's age; `tokens_verified`
  * says whether the key-set metrics apply.
+ *
+ * Every family is always there, with every label value at zero from the
+ * start, but one: mcpd_egress_requests_total has rows only for the tools
+ * whose outbound requests are not all zero, and then one for each of the
+ * EGRESS_WIRE_OUTCOME_COUNT outcomes.  Every tool's every outcome would be
+ * 845 rows, almost all of them for tools that never reach out; this way a
+ * tool that does has its full set from its first request on (so that rate()
+ * sees its first timeout), and the family is at most 13 rows per such tool.
  */
 void metrics_write_prometheus(struct strbuf *sb, const struct metrics_totals *t,
     const struct counters_tools *tools, int64_t now, bool tokens_verified);

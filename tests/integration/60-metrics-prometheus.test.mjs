@@ -120,3 +120,27 @@ test('Prometheus sums exactly the traffic sent, across a SIGKILL of one worker',
   assert.equal(resets[''], 0);
   assert.equal((await query('sum(mcpd_child_starts_total{role="worker"})'))[''], 3);
 });
+
+// The outbound request families are there before any tool reaches out: the
+// counter's HELP and TYPE with no row (a tool gets its rows with its first
+// request), the histogram at zero. The traffic above called tools that make
+// no outbound request, so nothing may have been counted. Counts of real
+// requests are checked end to end where workers reach the egress process.
+test('the outbound request families are present, with nothing counted', async () => {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const lines = text.split('\n');
+  assert.ok(lines.includes('# TYPE mcpd_egress_requests_total counter'), text);
+  assert.ok(lines.some((l) => l.startsWith('# HELP mcpd_egress_requests_total ')), text);
+  assert.deepEqual(lines.filter((l) => l.startsWith('mcpd_egress_requests_total')), []);
+  assert.ok(lines.includes('# TYPE mcpd_egress_request_duration_seconds histogram'), text);
+  const buckets = lines.filter((l) => l.startsWith('mcpd_egress_request_duration_seconds_bucket{'));
+  assert.equal(buckets.length, 16);
+  assert.ok(buckets[0].startsWith('mcpd_egress_request_duration_seconds_bucket{le="0.001"} '), buckets[0]);
+  assert.ok(buckets.every((l) => l.endsWith(' 0')), buckets.join('\n'));
+  assert.ok(lines.includes('mcpd_egress_request_duration_seconds_count 0'), text);
+  // Prometheus ingests the family: one series of each kind, at zero.
+  await waitUntil(async () => Object.keys(await query('mcpd_egress_request_duration_seconds_count')).length === 1,
+    { timeout: 20000, what: 'Prometheus to scrape the outbound histogram' });
+  assert.deepEqual(await query('sum(mcpd_egress_request_duration_seconds_count)'), { '': 0 });
+  assert.deepEqual(await query('count(mcpd_egress_requests_total)'), {});
+});

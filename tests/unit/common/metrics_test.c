@@ -2,7 +2,8 @@
 /*
  * Unit tests for common/metrics.c: sums over both blocks of a slot, the
  * fetcher's and the supervisor's, the exposition text (families, escaping,
- * the cumulative histogram), and what is left out before a key set exists.
+ * the cumulative histograms), what is left out before a key set exists, and
+ * which tools' outbound requests have rows.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -117,6 +118,7 @@ exposition_has_each_family_once(void **state)
 		"mcpd_child_starts_total counter",
 		"mcpd_child_exits_total counter", "mcpd_jwks_fetches_total counter",
 		"mcpd_jwks_fetch_failures_total counter", "mcpd_keyset_generation gauge",
+		"mcpd_egress_requests_total counter", "mcpd_egress_request_duration_seconds histogram",
 	};
 	struct fixture *f = *state;
 	const char *text = exposition(f, 1000, true);
@@ -165,6 +167,84 @@ histogram_is_cumulative(void **state)
 	/* The same requests by worker slot. */
 	assert_line(text, "mcpd_worker_requests_total{slot=\"0\"} 1");
 	assert_line(text, "mcpd_worker_requests_total{slot=\"1\"} 3");
+}
+
+/* How many lines of text begin with prefix. */
+static size_t
+lines_starting(const char *text, const char *prefix)
+{
+	size_t n = 0;
+
+	for (const char *line = text; line != NULL && *line != '\0'; line = strchr(line, '\n')) {
+		if (*line == '\n')
+			line++;
+		if (strncmp(line, prefix, strlen(prefix)) == 0)
+			n++;
+	}
+	return n;
+}
+
+/*
+ * mcpd_egress_requests_total has rows only for the tools that made
+ * requests, and then one per outcome, zeros included; the histogram is
+ * always there.
+ */
+static void
+egress_rows_are_for_tools_that_reached_out(void **state)
+{
+	struct fixture *f = *state;
+	const char *text = exposition(f, 0, false);
+
+	assert_int_equal(lines_starting(text, "mcpd_egress_requests_total"), 0);
+	assert_line(text, "# TYPE mcpd_egress_requests_total counter");
+	assert_line(text, "mcpd_egress_request_duration_seconds_count 0");
+	counter_add(&worker(f, 0, 0)->egress.requests[1][EGRESS_WIRE_OUTCOME_OK], 3);
+	counter_add(&worker(f, 1, 1)->egress.requests[1][EGRESS_WIRE_OUTCOME_OK], 2);	/* another slot */
+	counter_add(&worker(f, 1, 0)->egress.requests[1][EGRESS_WIRE_OUTCOME_TIMEOUT], 1);
+	counter_add(&worker(f, 0, 1)->egress.requests[COUNTERS_MAX_TOOLS][EGRESS_WIRE_OUTCOME_INTERNAL], 1);
+	counter_add(&worker(f, 0, 0)->egress.requests[5][EGRESS_WIRE_OUTCOME_OK], 1);	/* a place no tool has */
+	text = exposition(f, 0, false);
+	assert_int_equal(f->totals.egress.requests[1][EGRESS_WIRE_OUTCOME_OK], 5);
+	assert_line(text, "mcpd_egress_requests_total{tool=\"say \\\"hi\\\"\",outcome=\"ok\"} 5");
+	assert_line(text, "mcpd_egress_requests_total{tool=\"say \\\"hi\\\"\",outcome=\"timeout\"} 1");
+	assert_line(text, "mcpd_egress_requests_total{tool=\"say \\\"hi\\\"\",outcome=\"egress_restarted\"} 0");
+	assert_line(text, "mcpd_egress_requests_total{tool=\"(unknown)\",outcome=\"internal\"} 1");
+	assert_line(text, "mcpd_egress_requests_total{tool=\"(unknown)\",outcome=\"ok\"} 0");
+	assert_int_equal(lines_starting(text, "mcpd_egress_requests_total{tool=\"sum\""), 0);
+	assert_int_equal(lines_starting(text, "mcpd_egress_requests_total{"), 2 * EGRESS_WIRE_OUTCOME_COUNT);
+	for (size_t o = 0; o < EGRESS_WIRE_OUTCOME_COUNT; o++) {
+		char want[160];
+
+		snprintf(want, sizeof(want), "mcpd_egress_requests_total{tool=\"(unknown)\",outcome=\"%s\"}",
+		    egress_wire_outcome_name((enum egress_wire_outcome)o));
+		assert_int_equal(lines_starting(text, want), 1);
+	}
+}
+
+static void
+egress_histogram_is_cumulative(void **state)
+{
+	struct fixture *f = *state;
+	const char *text;
+
+	counter_add(&worker(f, 0, 0)->egress.duration_bucket[counters_egress_bucket_of(0)], 1);
+	counter_add(&worker(f, 0, 1)->egress.duration_bucket[counters_egress_bucket_of(1200)], 2);
+	counter_add(&worker(f, 1, 0)->egress.duration_bucket[counters_egress_bucket_of(30000000)], 1);
+	counter_add(&worker(f, 1, 1)->egress.duration_bucket[counters_egress_bucket_of(120000000)], 1);
+	counter_add(&worker(f, 1, 1)->egress.duration_sum_us, 2400 + 30000000 + 120000000);
+	text = exposition(f, 0, false);
+	assert_line(text, "mcpd_egress_request_duration_seconds_bucket{le=\"0.001\"} 1");
+	assert_line(text, "mcpd_egress_request_duration_seconds_bucket{le=\"0.0025\"} 3");
+	assert_line(text, "mcpd_egress_request_duration_seconds_bucket{le=\"10\"} 3");
+	assert_line(text, "mcpd_egress_request_duration_seconds_bucket{le=\"30\"} 4");
+	assert_line(text, "mcpd_egress_request_duration_seconds_bucket{le=\"60\"} 4");
+	assert_line(text, "mcpd_egress_request_duration_seconds_bucket{le=\"+Inf\"} 5");
+	assert_line(text, "mcpd_egress_request_duration_seconds_sum 150.002400");
+	assert_line(text, "mcpd_egress_request_duration_seconds_count 5");
+	assert_int_equal(lines_starting(text, "mcpd_egress_request_duration_seconds_bucket{"),
+	    N_EGRESS_DURATION_BUCKETS);
+	/* The requests served are another histogram. */
+	assert_line(text, "mcpd_http_request_duration_seconds_count 0");
 }
 
 static void
@@ -231,6 +311,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(sums_cover_every_block, setup, teardown),
 		cmocka_unit_test_setup_teardown(exposition_has_each_family_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(histogram_is_cumulative, setup, teardown),
+		cmocka_unit_test_setup_teardown(egress_rows_are_for_tools_that_reached_out, setup, teardown),
+		cmocka_unit_test_setup_teardown(egress_histogram_is_cumulative, setup, teardown),
 		cmocka_unit_test_setup_teardown(key_set_metrics_follow_the_fetcher, setup, teardown),
 		cmocka_unit_test_setup_teardown(children_are_counted_by_role_and_cause, setup, teardown),
 		cmocka_unit_test_setup_teardown(label_values_are_escaped, setup, teardown),
