@@ -4,13 +4,13 @@
 #include <stdio.h>
 #include <string.h>
 
-/* A bucket's value in milliseconds: its upper bound; the last (above 1 s) reads as 1 s. */
+/* A bucket's value in milliseconds: its upper bound; the last (+Inf) reads as the one below. */
 static double
-bucket_ms(size_t b)
+bucket_ms(const struct emf_histogram *h, size_t b)
 {
-	if (b >= N_DURATION_BUCKETS - 1)
-		b = N_DURATION_BUCKETS - 2;
-	return (double)counters_duration_bounds_us[b] / 1000.0;
+	if (b >= h->buckets - 1)
+		b = h->buckets - 2;
+	return (double)h->bounds_us[b] / 1000.0;
 }
 
 static uint64_t
@@ -19,27 +19,34 @@ delta(uint64_t now, uint64_t prev)
 	return now > prev ? now - prev : 0;
 }
 
+const struct emf_histogram emf_http_histogram = {
+	.bounds_us = counters_duration_bounds_us, .buckets = N_DURATION_BUCKETS,
+};
+const struct emf_histogram emf_egress_histogram = {
+	.bounds_us = counters_egress_duration_bounds_us, .buckets = N_EGRESS_DURATION_BUCKETS,
+};
+
 size_t
-emf_latency_values(const uint64_t d[N_DURATION_BUCKETS], double out[EMF_MAX_VALUES])
+emf_latency_values(const struct emf_histogram *h, const uint64_t *d, double out[EMF_MAX_VALUES])
 {
 	uint64_t total = 0, seen = 0;
 	size_t n = 0, b = 0;
 
-	for (size_t i = 0; i < N_DURATION_BUCKETS; i++)
+	for (size_t i = 0; i < h->buckets; i++)
 		total += d[i];
 	if (total <= EMF_MAX_VALUES) {
-		for (size_t i = 0; i < N_DURATION_BUCKETS; i++)
+		for (size_t i = 0; i < h->buckets; i++)
 			for (uint64_t k = 0; k < d[i]; k++)
-				out[n++] = bucket_ms(i);
+				out[n++] = bucket_ms(h, i);
 		return n;
 	}
 	/* The value below which (q + 1/2) / 100 of the interval's requests fall, q = 0..99. */
 	for (size_t q = 0; q < EMF_MAX_VALUES; q++) {
 		uint64_t rank = (total * (2 * q + 1)) / (2 * EMF_MAX_VALUES);
 
-		while (b < N_DURATION_BUCKETS - 1 && seen + d[b] <= rank)
+		while (b < h->buckets - 1 && seen + d[b] <= rank)
 			seen += d[b++];
-		out[n++] = bucket_ms(b);
+		out[n++] = bucket_ms(h, b);
 	}
 	return n;
 }
@@ -121,18 +128,74 @@ crashes(const struct metrics_totals *t)
 	return n;
 }
 
-/* The whole server: requests, their durations, bytes, refusals, tool calls, crashes. */
+/*
+ * An outbound request failed unless it was answered (any status) or
+ * cancelled: a client that went away, or a tool that finished with what it
+ * had, is no failure of the request.
+ */
+static bool
+egress_failed(size_t outcome)
+{
+	return outcome != EGRESS_WIRE_OUTCOME_OK && outcome != EGRESS_WIRE_OUTCOME_CANCELLED;
+}
+
+/* Adds the interval's outbound requests of tool row i, and the failures among them. */
+static void
+egress_delta(const struct metrics_totals *prev, const struct metrics_totals *now, size_t i,
+    uint64_t *requests, uint64_t *failures)
+{
+	for (size_t o = 0; o < EGRESS_WIRE_OUTCOME_COUNT; o++) {
+		uint64_t n = delta(now->egress.requests[i][o], prev->egress.requests[i][o]);
+
+		*requests += n;
+		if (egress_failed(o))
+			*failures += n;
+	}
+}
+
+#define MAX_BUCKETS 32
+_Static_assert(N_DURATION_BUCKETS <= MAX_BUCKETS && N_EGRESS_DURATION_BUCKETS <= MAX_BUCKETS,
+    "a histogram outgrew the interval's bucket array");
+
+/* The interval's durations of histogram h, from its per-bucket counts then and now. */
+static size_t
+interval_values(const struct emf_histogram *h, const uint64_t *now, const uint64_t *prev,
+    double out[EMF_MAX_VALUES])
+{
+	uint64_t d[MAX_BUCKETS];
+
+	for (size_t b = 0; b < h->buckets; b++)
+		d[b] = delta(now[b], prev[b]);
+	return emf_latency_values(h, d, out);
+}
+
+/* A member holding n values. */
+static void
+doc_values(struct doc *d, const char *name, const double *values, size_t n)
+{
+	strbuf_printf(&d->sb, ",\"%s\":[", name);
+	for (size_t i = 0; i < n; i++)
+		strbuf_printf(&d->sb, "%s%g", i ? "," : "", values[i]);
+	strbuf_putc(&d->sb, ']');
+}
+
+/*
+ * The whole server: requests, their durations, bytes, refusals, tool calls,
+ * crashes, and the tools' outbound requests.  A latency with no request in
+ * the interval is left out: EMF takes no empty list of values.
+ */
 static int
 write_service(struct doc *d, const struct metrics_totals *prev, const struct metrics_totals *now,
     emf_sink sink, void *ctx)
 {
-	uint64_t buckets[N_DURATION_BUCKETS];
-	double values[EMF_MAX_VALUES];
-	size_t n;
+	double latency[EMF_MAX_VALUES], egress_latency[EMF_MAX_VALUES];
+	size_t n = interval_values(&emf_http_histogram, now->duration_bucket, prev->duration_bucket, latency);
+	size_t e = interval_values(&emf_egress_histogram, now->egress.duration_bucket,
+	    prev->egress.duration_bucket, egress_latency);
+	uint64_t egress = 0, egress_failures = 0;
 
-	for (size_t b = 0; b < N_DURATION_BUCKETS; b++)
-		buckets[b] = delta(now->duration_bucket[b], prev->duration_bucket[b]);
-	n = emf_latency_values(buckets, values);
+	for (size_t i = 0; i <= COUNTERS_MAX_TOOLS; i++)
+		egress_delta(prev, now, i, &egress, &egress_failures);
 	doc_begin(d, NULL);
 	doc_define(d, "Requests", "Count");
 	if (n > 0)
@@ -143,20 +206,24 @@ write_service(struct doc *d, const struct metrics_totals *prev, const struct met
 	doc_define(d, "ToolCalls", "Count");
 	doc_define(d, "ToolErrors", "Count");
 	doc_define(d, "ChildCrashes", "Count");
+	doc_define(d, "EgressRequests", "Count");
+	doc_define(d, "EgressFailures", "Count");
+	if (e > 0)
+		doc_define(d, "EgressLatency", "Milliseconds");
 	doc_members(d, NULL, NULL);
 	doc_count(d, "Requests", sum_delta(now->http_status, prev->http_status, N_STATUS));
-	if (n > 0) {
-		strbuf_puts(&d->sb, ",\"Latency\":[");
-		for (size_t i = 0; i < n; i++)
-			strbuf_printf(&d->sb, "%s%g", i ? "," : "", values[i]);
-		strbuf_putc(&d->sb, ']');
-	}
+	if (n > 0)
+		doc_values(d, "Latency", latency, n);
 	doc_count(d, "BytesReceived", delta(now->bytes_received, prev->bytes_received));
 	doc_count(d, "BytesSent", delta(now->bytes_sent, prev->bytes_sent));
 	doc_count(d, "AuthRefusals", sum_delta(now->auth_refusals, prev->auth_refusals, N_REFUSAL));
 	doc_count(d, "ToolCalls", sum_delta(now->tool_calls, prev->tool_calls, COUNTERS_MAX_TOOLS + 1));
 	doc_count(d, "ToolErrors", sum_delta(now->tool_errors, prev->tool_errors, COUNTERS_MAX_TOOLS + 1));
 	doc_count(d, "ChildCrashes", delta(crashes(now), crashes(prev)));
+	doc_count(d, "EgressRequests", egress);
+	doc_count(d, "EgressFailures", egress_failures);
+	if (e > 0)
+		doc_values(d, "EgressLatency", egress_latency, e);
 	return doc_end(d, sink, ctx);
 }
 
@@ -189,7 +256,12 @@ write_status_classes(struct doc *d, const struct metrics_totals *prev, const str
 	return docs;
 }
 
-/* Calls and errors by tool, for the tools called in the interval. */
+/*
+ * Calls and errors by tool, for the tools called in the interval or whose
+ * outbound requests ended in it (a call may span two intervals); the egress
+ * metrics only for the latter, so that a tool that never reaches out adds
+ * no metric to CloudWatch.
+ */
 static int
 write_tools(struct doc *d, const struct metrics_totals *prev, const struct metrics_totals *now,
     const struct counters_tools *tools, emf_sink sink, void *ctx)
@@ -197,18 +269,27 @@ write_tools(struct doc *d, const struct metrics_totals *prev, const struct metri
 	int docs = 0;
 
 	for (size_t i = 0; i <= COUNTERS_MAX_TOOLS; i++) {
-		uint64_t calls = delta(now->tool_calls[i], prev->tool_calls[i]);
+		uint64_t calls = delta(now->tool_calls[i], prev->tool_calls[i]), egress = 0, egress_failures = 0;
 		const char *name = i == COUNTERS_MAX_TOOLS ? METRICS_UNKNOWN_TOOL : i < tools->count ?
 		    tools->names[i] : NULL;
 
-		if (calls == 0 || name == NULL)
+		egress_delta(prev, now, i, &egress, &egress_failures);
+		if ((calls == 0 && egress == 0) || name == NULL)
 			continue;
 		doc_begin(d, "Tool");
 		doc_define(d, "ToolCalls", "Count");
 		doc_define(d, "ToolErrors", "Count");
+		if (egress > 0) {
+			doc_define(d, "EgressRequests", "Count");
+			doc_define(d, "EgressFailures", "Count");
+		}
 		doc_members(d, "Tool", name);
 		doc_count(d, "ToolCalls", calls);
 		doc_count(d, "ToolErrors", delta(now->tool_errors[i], prev->tool_errors[i]));
+		if (egress > 0) {
+			doc_count(d, "EgressRequests", egress);
+			doc_count(d, "EgressFailures", egress_failures);
+		}
 		if (doc_end(d, sink, ctx) < 0)
 			return -1;
 		docs++;

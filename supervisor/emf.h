@@ -6,7 +6,7 @@
  *
  * An interval writes one document for the whole server (dimension set []),
  * one per status class that answered requests (["StatusClass"]) and one per
- * tool that was called (["Tool"]).  Each line is at most EMF_LINE_MAX bytes,
+ * tool that was called or made outbound requests (["Tool"]).  Each line is at most EMF_LINE_MAX bytes,
  * so that one write(2) puts it on a shared pipe whole, between the workers'
  * log lines.
  */
@@ -36,12 +36,23 @@ int emf_write_interval(const struct metrics_totals *prev, const struct metrics_t
     const struct counters_tools *tools, const char *namespace, int64_t timestamp_ms, emf_sink sink,
     void *ctx);
 
+/* A histogram's shape: `buckets` per-bucket counts under buckets - 1 bounds and +Inf. */
+struct emf_histogram {
+	const uint64_t *bounds_us;
+	size_t buckets;
+};
+
+/* The requests served (Latency) and the tools' outbound requests (EgressLatency). */
+extern const struct emf_histogram emf_http_histogram;
+extern const struct emf_histogram emf_egress_histogram;
+
 /**
- * The interval's request durations in milliseconds as at most
- * EMF_MAX_VALUES values, from the histogram's per-bucket counts `delta`:
- * each request's bucket bound when they fit, else evenly spaced quantiles.
- * Returns how many values were written to `out`.
+ * The interval's durations in milliseconds as at most EMF_MAX_VALUES
+ * values, from histogram h's per-bucket counts `delta`: each request's
+ * bucket bound when they fit (above the last bound reads as the last),
+ * else evenly spaced quantiles.  Returns how many values were written to
+ * `out`.
  */
-size_t emf_latency_values(const uint64_t delta[N_DURATION_BUCKETS], double out[EMF_MAX_VALUES]);
+size_t emf_latency_values(const struct emf_histogram *h, const uint64_t *delta, double out[EMF_MAX_VALUES]);
 
 #endif

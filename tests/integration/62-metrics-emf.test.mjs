@@ -97,6 +97,15 @@ test('EMF lines follow the format and their deltas add up to the traffic, across
     assert.deepEqual(got.tool, totals.tool);
     assert.deepEqual(got.toolErrors, totals.toolErrors);
     assert.equal(got.refusals, Object.values(totals.refusal).reduce((a, n) => a + n, 0));
+    // These tools make no outbound request: each service document counts
+    // none, with no latency to give, and no tool document has the metrics.
+    for (const { doc } of lines) {
+      if (doc._aws.CloudWatchMetrics[0].Dimensions.flat().length === 0) {
+        assert.deepEqual([doc.EgressRequests, doc.EgressFailures, doc.EgressLatency], [0, 0, undefined]);
+      } else {
+        assert.equal(doc.EgressRequests, undefined);
+      }
+    }
     // More than one interval carried requests: these are deltas, not one total at exit.
     assert.ok(lines.filter(({ doc }) => doc._aws.CloudWatchMetrics[0].Dimensions.flat().length === 0 && doc.Requests > 0).length >= 2);
   } finally {
