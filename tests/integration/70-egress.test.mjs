@@ -4,78 +4,24 @@
 // Requests and answers are JSON lines; see the harness for their shape.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { waitUntil } from '../lib/wait.mjs';
+import { makeCerts, startUpstream } from '../lib/upstream.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const HARNESS = process.env.TEST_EGRESS_HARNESS_BIN || path.resolve(here, '../../build/tests/egress-harness');
 
-let dir;
 const servers = [];
-
-// A CA, a server certificate for 127.0.0.1 and localhost signed by it, and a self-signed one.
-function makeCerts() {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'egress-test-'));
-  const f = (name) => path.join(dir, name);
-  const ssl = (...args) => execFileSync('openssl', args, { stdio: 'pipe' });
-  ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
-    '-subj', '/CN=egress test CA', '-keyout', f('ca.key'), '-out', f('ca.pem'));
-  writeFileSync(f('ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=localhost',
-    '-keyout', f('server.key'), '-out', f('server.csr'));
-  ssl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial',
-    '-days', '2', '-extfile', f('ext.cnf'), '-out', f('server.pem'));
-  ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    '-keyout', f('rogue.key'), '-out', f('rogue.pem'));
-  return { ca: f('ca.pem'), key: f('server.key'), cert: f('server.pem'), rogueKey: f('rogue.key'), rogueCert: f('rogue.pem') };
-}
 
 function listen(server) {
   servers.push(server);
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
-}
-
-// The main upstream: echoes the request, and a few special paths.
-const upstream = { connections: 0, requests: [], open: new Set() };
-async function startUpstream(certs) {
-  const { readFileSync } = await import('node:fs');
-  const server = https.createServer({ key: readFileSync(certs.key), cert: readFileSync(certs.cert) });
-  server.on('secureConnection', (s) => {
-    upstream.connections++;
-    upstream.open.add(s);
-    s.on('close', () => upstream.open.delete(s));
-  });
-  server.on('request', (req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      upstream.requests.push(req.url);
-      const url = new URL(req.url, 'https://x');
-      if (url.pathname === '/slow') return; // never answers
-      if (url.pathname === '/huge') {
-        res.writeHead(200, { 'content-type': 'application/octet-stream' });
-        const block = Buffer.alloc(64 * 1024, 'x');
-        for (let i = 0; i < 64; i++) res.write(block);
-        return res.end();
-      }
-      if (url.pathname === '/redirect') {
-        res.writeHead(302, { location: url.searchParams.get('to') });
-        return res.end();
-      }
-      res.writeHead(201, { 'content-type': 'application/json', 'x-echo': 'yes' });
-      res.end(JSON.stringify({ method: req.method, url: req.url, headers: req.headers,
-        body: Buffer.concat(chunks).toString() }));
-    });
-  });
-  return listen(server);
 }
 
 // Counts connections and never speaks, or speaks garbage.
@@ -110,7 +56,7 @@ function startHarness(args) {
   return h;
 }
 
-let certs, port, slowRaw, garbage, roguePort, egress;
+let certs, upstream, port, slowRaw, garbage, roguePort, egress;
 const base = () => `https://127.0.0.1:${port}`;
 let nextId = 1;
 async function call(req, timeout) {
@@ -121,10 +67,10 @@ async function call(req, timeout) {
 
 before(async () => {
   certs = makeCerts();
-  port = await startUpstream(certs);
+  upstream = await startUpstream(certs);
+  port = upstream.port;
   slowRaw = await rawServer(null);
   garbage = await rawServer('this is not HTTP at all\r\n\r\n');
-  const { readFileSync } = await import('node:fs');
   const rogue = https.createServer({ key: readFileSync(certs.rogueKey), cert: readFileSync(certs.rogueCert) },
     (req, res) => res.end('rogue'));
   roguePort = await listen(rogue);
@@ -136,8 +82,8 @@ before(async () => {
 after(async () => {
   if (egress && egress.exit === null) egress.child.kill();
   for (const s of servers) s.close();
-  for (const s of upstream.open) s.destroy();
-  rmSync(dir, { recursive: true, force: true });
+  upstream.close();
+  rmSync(certs.dir, { recursive: true, force: true });
 });
 
 test('a GET comes back exact, with the upstream address', async () => {
