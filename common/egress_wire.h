@@ -157,6 +157,14 @@ struct egress_wire_limits {
 	uint32_t max_header_bytes;	/* their names and values together */
 };
 
+/*
+ * What every egress's decoder accepts at least: a worker writes its
+ * requests against these limits until the egress's HELLO arrives (it is
+ * sent first, but a request may be written before it is read), and drops
+ * a connection whose HELLO announces less.
+ */
+#define EGRESS_WIRE_MIN_LIMITS { .max_payload = 16u << 20, .max_headers = 256, .max_header_bytes = 64u << 10 }
+
 /* Bytes that are not NUL-terminated: base may be NULL when len is 0. */
 struct egress_wire_span {
 	const char *base;

@@ -8,6 +8,7 @@
 #include "worker/http_log.h"
 #include "worker/http_oauth.h"
 #include "worker/http_respond.h"
+#include "worker/http_wait.h"
 #include "worker/mcp.h"
 #include "worker/outflow.h"
 #include "worker/transport.h"
@@ -105,6 +106,16 @@ respond_sse(h2o_req_t *req, int status, const char *json, size_t len)
 	http_respond(req, status, "text/event-stream", buf, total);
 }
 
+/* Sends a JSON-RPC answer in the negotiated format: JSON unless Accept prefers SSE. */
+static void
+send_answer(h2o_req_t *req, int status, enum reply_format format, const char *body, size_t len)
+{
+	if (format == REPLY_SSE && status == 200)
+		respond_sse(req, status, body, len);
+	else
+		http_respond(req, status, "application/json", body, len);
+}
+
 /* Answers a POST to /mcp; `anonymous`: no credentials, only a ping may pass. */
 static void
 handle_mcp_post(h2o_req_t *req, const struct mcp_headers *hs, bool anonymous,
@@ -151,10 +162,10 @@ handle_mcp_post(h2o_req_t *req, const struct mcp_headers *hs, bool anonymous,
 		http_log_note(req, NOTE_PUBLIC, "public_ping");
 	if (out.body == NULL)
 		http_respond(req, out.status, NULL, "", 0);
-	else if (format == REPLY_SSE && out.status == 200)
-		respond_sse(req, out.status, out.body, out.body_len);
+	else if (out.wait != NULL)
+		http_wait_hold(req, &out, format, send_answer);
 	else
-		http_respond(req, out.status, "application/json", out.body, out.body_len);
+		send_answer(req, out.status, format, out.body, out.body_len);
 	mcp_response_free(&out);
 }
 

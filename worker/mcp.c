@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/base64.h"
+#include "worker/mcp_wait.h"
 #include "worker/own_counters.h"
 #include "worker/rpc.h"
 #include "worker/tool_engine.h"
@@ -44,6 +45,9 @@ mcp_response_free(struct mcp_response *res)
 {
 	free(res->body);
 	res->body = NULL;
+	if (res->wait != NULL)
+		mcp_wait_cancel(res->wait);
+	res->wait = NULL;
 }
 
 static bool
@@ -107,22 +111,29 @@ answer_request(struct envelope *env, struct rpc_call *call, const cJSON *id,
 	struct rpc_error err = {0};
 	struct strbuf result;
 	size_t mark = out->len;
+	int rc = -1;
 
 	strbuf_init(&result);
 	if (fn == NULL) {
 		/* 2026-07-28 gives unknown methods their own status (spec-notes §1.2). */
 		rpc_fail(&err, call->wire_2026 ? 404 : 200, RPC_METHOD_NOT_FOUND,
 		    "Method not found: %.100s", call->method);
-	} else if (fn(call, &result, &err) == 0) {
+	} else if ((rc = fn(call, &result, &err)) >= 0) {
 		strbuf_puts(out, "{\"jsonrpc\":\"2.0\",\"id\":");
 		write_id(out, env->doc, id);
 		strbuf_puts(out, ",\"result\":{");
 		strbuf_append(out, result.data ? result.data : "", result.len);
+		/* A waiting tool call's result goes here once it completes (mcp_wait.h). */
+		if (rc == RPC_PENDING && mcp_wait_add(&env->res->wait, out->len, call->pending, call->pending_tool,
+		    call->version) < 0)
+			rpc_fail(&err, 500, RPC_INTERNAL_ERROR, "out of memory");
 		if (call->wire_2026)
 			write_server_meta(out);
 		strbuf_puts(out, "}}");
 		reply->status = 200;
 	}
+	if (err.code != 0 && rc == RPC_PENDING)
+		out->len = mark;
 	if (!strbuf_ok(&result)) {
 		out->len = mark;
 		rpc_fail(&err, 500, RPC_INTERNAL_ERROR, "out of memory");
@@ -594,6 +605,10 @@ mcp_handle(const struct mcp_request *req, struct mcp_response *res)
 		return;
 	}
 	res->body = strbuf_detach(&out, &res->body_len);
+	if (res->body == NULL && res->wait != NULL) {
+		mcp_wait_cancel(res->wait);
+		res->wait = NULL;
+	}
 	if (res->body == NULL) {
 		static const char oom[] = "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":"
 		    "{\"code\":-32603,\"message\":\"out of memory\"}}";

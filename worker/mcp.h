@@ -41,6 +41,12 @@ struct mcp_response {
 	/* A tools/call lacked a scope its tool needs: answer 403 (step-up). */
 	const struct mcpd_tool *scope_refused;
 	const char *missing_scope;
+	/*
+	 * Tool calls still waiting on outbound requests: the body has room for
+	 * their results (worker/mcp_wait.h); NULL when the answer is whole.
+	 * mcp_response_free cancels it unless the caller took it.
+	 */
+	struct mcp_wait *wait;
 	/* For the request log; empty when unknown. */
 	char rpc_method[48];
 	char tool[48];

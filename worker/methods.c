@@ -183,21 +183,36 @@ method_tools_call(struct rpc_call *call, struct strbuf *result, struct rpc_error
 		return rpc_fail(err, 403, RPC_INVALID_REQUEST, "Forbidden: %s needs the scope %s",
 		    tool->name, missing);
 	}
-	if (tools_call(tool, call->doc, arguments, &ctx, &out) < 0)
+	switch (tools_call(tool, call->doc, arguments, &ctx, &out, &call->pending)) {
+	case TOOLS_DONE:
+		break;
+	case TOOLS_PENDING:
+		/* mcp.c leaves room for the result; mcp_wait.c writes it when the call completes. */
+		call->pending_tool = tool;
+		return RPC_PENDING;
+	default:
 		return rpc_fail(err, 200, RPC_INTERNAL_ERROR, "out of memory");
-	strbuf_puts(result, "\"content\":[{\"type\":\"text\",\"text\":");
-	strbuf_json_string(result, out.text.data, out.text.len);
-	strbuf_puts(result, "}]");
-	/* structuredContent arrived with 2025-06-18 (spec-notes §2). */
-	if (!out.is_error && call->version >= PROTO_2025_06_18) {
-		strbuf_puts(result, ",\"structuredContent\":");
-		strbuf_append(result, out.structured.data, out.structured.len);
 	}
-	strbuf_puts(result, out.is_error ? ",\"isError\":true" : ",\"isError\":false");
-	if (out.is_error)
-		counter_add(&own_counters->tool_errors[tools_index(tool)], 1);
+	methods_write_tool_result(result, call->version, tool, &out);
 	tools_outcome_free(&out);
 	return 0;
+}
+
+void
+methods_write_tool_result(struct strbuf *result, enum proto version, const struct mcpd_tool *tool,
+    const struct tool_outcome *out)
+{
+	strbuf_puts(result, "\"content\":[{\"type\":\"text\",\"text\":");
+	strbuf_json_string(result, out->text.data, out->text.len);
+	strbuf_puts(result, "}]");
+	/* structuredContent arrived with 2025-06-18 (spec-notes §2). */
+	if (!out->is_error && version >= PROTO_2025_06_18) {
+		strbuf_puts(result, ",\"structuredContent\":");
+		strbuf_append(result, out->structured.data, out->structured.len);
+	}
+	strbuf_puts(result, out->is_error ? ",\"isError\":true" : ",\"isError\":false");
+	if (out->is_error)
+		counter_add(&own_counters->tool_errors[tools_index(tool)], 1);
 }
 
 static int

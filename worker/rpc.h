@@ -10,6 +10,7 @@
 #include "common/json.h"
 #include "common/strbuf.h"
 #include "worker/mcp.h"
+#include "worker/tool_engine.h"
 
 /* Protocol versions served, oldest first. */
 enum proto {
@@ -62,11 +63,16 @@ struct rpc_call {
 	bool tokens_verified;			/* per-tool scopes are enforced */
 	const struct mcpd_identity *identity;	/* the verified caller, or NULL */
 	struct mcp_response *res;		/* out: a scope refusal goes here */
+	struct tool_pending *pending;		/* out: RPC_PENDING's call */
+	const struct mcpd_tool *pending_tool;
 };
 
+/* A method's answer when a tool call waits on outbound requests (tools/call only). */
+#define RPC_PENDING 1
+
 /*
- * A method handler appends its result object to `result`, or returns -1 and
- * fills `err`.
+ * A method handler appends its result object to `result` and returns 0, or
+ * returns -1 and fills `err`, or RPC_PENDING (call->pending set).
  */
 typedef int (*rpc_method_fn)(struct rpc_call *call, struct strbuf *result, struct rpc_error *err);
 
@@ -74,6 +80,10 @@ typedef int (*rpc_method_fn)(struct rpc_call *call, struct strbuf *result, struc
 rpc_method_fn methods_find(const char *method, bool wire_2026);
 /** Precomputes constant results; returns 0 or -1. */
 int methods_init(void);
+
+/** Appends a tools/call result (content, structuredContent, isError) for `version`; counts errors. */
+void methods_write_tool_result(struct strbuf *result, enum proto version, const struct mcpd_tool *tool,
+    const struct tool_outcome *out);
 
 /** Fills err (printf-style message) and returns -1, for handlers' tail calls. */
 int rpc_fail(struct rpc_error *err, int http_status, int code, const char *fmt, ...)

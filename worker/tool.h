@@ -295,7 +295,9 @@ void *mcpd_alloc(struct mcpd_call *call, size_t size);
  * completes when a continuation returns anything but MCPD_PENDING (what is
  * still out is cancelled), and fails when nothing is left to wait for.
  * Arguments stay readable in continuations; mcpd_alloc memory lives until
- * the call completes.  A client that goes away cancels the call and its
+ * the call completes, and is where state shared between continuations
+ * goes (pass it as `data`).  A response lives only while its continuation
+ * runs: copy what must last.  A client that goes away cancels the call and its
  * requests; `then` is not run.
  *
  *     static int

@@ -75,14 +75,35 @@ struct tool_outcome {
 	struct strbuf structured;	/* the structuredContent object when !is_error */
 };
 
+struct tool_pending;
+
+/* tools_call's answers. */
+#define TOOLS_DONE 0
+#define TOOLS_PENDING 1
+
 /**
  * Checks `arguments` (an object, or NULL when absent) against the tool's
  * parameters and runs it.  Bad arguments and tool failures become a tool
- * error in the outcome.  Returns -1 only when memory ran out.
- * Free the outcome with tools_outcome_free.
+ * error in the outcome.  Returns TOOLS_DONE with the outcome filled,
+ * TOOLS_PENDING when the tool waits on outbound requests (*pending is the
+ * call: tools_pending_watch it at once, before the loop runs again), or -1
+ * only when memory ran out.  Free an outcome with tools_outcome_free.
  */
 int tools_call(const struct mcpd_tool *tool, const struct json_doc *doc, const cJSON *arguments,
-    const struct tools_context *ctx, struct tool_outcome *out);
+    const struct tools_context *ctx, struct tool_outcome *out, struct tool_pending **pending);
+
+/* Gets a pending call's outcome, which it then owns (tools_outcome_free). */
+typedef void (*tools_done_fn)(void *owner, struct tool_outcome *out);
+
+/** Says who gets the pending call's outcome; the call is freed after done returns. */
+void tools_pending_watch(struct tool_pending *pending, tools_done_fn done, void *owner);
+/** Drops a pending call whose caller is gone: its requests are cancelled, done is never called. */
+void tools_pending_cancel(struct tool_pending *pending);
+/** Calls waiting on outbound requests now (for tests and metrics). */
+size_t tools_pending_count(void);
+/** The default response cap of mcpd_fetch (--egress-max-response). */
+void tools_fetch_configure(size_t max_response);
+
 void tools_outcome_free(struct tool_outcome *out);
 
 /**

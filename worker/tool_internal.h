@@ -30,6 +30,7 @@ struct mcpd_call_state {
 	struct strbuf text;	/* mcpd_set_text */
 	bool has_text;
 	struct scratch_chunk *scratch;
+	struct tool_pending *pending;	/* a tool that may fetch (tool_fetch.c); NULL: it may not */
 };
 
 /**
@@ -39,6 +40,23 @@ struct mcpd_call_state {
  */
 int tool_args_read(struct mcpd_call *call, const struct json_doc *doc, const cJSON *arguments,
     struct mcpd_value *values, char *err, size_t errlen);
+
+/** Decides the outcome from what the tool recorded and its last return value `rc`. */
+void tool_call_settle(struct mcpd_call_state *st, int rc);
+/** Starts a call's state for `tool` writing into `out` (emptied). */
+void tool_call_begin(struct mcpd_call_state *st, const struct mcpd_tool *tool, struct mcpd_value *values,
+    struct tool_outcome *out);
+/** Frees what a call's state holds (scratch memory, the text); the outcome stays. */
+void tool_call_release(struct mcpd_call_state *st);
+/** Fails a call with "<tool>: message", whatever it had recorded. */
+void tool_call_fail(struct tool_outcome *out, const struct mcpd_tool *tool, const char *message);
+
+/**
+ * tools_call for a tool that may fetch (tool_fetch.c): the same, but it
+ * may return TOOLS_PENDING with *pending set instead of an outcome.
+ */
+int tool_fetch_call(const struct mcpd_tool *tool, const struct json_doc *doc, const cJSON *arguments,
+    const struct tools_context *ctx, struct tool_outcome *out, struct tool_pending **pending);
 
 /** Records that the tool used the API in a way its description rules out; returns -1. */
 int tool_result_misuse(struct mcpd_call *call, const char *what);

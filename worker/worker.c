@@ -16,7 +16,9 @@
 #include "worker/auth.h"
 #include "worker/chunked_limit.h"
 #include "worker/own_counters.h"
+#include "worker/egress_link.h"
 #include "worker/http.h"
+#include "worker/http_wait.h"
 #include "worker/outflow.h"
 #include "worker/seccomp.h"
 #include "worker/spread.h"
@@ -283,6 +285,12 @@ worker_main(const struct child_args *args)
 	h2o_context_init(&w.ctx, h2o_evloop_create(), &w.globalconf);
 	outflow_init(w.ctx.loop, args->cfg->max_pending_output, args->cfg->idle_timeout);
 	chunked_limit_init(&w.ctx, args->cfg->max_body);
+	http_wait_init(w.ctx.loop);
+	tools_fetch_configure(args->cfg->egress_max_response);
+	if (egress_link_init(w.ctx.loop, args->egress_link_fd, args->cfg) < 0) {
+		log_errno("worker_setup_failed", "cannot watch the egress link");
+		return CHILD_EXIT_CONFIG;
+	}
 	w.accept_ctx = (h2o_accept_ctx_t){.ctx = &w.ctx, .hosts = w.globalconf.hosts};
 	if (watch_signals(&w) < 0 || start_serving(&w, args) < 0) {
 		log_errno("worker_setup_failed", "cannot start the event loop");
@@ -298,6 +306,7 @@ worker_main(const struct child_args *args)
 	log_set_batching(true);
 	run_loop(&w);
 	log_set_batching(false);
+	egress_link_close();
 	auth_shutdown();
 	own_counters_detach();
 	counters_unmap(w.counters, args->cfg->workers);

@@ -355,11 +355,12 @@ integer_args_call(void *arg)
 	static const struct tools_context ctx = {.protocol_version = "2025-11-25"};
 	const struct integer_args *a = arg;
 	struct tool_outcome o;
+	struct tool_pending *pending;
 	struct json_doc doc;
 
 	if (json_doc_parse(&doc, a->json, a->len) < 0)
 		fail_msg("%zu integers: not JSON", a->n);
-	if (tools_call(&integer_sum, &doc, doc.root, &ctx, &o) < 0 || o.is_error)
+	if (tools_call(&integer_sum, &doc, doc.root, &ctx, &o, &pending) != TOOLS_DONE || o.is_error)
 		fail_msg("integer_sum of %zu integers failed", a->n);
 	tools_outcome_free(&o);
 	json_doc_free(&doc);
