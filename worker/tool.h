@@ -366,5 +366,7 @@ int mcpd_fetch(struct mcpd_call *call, const struct mcpd_request *request, mcpd_
     void *data);
 /* The value of a response header (first of that name, any case), or NULL. */
 const char *mcpd_response_header(const struct mcpd_response *response, const char *name);
+/* The AWS region of the runtime (AWS_REGION), or NULL when it is not set: for building a service's URL. */
+const char *mcpd_aws_region(void);
 
 #endif
