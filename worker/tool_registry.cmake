@@ -4,13 +4,20 @@
 # and the registry the worker reads (tool_files.h, one MCPD_TOOL_FILE(name)
 # line per tool) is generated from the file names, so adding a tool is
 # adding its file.  <name>_test.c beside a tool is its own test, not a tool.
+# The example tools of worker/tools/examples/ (tools that call the outside
+# world through the egress process) are built in only when asked: a folder
+# of their own, because the glob of worker/tools/ is not recursive.
 # Used by the top-level CMakeLists.txt and by tests/fuzz/CMakeLists.txt.
 #
-#   mcpd_tool_registry(<root> <with test tools> <binary dir> <sources var>)
+#   mcpd_tool_registry(<root> <with test tools> <with example tools> <binary dir> <sources var>)
 # sets <sources var> to the tool files and writes
 # <binary dir>/generated/tool_files.h.
-function(mcpd_tool_registry root with_test_tools binary_dir sources_var)
+function(mcpd_tool_registry root with_test_tools with_example_tools binary_dir sources_var)
   file(GLOB sources CONFIGURE_DEPENDS ${root}/worker/tools/*.c)
+  if(with_example_tools)
+    file(GLOB example_sources CONFIGURE_DEPENDS ${root}/worker/tools/examples/*.c)
+    list(APPEND sources ${example_sources})
+  endif()
   if(with_test_tools)
     file(GLOB test_sources CONFIGURE_DEPENDS ${root}/tests/tools/*.c)
     list(APPEND sources ${test_sources})

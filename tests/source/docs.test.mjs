@@ -150,7 +150,7 @@ function programProblems(ctx, program, args) {
   const metric = valueAfter(args, '--metric-name');
   if (program === 'aws' && metric !== undefined && !ctx.emfMetrics.has(metric)) problems.push(`mcpd writes no EMF metric ${metric}`);
   const tool = valueAfter(args, '--tool-name');
-  if (tool && toolMissing(ctx, tool) === 'unknown') problems.push(`calls ${tool}, which no file in worker/tools/ or tests/tools/ defines`);
+  if (tool && toolMissing(ctx, tool) === 'unknown') problems.push(`calls ${tool}, which no file in worker/tools/ (examples/ included) or tests/tools/ defines`);
   return problems;
 }
 
@@ -165,7 +165,7 @@ async function requestProblems(ctx, { text, headers }, shown) {
     return [`sends a body that is not JSON (${err.message})`];
   }
   const tool = message?.method === 'tools/call' ? toolMissing(ctx, message.params?.name) : null;
-  if (tool === 'unknown') return [`calls ${message.params?.name}, which no file in worker/tools/ or tests/tools/ defines`];
+  if (tool === 'unknown') return [`calls ${message.params?.name}, which no file in worker/tools/ (examples/ included) or tests/tools/ defines`];
   if (!shown || tool) return [];
   const answer = await ctx.ask(text, headers);
   return answer === shown ? [] : [`mcpd answers\n  ${answer}\nnot, as shown,\n  ${shown}`];
@@ -379,7 +379,7 @@ function realContext() {
       });
       return (await res.text()).trim();
     },
-    toolExists: (name) => ['worker/tools', 'tests/tools'].some((dir) => fs.existsSync(path.join(repoRoot, dir, `${name}.c`))),
+    toolExists: (name) => ['worker/tools', 'worker/tools/examples', 'tests/tools'].some((dir) => fs.existsSync(path.join(repoRoot, dir, `${name}.c`))),
     async output(command) {
       if (command !== 'ops/smoke-test') return undefined;
       // ops/smoke-test calls the reference tools: without them (see toolMissing) it has nothing to show.
