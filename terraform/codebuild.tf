@@ -36,6 +36,11 @@ resource "aws_codebuild_project" "image" {
       name  = "BASE_IMAGE"
       value = var.base_image
     }
+    # ON builds the example tools in (the Dockerfile's build argument).
+    environment_variable {
+      name  = "MCPD_EXAMPLE_TOOLS"
+      value = var.example_tools ? "ON" : "OFF"
+    }
     # The tag to build; build-image.sh overrides it for every build.
     environment_variable {
       name  = "IMAGE_TAG"

@@ -114,7 +114,9 @@ resource "aws_iam_role" "runtime" {
 
 # The execution-role statements AgentCore's documentation lists, narrowed to
 # this stack: the one repository, this runtime's log groups. mcpd calls no
-# AWS API itself, so no workload-identity or Bedrock model permissions.
+# AWS API itself, so no workload-identity or Bedrock model permissions; what
+# its tools call (s3_get_object's s3:GetObject) is the operator's to grant,
+# in extra_iam_statements (below).
 data "aws_iam_policy_document" "runtime" {
   statement {
     sid       = "PullImage"
@@ -168,4 +170,37 @@ resource "aws_iam_role_policy" "runtime" {
   name   = "run-mcpd"
   role   = aws_iam_role.runtime.id
   policy = data.aws_iam_policy_document.runtime.json
+}
+
+# The operator's statements for the tools' AWS calls, which the egress
+# process signs with this role's credentials (from the runtime's metadata
+# service). A policy of their own, so the stack's stays as reviewed.
+data "aws_iam_policy_document" "runtime_extra" {
+  count = length(var.extra_iam_statements) > 0 ? 1 : 0
+
+  dynamic "statement" {
+    for_each = var.extra_iam_statements
+    content {
+      sid       = statement.value.sid
+      effect    = statement.value.effect
+      actions   = statement.value.actions
+      resources = statement.value.resources
+
+      dynamic "condition" {
+        for_each = statement.value.conditions
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "runtime_extra" {
+  count  = length(var.extra_iam_statements) > 0 ? 1 : 0
+  name   = "tool-permissions"
+  role   = aws_iam_role.runtime.id
+  policy = data.aws_iam_policy_document.runtime_extra[0].json
 }

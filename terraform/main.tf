@@ -31,6 +31,7 @@ locals {
     var.container_verifies_tokens && length(var.required_scopes) > 0 ? { MCPD_REQUIRED_SCOPES = join(",", var.required_scopes) } : {},
     var.resource_url != "" ? { MCPD_RESOURCE_URL = var.resource_url } : {},
     var.mcpd_workers != null ? { MCPD_WORKERS = tostring(var.mcpd_workers) } : {},
+    var.egress_allow != "" ? { MCPD_EGRESS_ALLOW = var.egress_allow } : {},
     # Metrics ride on the log stream the runtime role already writes (EMF).
     var.metrics_emf_interval > 0 ? {
       MCPD_METRICS_EMF       = tostring(var.metrics_emf_interval)
@@ -116,7 +117,7 @@ resource "aws_bedrockagentcore_agent_runtime" "mcpd" {
     }
   }
 
-  depends_on = [aws_iam_role_policy.runtime, aws_cognito_user.test]
+  depends_on = [aws_iam_role_policy.runtime, aws_iam_role_policy.runtime_extra, aws_cognito_user.test]
 }
 
 # Log retention of the runtime's log group. AgentCore creates the group

@@ -37,5 +37,6 @@ locals {
   source_hash = sha256(join("\n", [
     for f in local.image_files : "${filesha256("${local.source_dir}/${f}")}  ${f}"
   ]))
-  image_tag = "src-${substr(local.source_hash, 0, 24)}"
+  # The example tools are a build argument, not a file: they mark the tag.
+  image_tag = "src-${substr(local.source_hash, 0, 24)}${var.example_tools ? "-examples" : ""}"
 }

@@ -183,6 +183,69 @@ variable "metrics_namespace" {
   }
 }
 
+variable "egress_allow" {
+  description = "Destinations the tools may reach besides their own (MCPD_EGRESS_ALLOW, mcpd's --egress-allow): comma-separated entries, each HOST[:PORT] (for the tools that take the operator's destinations, such as fetch), TOOL=HOST[:PORT] (for one tool) or TOOL=-HOST[:PORT] (narrows that tool's own list). HOST is a DNS name, where a label * stands for one label, or an IP address ([...] for IPv6); PORT is 1 to 65535 or *, 443 when left out. Empty: each tool reaches only what it declares. mcpd checks the list again at start and names the entry it refuses."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = length(split(",", var.egress_allow)) <= 256
+    error_message = "egress_allow holds at most 256 entries."
+  }
+  validation {
+    condition = var.egress_allow == "" || alltrue([
+      for e in split(",", var.egress_allow) :
+      can(regex("^\\s*([a-z0-9_]{1,64}=-?)?(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9_*-]+(\\.[A-Za-z0-9_*-]+)*\\.?)(:([0-9]{1,5}|\\*))?\\s*$", e))
+    ])
+    error_message = "egress_allow must be comma-separated entries HOST[:PORT], TOOL=HOST[:PORT] or TOOL=-HOST[:PORT] (TOOL: 1 to 64 of a-z, 0-9 and _), with no empty entry, e.g. \"docs.example.com,s3_get_object=-s3.us-east-1.amazonaws.com\"."
+  }
+}
+
+variable "extra_iam_statements" {
+  description = "IAM policy statements added to the runtime's execution role (an inline policy of their own), for tools that call AWS APIs: the egress process signs their requests with the role's credentials. E.g. s3:GetObject on the objects s3_get_object may read. Empty: the role may do only what the stack needs."
+  type = list(object({
+    sid       = optional(string)
+    effect    = optional(string, "Allow")
+    actions   = list(string)
+    resources = list(string)
+    conditions = optional(list(object({
+      test     = string
+      variable = string
+      values   = list(string)
+    })), [])
+  }))
+  default = []
+
+  validation {
+    condition     = alltrue([for s in var.extra_iam_statements : contains(["Allow", "Deny"], s.effect)])
+    error_message = "A statement's effect must be Allow or Deny."
+  }
+  validation {
+    condition     = alltrue([for s in var.extra_iam_statements : s.sid == null || can(regex("^[A-Za-z0-9]+$", s.sid))])
+    error_message = "A statement's sid may hold only letters and digits (IAM's rule)."
+  }
+  validation {
+    condition = alltrue([
+      for s in var.extra_iam_statements :
+      length(s.actions) > 0 && alltrue([for a in s.actions : can(regex("^([a-z0-9-]+:[A-Za-z0-9*?]+|\\*)$", a))])
+    ])
+    error_message = "Each statement needs actions, each service:Action (wildcards allowed), such as s3:GetObject."
+  }
+  validation {
+    condition = alltrue([
+      for s in var.extra_iam_statements :
+      length(s.resources) > 0 && alltrue([for r in s.resources : r == "*" || startswith(r, "arn:")])
+    ])
+    error_message = "Each statement needs resources, each an ARN (arn:aws:s3:::my-bucket/*) or \"*\"."
+  }
+}
+
+variable "example_tools" {
+  description = "true: the image also serves the example tools of worker/tools/examples/ (fetch, s3_get_object), which reach the outside world through mcpd's egress process; fetch reaches only the hosts egress_allow lists, and s3_get_object needs s3:GetObject in extra_iam_statements. The image tag then ends in -examples, so turning it on or off builds and deploys a new image."
+  type        = bool
+  default     = false
+}
+
 variable "environment_variables" {
   description = "Environment variables for the container, under the reference pattern's name (merged with extra_environment_variables). LOG_LEVEL (DEBUG, INFO, WARNING, ERROR, CRITICAL) sets mcpd's log level; other names pass through; MCPD_* names must be ones mcpd knows, and the authentication variables are set by the stack."
   type        = map(string)
@@ -196,7 +259,7 @@ variable "environment_variables" {
         "MCPD_PUBLIC_PING", "MCPD_MAX_PENDING_OUTPUT", "MCPD_METRICS_LISTEN",
       ], k)
     ])
-    error_message = "Allowed MCPD_* names: MCPD_MAX_BODY, MCPD_SHUTDOWN_TIMEOUT, MCPD_IDLE_TIMEOUT, MCPD_ALLOWED_ORIGINS, MCPD_CLOCK_SKEW, MCPD_JWKS_REFRESH_MIN, MCPD_JWKS_REFRESH_MAX, MCPD_ALLOWED_AUDIENCES, MCPD_PUBLIC_PING, MCPD_MAX_PENDING_OUTPUT, MCPD_METRICS_LISTEN. Host, port, log level, workers, EMF metrics and authentication have their own variables."
+    error_message = "Allowed MCPD_* names: MCPD_MAX_BODY, MCPD_SHUTDOWN_TIMEOUT, MCPD_IDLE_TIMEOUT, MCPD_ALLOWED_ORIGINS, MCPD_CLOCK_SKEW, MCPD_JWKS_REFRESH_MIN, MCPD_JWKS_REFRESH_MAX, MCPD_ALLOWED_AUDIENCES, MCPD_PUBLIC_PING, MCPD_MAX_PENDING_OUTPUT, MCPD_METRICS_LISTEN. Host, port, log level, workers, EMF metrics, egress destinations and authentication have their own variables."
   }
 
   validation {
@@ -218,7 +281,7 @@ variable "extra_environment_variables" {
         "MCPD_PUBLIC_PING", "MCPD_MAX_PENDING_OUTPUT", "MCPD_METRICS_LISTEN",
       ], k)
     ])
-    error_message = "Allowed MCPD_* names: MCPD_MAX_BODY, MCPD_SHUTDOWN_TIMEOUT, MCPD_IDLE_TIMEOUT, MCPD_ALLOWED_ORIGINS, MCPD_CLOCK_SKEW, MCPD_JWKS_REFRESH_MIN, MCPD_JWKS_REFRESH_MAX, MCPD_ALLOWED_AUDIENCES, MCPD_PUBLIC_PING, MCPD_MAX_PENDING_OUTPUT, MCPD_METRICS_LISTEN. Host, port, log level, workers, EMF metrics and authentication have their own variables."
+    error_message = "Allowed MCPD_* names: MCPD_MAX_BODY, MCPD_SHUTDOWN_TIMEOUT, MCPD_IDLE_TIMEOUT, MCPD_ALLOWED_ORIGINS, MCPD_CLOCK_SKEW, MCPD_JWKS_REFRESH_MIN, MCPD_JWKS_REFRESH_MAX, MCPD_ALLOWED_AUDIENCES, MCPD_PUBLIC_PING, MCPD_MAX_PENDING_OUTPUT, MCPD_METRICS_LISTEN. Host, port, log level, workers, EMF metrics, egress destinations and authentication have their own variables."
   }
 
   validation {

@@ -148,6 +148,22 @@ const VALIDATION_CASES = [
   [['resource_url=http://example.com/mcp'], false, 'var.resource_url'],
   [['aws_region=us-west-2'], true],
   [['aws_region=Oregon'], false, 'var.aws_region'],
+  [['egress_allow='], true],
+  [['egress_allow=docs.example.com, fetch=127.0.0.1:8080,s3_get_object=-s3.us-west-2.amazonaws.com'], true],
+  [['egress_allow=*.example.com:*,[::1]:443,api.example.com.'], true],
+  [['egress_allow=a.example.com,,b.example.com'], false, 'var.egress_allow'],
+  [['egress_allow=https://example.com/'], false, 'var.egress_allow'],
+  [['egress_allow=Fetch=example.com'], false, 'var.egress_allow'],
+  [['egress_allow=example.com:http'], false, 'var.egress_allow'],
+  [[`egress_allow=${Array(257).fill('a.example.com').join(',')}`], false, 'var.egress_allow'],
+  [['extra_iam_statements=[{actions=["s3:GetObject"],resources=["arn:aws:s3:::my-bucket/*"]}]'], true],
+  [['extra_iam_statements=[{sid="ReadDocs",effect="Deny",actions=["s3:Get*"],resources=["*"],conditions=[{test="StringEquals",variable="aws:SourceVpc",values=["vpc-1"]}]}]'], true],
+  [['extra_iam_statements=[{effect="Maybe",actions=["s3:GetObject"],resources=["*"]}]'], false, 'var.extra_iam_statements'],
+  [['extra_iam_statements=[{sid="two words",actions=["s3:GetObject"],resources=["*"]}]'], false, 'var.extra_iam_statements'],
+  [['extra_iam_statements=[{actions=[],resources=["*"]}]'], false, 'var.extra_iam_statements'],
+  [['extra_iam_statements=[{actions=["GetObject"],resources=["*"]}]'], false, 'var.extra_iam_statements'],
+  [['extra_iam_statements=[{actions=["s3:GetObject"],resources=["my-bucket/*"]}]'], false, 'var.extra_iam_statements'],
+  [['example_tools=true'], true],
 ];
 
 test('variable validations accept what AWS and mcpd accept and reject the rest, with the reason', needsTerraform, async () => {
@@ -225,6 +241,8 @@ test('the image tag is a hash of exactly what the image is built from', needsTer
     edit(f, before);
     assert.equal(await tag(), t0, `restoring ${f} must restore the tag`);
   }
+  assert.equal(await tfEval(dir, 'local.image_tag', ['example_tools=true']), `${t0}-examples`,
+    'the example tools are a build argument: they mark the tag, so turning them on builds a new image');
   edit('worker/new.c', 'int n;\n');
   assert.notEqual(await tag(), t0, 'a new source file must change the tag');
   fs.rmSync(path.join(repo, 'worker/new.c'));
@@ -291,7 +309,11 @@ test('the container is configured to verify the same Cognito tokens, or to run -
   const both = await tfEval(dir, 'local.mcpd_environment', ['environment_variables={LOG_LEVEL="DEBUG"}', 'log_level=error']);
   assert.equal(both.MCPD_LOG_LEVEL, 'error', 'log_level, when set, wins over LOG_LEVEL');
 
-  for (const env of [verify, none, scoped, python, quiet]) {
+  assert.equal(verify.MCPD_EGRESS_ALLOW, undefined, 'no egress_allow: no MCPD_EGRESS_ALLOW');
+  const egress = await tfEval(dir, 'local.mcpd_environment', ['egress_allow=docs.example.com,s3_get_object=127.0.0.1:9000']);
+  assert.equal(egress.MCPD_EGRESS_ALLOW, 'docs.example.com,s3_get_object=127.0.0.1:9000');
+
+  for (const env of [verify, none, scoped, python, quiet, egress]) {
     for (const k of Object.keys(env)) if (k.startsWith('MCPD_')) assert.ok(known.has(k), `mcpd does not know ${k}`);
   }
 });
