@@ -9,15 +9,14 @@
 // SignatureDoesNotMatch); what it passes on reaches s3rver unsigned.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startMcpd } from '../lib/mcpd.mjs';
+import { makeCerts, listen as listenOn } from '../lib/upstream.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // The npm packages live with tests/node/package.json (ops/deps test installs them).
@@ -38,21 +37,7 @@ const clients = [];
 
 function listen(server) {
   servers.push(server);
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
-}
-
-// A CA and a server certificate for 127.0.0.1 signed by it.
-function makeCerts() {
-  const f = (name) => path.join(dir, name);
-  const ssl = (...args) => execFileSync('openssl', args, { stdio: 'pipe' });
-  ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
-    '-subj', '/CN=example tools test CA', '-keyout', f('ca.key'), '-out', f('ca.pem'));
-  fs.writeFileSync(f('ext.cnf'), 'subjectAltName=IP:127.0.0.1\n');
-  ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=127.0.0.1',
-    '-keyout', f('server.key'), '-out', f('server.csr'));
-  ssl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial',
-    '-days', '2', '-extfile', f('ext.cnf'), '-out', f('server.pem'));
-  return { ca: f('ca.pem'), key: fs.readFileSync(f('server.key')), cert: fs.readFileSync(f('server.pem')) };
+  return listenOn(server);
 }
 
 // ------------------------------------------------------------ fetch's upstream
@@ -80,7 +65,7 @@ const LONG = Array.from({ length: 12345 }, (_, i) => ['a', 'é', '€', '😀', 
 
 const pages = { requests: [] };
 function startPages(certs) {
-  const server = https.createServer({ key: certs.key, cert: certs.cert }, (req, res) => {
+  const server = https.createServer({ key: fs.readFileSync(certs.key), cert: fs.readFileSync(certs.cert) }, (req, res) => {
     pages.requests.push({ url: req.url, userAgent: req.headers['user-agent'] });
     const url = new URL(req.url, 'https://x');
     if (url.pathname === '/article.html') {
@@ -104,7 +89,8 @@ function startPages(certs) {
 // An HTTPS server no tool may reach: it counts the connections it gets.
 const elsewhere = { connections: 0 };
 function startElsewhere(certs) {
-  const server = https.createServer({ key: certs.key, cert: certs.cert }, (req, res) => res.end('reached'));
+  const server = https.createServer({ key: fs.readFileSync(certs.key), cert: fs.readFileSync(certs.cert) },
+    (req, res) => res.end('reached'));
   server.on('connection', () => { elsewhere.connections++; });
   return listen(server);
 }
@@ -229,8 +215,8 @@ const s3Env = (keys) => ({ ...keys, AWS_REGION: REGION, AWS_ENDPOINT_URL_S3: `ht
   AWS_EC2_METADATA_DISABLED: 'true' });
 
 before(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcpd-example-tools-'));
   certs = makeCerts();
+  dir = certs.dir;
   pagesPort = await startPages(certs);
   elsewherePort = await startElsewhere(certs);
   await startS3rver();
@@ -246,7 +232,7 @@ after(async () => {
   for (const s of mcpds) stopped.push(await s.stop());
   for (const s of servers) { s.closeAllConnections?.(); s.close(); }
   if (s3rver) await s3rver.close();
-  fs.rmSync(dir, { recursive: true, force: true });
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
   for (const { code, signal } of stopped) assert.equal(code, 0, `mcpd exit code (signal ${signal})`);
 });
 
