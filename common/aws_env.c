@@ -1,7 +1,9 @@
 /* Runs in: the supervisor, before it forks anything; the egress process. See aws_env.h. */
 #define _GNU_SOURCE	/* memfd_create */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -146,6 +148,48 @@ aws_env_get(const struct aws_env *env, const char *name)
 		if (strcmp(env->names[i], name) == 0)
 			return env->values[i];
 	return NULL;
+}
+
+/* A region as AWS names them (us-east-1, eu-central-2, us-gov-west-1): no URL can be bent by it. */
+static bool
+region_valid(const char *r)
+{
+	size_t n = strlen(r);
+
+	if (n == 0 || n > 31)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((r[i] >= 'a' && r[i] <= 'z') || (r[i] >= '0' && r[i] <= '9') || r[i] == '-'))
+			return false;
+	return true;
+}
+
+int
+aws_env_region(int fd, char *region, size_t len, char *err, size_t errlen)
+{
+	struct aws_env env;
+	const char *name = "AWS_REGION", *value;
+	int rc = 0;
+
+	region[0] = '\0';
+	if (fd < 0)
+		return 0;
+	if (aws_env_load(fd, &env, err, errlen) < 0)
+		return -1;
+	value = aws_env_get(&env, name);
+	if (value == NULL || value[0] == '\0')
+		value = aws_env_get(&env, name = "AWS_DEFAULT_REGION");
+	if (value != NULL && value[0] != '\0') {
+		if (region_valid(value) && strlen(value) < len) {
+			snprintf(region, len, "%s", value);
+		} else {
+			snprintf(err, errlen, "%s is not an AWS region (1 to 31 of a-z, 0-9 and -, e.g. us-east-1)",
+			    name);
+			rc = -1;
+		}
+	}
+	aws_env_free(&env);
+	return rc;
 }
 
 void

@@ -44,6 +44,13 @@ int aws_env_take(size_t *taken, char *err, size_t errlen);
 int aws_env_load(int fd, struct aws_env *out, char *err, size_t errlen);
 /** The value of `name` as taken, or NULL. */
 const char *aws_env_get(const struct aws_env *env, const char *name);
+/**
+ * Copies the region of the sealed variables in `fd` (AWS_REGION, else
+ * AWS_DEFAULT_REGION, as the SDKs read them) into region[0..len): "" when
+ * neither is set.  Returns 0, or -1 with what is wrong in err (the memfd
+ * unreadable, or a value that is no region: 1 to 31 of [a-z0-9-]).
+ */
+int aws_env_region(int fd, char *region, size_t len, char *err, size_t errlen);
 /** Wipes and frees what aws_env_take copied. */
 void aws_env_free(struct aws_env *env);
 

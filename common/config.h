@@ -74,6 +74,13 @@ struct config {
 	char egress_ca_file[CONFIG_PATH_MAX];	/* PEM bundle the egress verifies TLS with; "" = the system's */
 	size_t egress_max_response;	/* bytes of a response body a tool's request takes */
 	unsigned egress_max_in_flight;	/* outbound requests a worker has in flight at once */
+	/*
+	 * AWS_REGION (else AWS_DEFAULT_REGION), read by the supervisor from the
+	 * sealed AWS variables (common/aws_env.h), not a flag: a region is no
+	 * secret, and tools build service URLs with it (mcpd_aws_region).
+	 * "" when unset.
+	 */
+	char aws_region[32];
 	enum sandbox_mode sandbox;
 	char user[64];			/* children run as this user when started as root */
 	uid_t run_uid;			/* resolved from user by config_resolve_user */

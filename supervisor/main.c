@@ -47,6 +47,11 @@ main(int argc, char **argv)
 		printf("mcpd %s\n", MCPD_VERSION);
 		return 0;
 	}
+	/* The region is no secret: workers get it with the configuration, for mcpd_aws_region. */
+	if (aws_env_region(aws_env_fd, cfg.aws_region, sizeof(cfg.aws_region), err, sizeof(err)) < 0) {
+		fprintf(stderr, "mcpd: %s\n", err);
+		return 2;
+	}
 	if (config_resolve_user(&cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mcpd: %s\n", err);
 		return 2;

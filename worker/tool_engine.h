@@ -101,8 +101,8 @@ void tools_pending_watch(struct tool_pending *pending, tools_done_fn done, void 
 void tools_pending_cancel(struct tool_pending *pending);
 /** Calls waiting on outbound requests now (for tests and metrics). */
 size_t tools_pending_count(void);
-/** The default response cap of mcpd_fetch (--egress-max-response). */
-void tools_fetch_configure(size_t max_response);
+/** The default response cap of mcpd_fetch (--egress-max-response) and the AWS region ("" when none). */
+void tools_fetch_configure(size_t max_response, const char *aws_region);
 
 void tools_outcome_free(struct tool_outcome *out);
 

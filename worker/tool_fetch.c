@@ -50,13 +50,21 @@ struct tool_pending {
 };
 
 static size_t default_max_response = 1u << 20;
+static const char *aws_region = "";
 static size_t pending_calls;
 static unsigned in_flight_by_tool[COUNTERS_MAX_TOOLS + 1];
 
 void
-tools_fetch_configure(size_t max_response)
+tools_fetch_configure(size_t max_response, const char *region)
 {
 	default_max_response = max_response;
+	aws_region = region;
+}
+
+const char *
+mcpd_aws_region(void)
+{
+	return aws_region[0] != '\0' ? aws_region : NULL;
 }
 
 size_t

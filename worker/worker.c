@@ -286,7 +286,7 @@ worker_main(const struct child_args *args)
 	outflow_init(w.ctx.loop, args->cfg->max_pending_output, args->cfg->idle_timeout);
 	chunked_limit_init(&w.ctx, args->cfg->max_body);
 	http_wait_init(w.ctx.loop);
-	tools_fetch_configure(args->cfg->egress_max_response);
+	tools_fetch_configure(args->cfg->egress_max_response, args->cfg->aws_region);
 	if (egress_link_init(w.ctx.loop, args->egress_link_fd, args->cfg) < 0) {
 		log_errno("worker_setup_failed", "cannot watch the egress link");
 		return CHILD_EXIT_CONFIG;

@@ -85,6 +85,49 @@ test_an_empty_set_is_an_empty_file(void **state)
 	close(fd);
 }
 
+/* Takes `vars` (NULL-terminated NAME=VALUE strings, modified) and reads the region back. */
+static int
+region_of(char **vars, char *region, size_t len, char *err, size_t errlen)
+{
+	char **saved = environ;
+	size_t taken;
+	int fd, rc;
+
+	environ = vars;
+	fd = aws_env_take(&taken, err, errlen);
+	environ = saved;
+	assert_true(fd >= 0);
+	rc = aws_env_region(fd, region, len, err, errlen);
+	close(fd);
+	return rc;
+}
+
+static void
+test_the_region_is_aws_region_else_aws_default_region(void **state)
+{
+	char both_r[] = "AWS_REGION=eu-west-1", both_d[] = "AWS_DEFAULT_REGION=us-east-2",
+	    *both[] = {both_d, both_r, NULL};
+	char only_d[] = "AWS_DEFAULT_REGION=us-gov-west-1", *fallback[] = {only_d, NULL};
+	char empty_r[] = "AWS_REGION=", empty_d[] = "AWS_DEFAULT_REGION=ap-south-2", *empty[] = {empty_r, empty_d, NULL};
+	char key[] = "AWS_ACCESS_KEY_ID=AKIA", *none[] = {key, NULL};
+	char bad[] = "AWS_REGION=us-east-1.evil.example/x", *bent[] = {bad, NULL};
+	char region[32], err[160];
+
+	(void)state;
+	assert_int_equal(region_of(both, region, sizeof(region), err, sizeof(err)), 0);
+	assert_string_equal(region, "eu-west-1");
+	assert_int_equal(region_of(fallback, region, sizeof(region), err, sizeof(err)), 0);
+	assert_string_equal(region, "us-gov-west-1");
+	assert_int_equal(region_of(empty, region, sizeof(region), err, sizeof(err)), 0);
+	assert_string_equal(region, "ap-south-2");
+	assert_int_equal(region_of(none, region, sizeof(region), err, sizeof(err)), 0);
+	assert_string_equal(region, "");
+	/* A value that would bend a service's URL is refused, naming the variable. */
+	assert_int_equal(region_of(bent, region, sizeof(region), err, sizeof(err)), -1);
+	assert_string_equal(err, "AWS_REGION is not an AWS region (1 to 31 of a-z, 0-9 and -, e.g. us-east-1)");
+	assert_string_equal(region, "");
+}
+
 static void
 test_too_many_leaves_the_environment_as_it_was(void **state)
 {
@@ -134,6 +177,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_takes_every_aws_variable_and_nothing_else),
 		cmocka_unit_test(test_an_empty_set_is_an_empty_file),
+		cmocka_unit_test(test_the_region_is_aws_region_else_aws_default_region),
 		cmocka_unit_test(test_too_many_leaves_the_environment_as_it_was),
 		cmocka_unit_test(test_a_damaged_file_is_refused),
 	};
