@@ -1,9 +1,11 @@
 /* Runs in: workers (their policy, installed by sandbox_enter). */
 /*
  * The worker's seccomp policy: serving HTTP on an inherited socket and
- * nothing else.  Measured under the full test suite (strace after the
- * sandbox point); every row says why the syscall is there.  Anything not
- * listed kills the worker (SIGSYS); the supervisor replaces it.
+ * nothing else; it never creates a socket (no socket, connect or bind),
+ * and receives its connection to the egress from the supervisor.
+ * Measured under the full test suite (strace after the sandbox point);
+ * every row says why the syscall is there.  Anything not listed kills the
+ * worker (SIGSYS); the supervisor replaces it.
  */
 #include <errno.h>
 
@@ -23,6 +25,7 @@ static const struct sandbox_rule worker_rules[] = {
 	SANDBOX_ALLOW(fcntl, "O_NONBLOCK on accepted connections"),
 	SANDBOX_ALLOW(shutdown, "closing connections"),
 	SANDBOX_ALLOW(recvfrom, "peeking whether an HTTP/1 client whose tool call waits has left (http_wait.c)"),
+	SANDBOX_ALLOW(recvmsg, "the connection to the egress, handed over by the supervisor (SCM_RIGHTS)"),
 	/* Logging: one write(2) per JSON line; also the refresh eventfd. */
 	SANDBOX_ALLOW(write, "log lines on stdout, key refresh requests to the fetcher"),
 	/* Memory: the allocator, h2o buffers; never executable. */
