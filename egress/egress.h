@@ -24,9 +24,9 @@ struct egress_options {
 /**
  * The role's entry point: serves until SIGTERM/SIGINT or until the control
  * socket closes, then fails what is still in flight and returns 0.  The
- * operator's list is args->cfg->egress_allow.  Until tools can declare
- * destinations (worker side), no tool declares any, and the system CA
- * bundle is used.
+ * operator's list is args->cfg->egress_allow, the tools' own declarations
+ * args->egress_tools, the CA bundle --egress-ca-file (else the system's);
+ * it always enters its sandbox.
  */
 int egress_main(const struct child_args *args);
 

@@ -359,7 +359,12 @@ egress_serve(const struct child_args *args, const struct egress_options *options
 int
 egress_main(const struct child_args *args)
 {
-	static const struct egress_options defaults = {.tools = NULL, .ca_file = NULL, .sandbox = true};
+	/* Always sandboxed, as every role: sandbox_enter itself honours --sandbox best-effort. */
+	const struct egress_options options = {
+		.tools = args->egress_tools,
+		.ca_file = args->cfg->egress_ca_file[0] != '\0' ? args->cfg->egress_ca_file : NULL,
+		.sandbox = true,
+	};
 
-	return egress_serve(args, &defaults);
+	return egress_serve(args, &options);
 }

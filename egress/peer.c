@@ -127,6 +127,17 @@ send_hello(struct peer *p)
 	peer_send(p, &msg);
 }
 
+/* One line per worker connection the supervisor hands over, with the worker's slot. */
+static void
+log_connected(int slot)
+{
+	struct logline line;
+
+	logline_begin(&line, LOG_INFO, "egress_worker_connected");
+	logline_int(&line, "slot", slot);
+	logline_emit(&line);
+}
+
 int
 peer_adopt(struct egress *eg, int fd, int slot)
 {
@@ -147,7 +158,7 @@ peer_adopt(struct egress *eg, int fd, int slot)
 	eg->peers = p;
 	send_hello(p);
 	if (!p->write_failed)
-		log_msg(LOG_INFO, "egress_peer_adopted", "worker %d connected", slot);
+		log_connected(slot);
 	return 0;
 }
 
@@ -184,7 +195,8 @@ on_readable(struct peer *p)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
-		if (n < 0)
+		/* A worker that exits with answers unread resets the connection: it closed it all the same. */
+		if (n < 0 && errno != ECONNRESET)
 			log_errno("egress_peer_read_failed", "worker %d", p->slot);
 		else
 			log_msg(LOG_INFO, "egress_peer_closed", "worker %d closed its connection", p->slot);
