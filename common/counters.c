@@ -51,6 +51,7 @@ const char *const counters_fetch_failure_names[N_FETCH_FAILURE] = {
 
 const char *const counters_role_names[N_ROLE] = {
 	[ROLE_WORKER] = "worker", [ROLE_FETCHER] = "fetcher", [ROLE_METRICS] = "metrics",
+	[ROLE_EGRESS] = "egress",
 };
 
 const char *const counters_exit_names[N_EXIT] = {

@@ -87,7 +87,7 @@ enum counters_fetch_failure {
 	FETCH_JWKS_INVALID, FETCH_PUBLISH, N_FETCH_FAILURE
 };
 
-enum counters_role { ROLE_WORKER, ROLE_FETCHER, ROLE_METRICS, N_ROLE };
+enum counters_role { ROLE_WORKER, ROLE_FETCHER, ROLE_METRICS, ROLE_EGRESS, N_ROLE };
 
 /* How a child ended. */
 enum counters_exit {

@@ -87,7 +87,7 @@ main(int argc, char **argv)
 	logline_int(&line, "workers", cfg.workers);
 	logline_str(&line, "version", MCPD_VERSION);
 	logline_emit(&line);
-	status = supervisor_run(&cfg, &listeners);
+	status = supervisor_run(&cfg, &listeners, aws_env_fd);
 	config_free(&cfg);
 	close(aws_env_fd);
 	return status;

@@ -50,7 +50,8 @@ static void
 run_child(const struct role *role, const struct child_args *args)
 {
 	int keep[] = {args->listen_fd, args->keyset_fd, args->refresh_fd, args->ready_fd,
-	    args->counters_fd, args->metrics_fd};
+	    args->counters_fd, args->metrics_fd, args->egress_control_fd, args->aws_env_fd,
+	    args->egress_link_fd};
 
 	close_fds_except(keep, sizeof(keep) / sizeof(keep[0]));
 	reset_signals();
@@ -95,7 +96,7 @@ proctab_spawn(struct proctab *pt, const struct role *role, int slot, const struc
 	*p = (struct proc){
 		.role = role, .pid = pid, .slot = slot, .counters_block = args->counters_block,
 		.state = PROC_STARTING,
-		.ready_fd = pipefd[0], .started_ms = now_ms(),
+		.ready_fd = pipefd[0], .egress_fd = -1, .started_ms = now_ms(),
 	};
 	return p;
 }
@@ -114,6 +115,8 @@ proctab_remove(struct proctab *pt, struct proc *p)
 {
 	if (p->ready_fd >= 0)
 		close(p->ready_fd);
+	if (p->egress_fd >= 0)
+		close(p->egress_fd);
 	*p = pt->procs[--pt->nprocs];
 }
 

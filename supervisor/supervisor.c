@@ -17,34 +17,29 @@
 #include "common/counters.h"
 #include "common/keyset.h"
 #include "common/log.h"
-#include "fetcher/fetcher.h"
-#include "metrics/metrics_process.h"
 #include "supervisor/decide.h"
+#include "supervisor/egress_links.h"
 #include "supervisor/proctab.h"
 #include "supervisor/report.h"
+#include "supervisor/roles.h"
 #include "worker/worker.h"
 
 /* Extra time after --shutdown-timeout for children to exit before SIGKILL. */
 #define KILL_GRACE_MS 2000
 
-/*
- * The kinds of children: N workers in slots 0..N-1, then the fetcher when
- * tokens are verified, then the metrics process with --metrics-listen.
- */
-static const struct role worker_role = {"worker", worker_main};
-static const struct role fetcher_role = {"fetcher", fetcher_main};
-static const struct role metrics_role = {"metrics", metrics_main};
-
 struct supervisor {
 	const struct config *cfg;
 	struct child_args args;	/* fds every child may be handed */
-	int nslots;		/* workers, then the fetcher and the metrics process when asked for */
-	const struct role *slot_roles[CONFIG_MAX_WORKERS + 2];
+	int nslots;		/* workers, then the fetcher, the metrics process and the egress when asked for */
+	const struct role *slot_roles[CONFIG_MAX_WORKERS + 3];
 	int sigfd;
 	struct proctab pt;
-	struct slot_state slots[CONFIG_MAX_WORKERS + 2];
+	struct slot_state slots[CONFIG_MAX_WORKERS + 3];
 	union counters_block *counters;	/* the shared counters region */
 	struct counters_tools tools;	/* what the tool counters are labelled */
+	struct egress_tools egress_tools;	/* what the tools declare about their destinations */
+	struct egress_links egress;	/* its slot (-1: none) and the sockets to it */
+	bool egress_told_to_stop;	/* stopping: the workers are gone and the egress got SIGTERM */
 	bool stopping;
 	uint64_t kill_at;
 	int reload_slot;	/* next slot a reload replaces, -1 when none runs */
@@ -102,34 +97,18 @@ counters_block_of(const struct supervisor *sv, int slot, bool successor)
 
 	if (role == &fetcher_role)
 		return COUNTERS_FETCHER_BLOCK;
-	/* The metrics process writes no block: its mapping is read-only. */
-	if (role == &metrics_role)
+	/* The metrics process writes no block (its mapping is read-only); the egress maps none. */
+	if (role == &metrics_role || role == &egress_role)
 		return COUNTERS_SUPERVISOR_BLOCK;
 	return decide_worker_counters_block(&sv->slots[slot], slot, successor);
 }
 
-static enum counters_role
-counted_role(const struct proc *p)
-{
-	if (p->role == &worker_role)
-		return ROLE_WORKER;
-	return p->role == &fetcher_role ? ROLE_FETCHER : ROLE_METRICS;
-}
-
-/* Each child gets only the fds its role uses. */
+/* Each child gets only what its role uses (roles.c), and its own counters block. */
 static struct child_args
 args_for(const struct supervisor *sv, const struct role *role, int slot, bool successor)
 {
-	struct child_args args = sv->args;
+	struct child_args args = role_args(&sv->args, role);
 
-	if (role != &worker_role)
-		args.listen_fd = -1;
-	if (role != &metrics_role) {
-		args.metrics_fd = -1;
-		args.tools = NULL;
-	}
-	if (role == &metrics_role)
-		args.keyset_fd = args.refresh_fd = -1;
 	args.counters_block = counters_block_of(sv, slot, successor);
 	return args;
 }
@@ -139,14 +118,17 @@ spawn_slot(struct supervisor *sv, int slot, bool successor)
 {
 	const struct role *role = role_of_slot(sv, slot);
 	struct child_args args = args_for(sv, role, slot, successor);
-	struct proc *p;
+	struct proc *p = NULL;
+	int egress_end;
 
 	/* Once stopping, nothing new is forked: it would get no SIGTERM and no listener. */
 	if (sv->stopping)
 		return;
-	p = proctab_spawn(&sv->pt, role, slot, &args);
+	if (role_open_egress_channel(role, sv->egress.slot >= 0, &args, &egress_end) == 0)
+		p = proctab_spawn(&sv->pt, role, slot, &args);
+	egress_links_adopt(&sv->egress, &sv->pt, p, &args, egress_end);
 	if (p != NULL)
-		counter_add(&sv->counters[COUNTERS_SUPERVISOR_BLOCK].supervisor.starts[counted_role(p)], 1);
+		counter_add(&sv->counters[COUNTERS_SUPERVISOR_BLOCK].supervisor.starts[role_counted(p->role)], 1);
 
 	if (p == NULL && successor) {
 		log_errno("reload_aborted", "cannot start a replacement for worker slot %d", slot);
@@ -227,7 +209,7 @@ count_exit(struct supervisor *sv, const struct proc *p, int status)
 {
 	struct counters_gate *gate = &sv->counters[p->counters_block].worker.gate;
 
-	counter_add(&sv->counters[COUNTERS_SUPERVISOR_BLOCK].supervisor.exits[counted_role(p)][decide_exit_cause(status)], 1);
+	counter_add(&sv->counters[COUNTERS_SUPERVISOR_BLOCK].supervisor.exits[role_counted(p->role)][decide_exit_cause(status)], 1);
 	if (p->role != &worker_role)
 		return;
 	__atomic_store_n(&gate->accepting, 0, __ATOMIC_RELAXED);
@@ -298,7 +280,13 @@ stop_children(struct supervisor *sv)
 	if (sv->args.metrics_fd >= 0)
 		close(sv->args.metrics_fd);
 	sv->args.metrics_fd = -1;
-	proctab_signal_all(&sv->pt, SIGTERM);
+	/* The egress goes on serving the draining workers' calls: stop_egress_last. */
+	for (int i = 0; i < sv->pt.nprocs; i++) {
+		const struct proc *p = &sv->pt.procs[i];
+
+		if (p->role != &egress_role && kill(p->pid, SIGTERM) < 0 && errno != ESRCH)
+			log_errno("signal_failed", "cannot signal pid %d", (int)p->pid);
+	}
 	sv->kill_at = now_ms() + sv->cfg->shutdown_timeout * 1000ULL + KILL_GRACE_MS;
 }
 
@@ -315,6 +303,22 @@ begin_reload(struct supervisor *sv)
 		log_msg(LOG_INFO, "reload", "SIGHUP: replacing workers one at a time");
 		break;
 	}
+}
+
+/* Stopping: once no worker is left to call it, the egress is told to stop too. */
+static void
+stop_egress_last(struct supervisor *sv)
+{
+	struct proc *egress = egress_links_egress(&sv->egress, &sv->pt);
+
+	if (sv->egress_told_to_stop || egress == NULL)
+		return;
+	for (int i = 0; i < sv->pt.nprocs; i++)
+		if (sv->pt.procs[i].role == &worker_role)
+			return;
+	sv->egress_told_to_stop = true;
+	if (kill(egress->pid, SIGTERM) < 0 && errno != ESRCH)
+		log_errno("signal_failed", "cannot signal the egress, pid %d", (int)egress->pid);
 }
 
 /* Starts the next successor once the previous one serves. */
@@ -421,6 +425,7 @@ run_timers(struct supervisor *sv)
 	if (due < next)
 		next = due;
 	if (sv->stopping) {
+		stop_egress_last(sv);
 		if (now >= sv->kill_at) {
 			log_msg(LOG_WARN, "shutdown_timeout", "workers still running; sending SIGKILL");
 			proctab_signal_all(&sv->pt, SIGKILL);
@@ -438,11 +443,14 @@ run_timers(struct supervisor *sv)
 static void
 poll_once(struct supervisor *sv, int timeout)
 {
-	struct pollfd fds[1 + PROCTAB_MAX];
-	struct proc *owners[1 + PROCTAB_MAX];
+	struct pollfd fds[2 + PROCTAB_MAX];
+	struct proc *owners[2 + PROCTAB_MAX];
+	/* Polled for room only while a worker is owed a connection: it is writable nearly always. */
+	struct proc *egress = egress_links_awaited(&sv->egress, &sv->pt);
 	nfds_t n = 0;
 
 	fds[n++] = (struct pollfd){.fd = sv->sigfd, .events = POLLIN};
+	fds[n++] = (struct pollfd){.fd = egress != NULL ? egress->egress_fd : -1, .events = POLLOUT};
 	for (int i = 0; i < sv->pt.nprocs; i++) {
 		if (sv->pt.procs[i].ready_fd < 0)
 			continue;
@@ -454,10 +462,12 @@ poll_once(struct supervisor *sv, int timeout)
 			log_errno("poll_failed", "supervisor poll");
 		return;
 	}
-	/* Readiness first: reaping may move rows and invalidate owners[]. */
-	for (nfds_t i = 1; i < n; i++)
+	/* Readiness and links first: reaping may move rows and invalidate owners[] and egress. */
+	for (nfds_t i = 2; i < n; i++)
 		if (fds[i].revents != 0)
 			on_ready(sv, owners[i]);
+	if (fds[1].revents & POLLOUT)
+		egress_links_give_owed(&sv->egress, &sv->pt, egress);
 	if (fds[0].revents & POLLIN)
 		read_signals(sv);
 }
@@ -506,16 +516,15 @@ create_counters(struct supervisor *sv)
 }
 
 int
-supervisor_run(const struct config *cfg, const struct listeners *listeners)
+supervisor_run(const struct config *cfg, const struct listeners *listeners, int aws_env_fd)
 {
 	static struct supervisor sv;
 
 	sv = (struct supervisor){
-		.cfg = cfg, .reload_slot = -1,
+		.cfg = cfg, .reload_slot = -1, .egress = {.slot = -1},
 		.args = {.cfg = cfg, .listen_fd = listeners->mcp_fd, .metrics_fd = listeners->metrics_fd,
-		    .keyset_fd = -1, .refresh_fd = -1, .counters_fd = -1,
-		    /* The egress role is not started yet: no child gets these. */
-		    .egress_control_fd = -1, .aws_env_fd = -1, .egress_link_fd = -1},
+		    .keyset_fd = -1, .refresh_fd = -1, .counters_fd = -1, .aws_env_fd = aws_env_fd,
+		    .egress_control_fd = -1, .egress_link_fd = -1},
 	};
 	sv.sigfd = open_signalfd();
 	if (sv.sigfd < 0) {
@@ -537,6 +546,12 @@ supervisor_run(const struct config *cfg, const struct listeners *listeners)
 	}
 	if (listeners->metrics_fd >= 0)
 		add_slot(&sv, &metrics_role);
+	/* The egress exists only for tools that may fetch; its table, like the labels, is inherited. */
+	if (worker_egress_tools(&sv.egress_tools) > 0) {
+		sv.args.egress_tools = &sv.egress_tools;
+		sv.egress.slot = sv.nslots;
+		add_slot(&sv, &egress_role);
+	}
 	for (int s = 0; s < sv.nslots; s++)
 		spawn_slot(&sv, s, false);
 	while (!sv.stopping || sv.pt.nprocs > 0) {

@@ -14,7 +14,11 @@ struct listeners {
 	int metrics_fd;		/* --metrics-listen: /metrics only */
 };
 
-/** Runs until the server has stopped; returns the process exit status. */
-int supervisor_run(const struct config *cfg, const struct listeners *listeners);
+/**
+ * Runs until the server has stopped; returns the process exit status.
+ * `aws_env_fd` is the sealed AWS_* memfd (common/aws_env.h), handed to the
+ * egress process alone.
+ */
+int supervisor_run(const struct config *cfg, const struct listeners *listeners, int aws_env_fd);
 
 #endif

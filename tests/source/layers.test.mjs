@@ -18,7 +18,7 @@ const ALLOWED = {
   fetcher: ['common/'],
   metrics: ['common/'],
   egress: ['common/'],
-  supervisor: ['common/', 'worker/worker.h', 'fetcher/fetcher.h', 'metrics/metrics_process.h'],
+  supervisor: ['common/', 'worker/worker.h', 'fetcher/fetcher.h', 'metrics/metrics_process.h', 'egress/egress.h'],
 };
 
 // Headers the build writes (into build/generated/, included without a

@@ -31,7 +31,7 @@ add_proc(int slot, enum proc_state state, bool successor)
 {
 	struct proc *p = &pt.procs[pt.nprocs++];
 
-	*p = (struct proc){.pid = next_pid++, .slot = slot, .state = state, .ready_fd = -1,
+	*p = (struct proc){.pid = next_pid++, .slot = slot, .state = state, .ready_fd = -1, .egress_fd = -1,
 	    .successor = successor, .started_ms = T0};
 	/* As the supervisor hands them out; the fetcher and metrics process write no worker block. */
 	p->counters_block = slot < WORKERS ? decide_worker_counters_block(&slots[slot], slot, successor) : -1;
