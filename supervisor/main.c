@@ -11,6 +11,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "worker/worker.h"
+#include "supervisor/egress_check.h"
 #include "supervisor/listener.h"
 #include "supervisor/supervisor.h"
 
@@ -56,7 +57,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "mcpd: %s\n", err);
 		return 2;
 	}
-	if (worker_check_tools(err, sizeof(err)) < 0) {
+	if (worker_check_tools(err, sizeof(err)) < 0 || egress_check_config(&cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mcpd: %s\n", err);
 		return 2;
 	}
@@ -64,6 +65,7 @@ main(int argc, char **argv)
 	if (aws_taken > 0)
 		log_msg(LOG_INFO, "aws_env_taken", "%zu AWS_* variables taken out of the environment: "
 		    "no worker can read them", aws_taken);
+	egress_check_warn_unused(&cfg);
 	if (cfg.auth == AUTH_NONE)
 		log_msg(LOG_WARN, "auth_disabled",
 		    "--auth none: tokens are NOT verified; /mcp serves anyone who can reach it. "
