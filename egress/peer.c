@@ -127,14 +127,15 @@ send_hello(struct peer *p)
 	peer_send(p, &msg);
 }
 
-/* One line per worker connection the supervisor hands over, with the worker's slot. */
+/* A worker connection begins (handed over by the supervisor) or ends: one line with the worker's slot. */
 static void
-log_connected(int slot)
+log_worker_connection(const char *event, int slot, const char *what)
 {
 	struct logline line;
 
-	logline_begin(&line, LOG_INFO, "egress_worker_connected");
+	logline_begin(&line, LOG_INFO, event);
 	logline_int(&line, "slot", slot);
+	logline_str(&line, "msg", what);
 	logline_emit(&line);
 }
 
@@ -158,7 +159,7 @@ peer_adopt(struct egress *eg, int fd, int slot)
 	eg->peers = p;
 	send_hello(p);
 	if (!p->write_failed)
-		log_connected(slot);
+		log_worker_connection("egress_worker_connected", slot, "a worker's connection was handed over");
 	return 0;
 }
 
@@ -199,7 +200,7 @@ on_readable(struct peer *p)
 		if (n < 0 && errno != ECONNRESET)
 			log_errno("egress_peer_read_failed", "worker %d", p->slot);
 		else
-			log_msg(LOG_INFO, "egress_peer_closed", "worker %d closed its connection", p->slot);
+			log_worker_connection("egress_peer_closed", p->slot, "the worker closed its connection");
 		peer_close(p);
 		return;
 	}
