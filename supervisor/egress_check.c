@@ -100,7 +100,7 @@ egress_check_warn_unused(const struct config *cfg)
 	if (unused == 0)
 		return;
 	log_msg(LOG_WARN, "egress_allow_unused", "%zu --egress-allow entr%s without TOOL= (the first: entry "
-	    "%zu \"%s\") admit%s nothing: they are for tools that take the operator's destinations "
+	    "%zu \"%s\") admit%s nothing: such entries are for tools that take the operator's destinations "
 	    "(MCPD_EGRESS_OPERATOR), and no tool of this build does", unused, unused == 1 ? "y" : "ies",
 	    first + 1, entry_text(&cfg->egress_allow.entries[first], text, sizeof(text)), unused == 1 ? "s" : "");
 }
