@@ -264,6 +264,8 @@ test('with MCPD_AUTH=none it serves its tools on 0.0.0.0:8000 as uid 10001', asy
     }
     const pids = [server.signalPid, ...childrenOf(server.signalPid).map((c) => c.pid)];
     assert.equal(pids.length, 3, 'the supervisor and its two workers');
+    // None of the image's tools declares an outbound destination: no egress process.
+    assert.ok(!server.logs.some((l) => l.event === 'egress_started'), 'the image runs no egress');
     for (const pid of pids) {
       const { uid, gid } = uidsOf(pid);
       assert.deepEqual(uid, [10001, 10001, 10001, 10001], `pid ${pid} uids`);

@@ -1,7 +1,7 @@
-// The sandbox: every worker and the fetcher run with no_new_privs and a
-// seccomp filter (and as an unprivileged user when started as root); a
-// forbidden system call kills only that worker, which is replaced while the
-// others keep serving. Needs a build with -DMCPD_TEST_HOOKS=ON (ops/test
+// The sandbox: every worker, the fetcher, the metrics process and the egress
+// run with no_new_privs and a seccomp filter (and as an unprivileged user
+// when started as root); a forbidden system call kills only that worker,
+// which is replaced while the others keep serving. Needs a build with -DMCPD_TEST_HOOKS=ON (ops/test
 // builds that way) for the forbidden-call endpoint.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -52,8 +52,9 @@ test('workers and the fetcher run with no_new_privs, seccomp and an unprivileged
       else assert.equal(uid, supervisorUid);
     }
     // The fetcher never holds the listening socket (the supervisor's only socket above stdio).
-    const fdsOf = (pid, min = 0) => fs.readdirSync(`/proc/${pid}/fd`).filter((fd) => Number(fd) >= min)
-      .map((fd) => fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+    // In the order of the fd numbers (readdir sorts them as text: "11" before "4").
+    const fdsOf = (pid, min = 0) => fs.readdirSync(`/proc/${pid}/fd`).map(Number).filter((fd) => fd >= min)
+      .sort((x, y) => x - y).map((fd) => fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
     const [listener] = fdsOf(server.pid, 3).filter((t) => t.startsWith('socket:'));
     assert.ok(listener, 'the supervisor holds the listener');
     assert.ok(!fdsOf(fetcher.child_pid).includes(listener), `fetcher holds ${fdsOf(fetcher.child_pid)}`);
@@ -93,6 +94,40 @@ test('the metrics process is sandboxed too, and holds neither the MCP listener n
     const counters = maps.filter((l) => l.includes('mcpd-counters'));
     assert.ok(counters.length >= 1 && counters.every((l) => l.split(/\s+/)[1].startsWith('r-')), counters.join('\n'));
     assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).status, 200);
+  } finally {
+    await server.stop();
+    fs.rmSync(issuer.dir, { recursive: true, force: true });
+  }
+});
+
+test('the egress process is sandboxed too, and holds neither a listener, the key set, the counters nor the AWS memfd', async (t) => {
+  const issuer = fileIssuer();
+  const server = await startMcpd({
+    workers: 2,
+    args: ['--discovery-url', issuer.url, '--allow-insecure-issuer', '--allowed-clients', 'c1'],
+  });
+  try {
+    if (!server.logs.some((l) => l.event === 'egress_started')) {
+      t.skip('this build has no tool that declares an outbound destination, so no egress');
+      return;
+    }
+    const egress = await server.waitForLog((l) => l.event === 'egress_ready');
+    await server.waitForLog((l) => l.event === 'jwks_published');
+    const st = status(egress.child_pid);
+    assert.equal(st.NoNewPrivs, '1');
+    assert.equal(st.Seccomp, '2');
+    if (status(server.pid).Uid.split('\t')[0] === '0') assert.notEqual(st.Uid.split('\t')[0], '0');
+    const fdsOf = (pid) => fs.readdirSync(`/proc/${pid}/fd`).filter((fd) => Number(fd) > 2)
+      .map((fd) => fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+    const mine = fdsOf(egress.child_pid);
+    const [worker] = server.workerPids();
+    const workerSockets = fdsOf(worker).filter((s) => s.startsWith('socket:'));
+    assert.ok(!mine.some((f) => workerSockets.includes(f)), `the egress shares a socket with a worker: ${mine}`);
+    for (const name of ['mcpd-keyset', 'mcpd-counters', 'mcpd-aws-env']) {
+      assert.ok(!mine.some((f) => f.includes(name)), `the egress holds ${name}: ${mine}`);
+    }
+    const maps = fs.readFileSync(`/proc/${egress.child_pid}/maps`, 'utf8');
+    assert.ok(!maps.includes('mcpd-keyset') && !maps.includes('mcpd-counters'), 'the egress maps a shared region');
   } finally {
     await server.stop();
     fs.rmSync(issuer.dir, { recursive: true, force: true });

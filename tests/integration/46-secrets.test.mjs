@@ -1,9 +1,10 @@
 // No AWS variable reaches a process that runs tools: the supervisor takes
 // every AWS_* variable out of its environment before it forks anything,
 // zeroing the bytes that /proc/<pid>/environ reads (common/aws_env.h), and
-// keeps them in a sealed memfd that no child is given (the egress process
-// will be). Checked on the supervisor and every child: workers, the JWKS
-// fetcher and the metrics process.
+// keeps them in a sealed memfd that only the egress process is given, and
+// which it closes once read. Checked on the supervisor and every child:
+// workers, the JWKS fetcher, the metrics process and the egress (the test
+// build has a tool that declares a destination, so it runs one).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -47,6 +48,7 @@ test('no AWS variable is readable in /proc/<pid>/environ of mcpd or any child, n
   });
   try {
     await server.waitForLog((l) => l.event === 'metrics_ready', 10000, 'the metrics process');
+    const egress = await server.waitForLog((l) => l.event === 'egress_ready', 10000, 'the egress process');
     const taken = server.logs.find((l) => l.event === 'aws_env_taken');
     assert.ok(taken, 'no aws_env_taken line');
     // Ours, and any the machine running the test has set (AWS_CA_BUNDLE, say).
@@ -55,7 +57,12 @@ test('no AWS variable is readable in /proc/<pid>/environ of mcpd or any child, n
     assert.ok(!JSON.stringify(server.logs).includes(SECRET), 'the secret was logged');
 
     const children = childrenOf(server.pid);
-    assert.ok(children.length >= 4, `expected 2 workers, the fetcher and the metrics process; found ${children.length}`);
+    assert.ok(children.length >= 5, `expected 2 workers, the fetcher, the metrics process and the egress; found ${children.length}`);
+    assert.ok(children.includes(egress.child_pid), 'the egress is one of the children checked');
+    // ... and the only one given the values: it read the keys from the sealed copy.
+    const credentials = await server.waitForLog((l) => l.event === 'aws_credentials' && l.pid === egress.child_pid,
+      10000, 'the egress to report its AWS credentials');
+    assert.equal(credentials.source, 'environment');
     for (const pid of [server.pid, ...children]) {
       const environ = fs.readFileSync(`/proc/${pid}/environ`);
       const text = environ.toString('latin1');

@@ -74,7 +74,8 @@ test('kill -9 of a random worker every second for 30 s under load: only in-fligh
     const live = server.workerPids();
     assert.equal(live.length, WORKERS, `live workers ${live}`);
     const kids = childrenOf(server.pid);
-    assert.equal(kids.length, WORKERS + 1, `children (workers and the fetcher): ${JSON.stringify(kids)}`);
+    const others = 1 + server.livePids('egress').length;
+    assert.equal(kids.length, WORKERS + others, `children (workers, the fetcher and the egress): ${JSON.stringify(kids)}`);
     assert.ok(kids.every((k) => k.state !== 'Z'), `zombies: ${JSON.stringify(kids)}`);
     assert.equal((await callWith(server, mint(idp))).status, 200, 'the server still answers');
   } finally {
@@ -211,7 +212,7 @@ test('a misbehaving issuer: the last good key set stays, nothing crashes, the lo
 
 // ---- 4. kill -9 of the supervisor ------------------------------------------
 
-test('kill -9 of the supervisor: every worker, the fetcher and the metrics process exit', { timeout: 60000 }, async () => {
+test('kill -9 of the supervisor: every worker, the fetcher, the metrics process and the egress exit', { timeout: 60000 }, async () => {
   const WORKERS = 2;
   const metricsPort = await freePort();
   const { idp, server } = await startVerifying({ workers: WORKERS, args: ['--metrics-listen', `127.0.0.1:${metricsPort}`] });
@@ -219,10 +220,13 @@ test('kill -9 of the supervisor: every worker, the fetcher and the metrics proce
   try {
     const fetcher = await server.waitForLog((l) => l.event === 'fetcher_ready');
     const metrics = await server.waitForLog((l) => l.event === 'metrics_ready');
+    // The test build has a tool that declares a destination: it runs the egress too.
+    const egress = await server.waitForLog((l) => l.event === 'egress_ready');
     children = childrenOf(server.pid).map((k) => k.pid);
-    assert.deepEqual([...children].sort(), [...server.workerPids(), fetcher.child_pid, metrics.child_pid].sort(),
-      'the children are the workers, the fetcher and the metrics process');
-    assert.equal(children.length, WORKERS + 2);
+    assert.deepEqual([...children].sort(),
+      [...server.workerPids(), fetcher.child_pid, metrics.child_pid, egress.child_pid].sort(),
+      'the children are the workers, the fetcher, the metrics process and the egress');
+    assert.equal(children.length, WORKERS + 3);
     assert.equal((await callWith(server, mint(idp))).status, 200);
 
     process.kill(server.pid, 'SIGKILL');

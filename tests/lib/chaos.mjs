@@ -92,9 +92,11 @@ export function isAlive(pid) {
   }
 }
 
+// A process's sockets ("socket:[inode]"), in the order of their fd numbers
+// (readdir sorts them as text: "11" before "4").
 function socketsOf(pid) {
   const out = [];
-  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`).map(Number).sort((a, b) => a - b)) {
     try {
       const target = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
       if (target.startsWith('socket:')) out.push(target);
@@ -105,9 +107,17 @@ function socketsOf(pid) {
   return out;
 }
 
-// Client connections a worker holds now: its sockets but the shared listener.
+// The AF_UNIX sockets of the machine, as "socket:[inode]": a worker's link to
+// the supervisor is one, a client connection never is.
+function unixSockets() {
+  const lines = fs.readFileSync('/proc/net/unix', 'utf8').trim().split('\n').slice(1);
+  return new Set(lines.map((l) => `socket:[${l.trim().split(/\s+/)[6]}]`));
+}
+
+// Client connections a worker holds now: its TCP sockets but the shared listener.
 export function connectionsOf(pid, listener) {
-  return socketsOf(pid).filter((s) => s !== listener).length;
+  const local = unixSockets();
+  return socketsOf(pid).filter((s) => s !== listener && !local.has(s)).length;
 }
 
 export function listenerOf(server) {
@@ -118,9 +128,9 @@ export function listenerOf(server) {
 
 export const pace = (at) => new Promise((r) => setTimeout(r, Math.max(0, at - Date.now()))); // paced loop step
 
-// Workers and the fetcher that exited other than by the SIGKILLs tests send, or cleanly.
+// Workers, the fetcher and the egress that exited other than by the SIGKILLs tests send, or cleanly.
 export function crashes(server) {
-  return server.logs.filter((l) => (l.event === 'worker_exited' || l.event === 'fetcher_exited') &&
+  return server.logs.filter((l) => ['worker_exited', 'fetcher_exited', 'egress_exited'].includes(l.event) &&
     l.exit_code !== 0 && l.signal !== 9);
 }
 

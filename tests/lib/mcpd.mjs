@@ -79,6 +79,17 @@ export class McpdProcess {
     return [...alive.keys()];
   }
 
+  // Pids of the children of `role` ('worker', 'fetcher', 'metrics', 'egress')
+  // started and not yet exited, whether or not they serve yet.
+  livePids(role) {
+    const alive = new Set();
+    for (const l of this.logs) {
+      if (l.event === `${role}_started`) alive.add(l.child_pid);
+      if (l.event === `${role}_exited`) alive.delete(l.child_pid);
+    }
+    return [...alive];
+  }
+
   hasExited() {
     return this.proc.exitCode !== null || this.proc.signalCode !== null;
   }
@@ -106,7 +117,7 @@ export class McpdProcess {
       if (l.event === 'shutdown_timeout' || l.event === 'worker_drain_timeout') {
         trouble.push(`shutdown was not clean: ${JSON.stringify(l)}`);
       }
-      if (!['worker_exited', 'fetcher_exited', 'metrics_exited'].includes(l.event)) continue;
+      if (!['worker_exited', 'fetcher_exited', 'metrics_exited', 'egress_exited'].includes(l.event)) continue;
       if (l.signal === 9 || l.exit_code === 0) continue;
       trouble.push(`worker ${l.child_pid} exited unexpectedly: ${JSON.stringify(l)}`);
     }
