@@ -10,12 +10,14 @@
 #include "egress/egress.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -286,6 +288,66 @@ load_aws(struct egress *eg, int fd)
 	return 0;
 }
 
+/* A CA bundle past this is no bundle: the system's is about 200 KiB. */
+#define CA_BUNDLE_MAX (16u << 20)
+
+/* Reads exactly len bytes of fd into buf; -1 on an error or an early end. */
+static int
+read_exactly(int fd, char *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, buf + got, len - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0)
+			errno = EIO;	/* the file shrank while it was read */
+		if (n <= 0)
+			return -1;
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * --egress-ca-file is read whole now, before the sandbox, as the user mcpd
+ * started as: the supervisor checked at start-up that this user can read it,
+ * and --user (to which the sandbox drops) may not.  libcurl verifies against
+ * these bytes (CURLOPT_CAINFO_BLOB), and never opens the file again.
+ */
+static int
+load_ca_bundle(struct egress *eg)
+{
+	const char *path = eg->options->ca_file;
+	struct stat st;
+	char *pem = NULL;
+	int fd, rc = -1;
+
+	if (path == NULL)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		log_errno("egress_setup_failed", "cannot open the CA bundle %s", path);
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 || (uint64_t)st.st_size > CA_BUNDLE_MAX)
+		log_msg(LOG_ERROR, "egress_setup_failed", "the CA bundle %s is empty, larger than %u MiB or not "
+		    "a regular file", path, CA_BUNDLE_MAX >> 20);
+	else if ((pem = malloc((size_t)st.st_size)) == NULL || read_exactly(fd, pem, (size_t)st.st_size) < 0)
+		log_errno("egress_setup_failed", "cannot read the CA bundle %s", path);
+	else
+		rc = 0;
+	close(fd);
+	if (rc < 0) {
+		free(pem);
+		return -1;
+	}
+	eg->ca_bundle = (struct curl_blob){.data = pem, .len = (size_t)st.st_size, .flags = CURL_BLOB_NOCOPY};
+	return 0;
+}
+
 static int
 open_loop(struct egress *eg, const struct child_args *args)
 {
@@ -328,6 +390,7 @@ close_loop(struct egress *eg)
 		close(eg->epfd);
 	close(eg->control.fd);
 	aws_env_free(&eg->aws);
+	free(eg->ca_bundle.data);
 }
 
 int
@@ -336,12 +399,13 @@ egress_serve(const struct child_args *args, const struct egress_options *options
 	static struct egress eg;
 	int status = CHILD_EXIT_CONFIG;
 
-	eg = (struct egress){.cfg = args->cfg, .options = options, .epfd = -1};
+	eg = (struct egress){.cfg = args->cfg, .options = options, .epfd = -1,
+	    .signal = {.fd = -1}, .timer = {.fd = -1}, .control = {.fd = args->egress_control_fd}};
 	if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_msg(LOG_ERROR, "egress_setup_failed", "cannot initialise libsodium or libcurl");
 		return CHILD_EXIT_CONFIG;
 	}
-	if (load_aws(&eg, args->aws_env_fd) == 0 && open_loop(&eg, args) == 0) {
+	if (load_aws(&eg, args->aws_env_fd) == 0 && load_ca_bundle(&eg) == 0 && open_loop(&eg, args) == 0) {
 		egress_prewarm();
 		if (!options->sandbox || sandbox_enter(&egress_policy, eg.cfg, args->supervisor_pid) == 0) {
 			if (args->ready_fd >= 0)

@@ -141,6 +141,7 @@ struct egress {
 	struct peer *closed;			/* freed by peer_reap after the batch */
 	struct aws_env aws;
 	struct aws_chain chain;
+	struct curl_blob ca_bundle;		/* --egress-ca-file, read before the sandbox; data NULL: the system's */
 	bool stopping;
 };
 

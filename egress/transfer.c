@@ -411,8 +411,12 @@ configure(CURL *e, struct transfer *t, const char *url, long timeout_ms)
 	curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (t->eg->options->ca_file != NULL)
-		curl_easy_setopt(e, CURLOPT_CAINFO, t->eg->options->ca_file);
+	/* The operator's bundle replaces the system's, directory of hashed certificates included. */
+	if (t->eg->ca_bundle.data != NULL) {
+		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &t->eg->ca_bundle);
+		curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
+		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+	}
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t->response_cap);
