@@ -113,24 +113,27 @@ egress_links_egress(const struct egress_links *links, struct proctab *pt)
 }
 
 void
-egress_links_adopt(struct egress_links *links, struct proctab *pt, struct proc *p,
-    const struct child_args *args, int supervisor_end)
+egress_links_keep(struct proc *p, const struct child_args *args, int supervisor_end)
 {
 	int spawn_errno = errno;
-	struct proc *egress;
 
 	if (args->egress_control_fd >= 0)
 		close(args->egress_control_fd);
 	if (args->egress_link_fd >= 0)
 		close(args->egress_link_fd);
-	if (p == NULL) {
-		if (supervisor_end >= 0)
-			close(supervisor_end);
-		errno = spawn_errno;
-		return;
-	}
-	p->egress_fd = supervisor_end;
-	if (supervisor_end < 0)
+	if (p != NULL)
+		p->egress_fd = supervisor_end;
+	else if (supervisor_end >= 0)
+		close(supervisor_end);
+	errno = spawn_errno;
+}
+
+void
+egress_links_connect(struct egress_links *links, struct proctab *pt, struct proc *p)
+{
+	struct proc *egress;
+
+	if (p->egress_fd < 0)
 		return;
 	if (p->slot == links->slot)
 		link_workers(pt, p, ++links->generation, false);

@@ -46,11 +46,16 @@ struct proc *egress_links_egress(const struct egress_links *links, struct procta
  * After a fork of a child given `args` (its egress socket's end, if any, in
  * egress_control_fd or egress_link_fd): closes the child's end here and
  * keeps `supervisor_end` in the row of `p`, or closes it when the fork
- * failed (p NULL; errno is kept for the caller's log line).  Then links: a
- * new egress to every worker, a new worker to the egress if one runs.
+ * failed (p NULL; errno is kept for the caller's log line).
  */
-void egress_links_adopt(struct egress_links *links, struct proctab *pt, struct proc *p,
-    const struct child_args *args, int supervisor_end);
+void egress_links_keep(struct proc *p, const struct child_args *args, int supervisor_end);
+
+/**
+ * Connects a child just started (after its "started" line, so that the log
+ * tells the story in order): a new egress to every worker, a new worker to
+ * the egress if one runs; nothing for other roles.
+ */
+void egress_links_connect(struct egress_links *links, struct proctab *pt, struct proc *p);
 
 /** The egress when a worker is owed a connection (poll its control socket for room), else NULL. */
 struct proc *egress_links_awaited(const struct egress_links *links, struct proctab *pt);

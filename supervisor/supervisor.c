@@ -126,7 +126,7 @@ spawn_slot(struct supervisor *sv, int slot, bool successor)
 		return;
 	if (role_open_egress_channel(role, sv->egress.slot >= 0, &args, &egress_end) == 0)
 		p = proctab_spawn(&sv->pt, role, slot, &args);
-	egress_links_adopt(&sv->egress, &sv->pt, p, &args, egress_end);
+	egress_links_keep(p, &args, egress_end);
 	if (p != NULL)
 		counter_add(&sv->counters[COUNTERS_SUPERVISOR_BLOCK].supervisor.starts[role_counted(p->role)], 1);
 
@@ -142,6 +142,7 @@ spawn_slot(struct supervisor *sv, int slot, bool successor)
 	}
 	p->successor = successor;
 	log_child_event(LOG_INFO, "started", p);
+	egress_links_connect(&sv->egress, &sv->pt, p);
 }
 
 /* Chooses when a slot whose worker died is refilled. */

@@ -53,7 +53,7 @@ receive(int sock, uint32_t *value)
 
 /*
  * Starts a worker for `slot` whose link's child end is kept in
- * link_child_ends[id]: its row adopts the supervisor's end, as spawn_slot
+ * link_child_ends[id]: its row keeps the supervisor's end, as spawn_slot
  * does after the fork, and gets a connection if an egress runs.
  */
 static void
@@ -65,11 +65,12 @@ start_worker(struct egress_links *links, int slot, int id)
 	assert_int_equal(egress_channel_open(ends), 0);
 	*p = (struct proc){.pid = 1000 + id, .slot = slot, .ready_fd = -1, .egress_fd = -1};
 	link_child_ends[id] = ends[1];
-	egress_links_adopt(links, &pt, p, &no_child_ends, ends[0]);
+	egress_links_keep(p, &no_child_ends, ends[0]);
+	egress_links_connect(links, &pt, p);
 	assert_int_equal(p->egress_fd, ends[0]);
 }
 
-/* Starts the egress: its row adopts its control socket, which links every worker. */
+/* Starts the egress: its row keeps its control socket, which links every worker. */
 static struct proc *
 start_egress(struct egress_links *links)
 {
@@ -80,7 +81,8 @@ start_egress(struct egress_links *links)
 	control_child_end = ends[1];
 	egress = &pt.procs[pt.nprocs++];
 	*egress = (struct proc){.pid = 2000, .slot = EGRESS_SLOT, .ready_fd = -1, .egress_fd = -1};
-	egress_links_adopt(links, &pt, egress, &no_child_ends, ends[0]);
+	egress_links_keep(egress, &no_child_ends, ends[0]);
+	egress_links_connect(links, &pt, egress);
 	return egress;
 }
 
@@ -161,7 +163,8 @@ a_full_control_socket_leaves_workers_owed_until_it_has_room(void **state)
 	control_child_end = ends[1];
 	egress = &pt.procs[pt.nprocs++];
 	*egress = (struct proc){.pid = 2000, .slot = EGRESS_SLOT, .ready_fd = -1, .egress_fd = -1};
-	egress_links_adopt(&links, &pt, egress, &no_child_ends, ends[0]);
+	egress_links_keep(egress, &no_child_ends, ends[0]);
+	egress_links_connect(&links, &pt, egress);
 	assert_ptr_equal(egress_links_awaited(&links, &pt), egress);
 	/* The egress reads what arrived; each time there is room, the owed ones follow. */
 	while (given < MAX_WORKERS && rounds++ < 10 * MAX_WORKERS) {
