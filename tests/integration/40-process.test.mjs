@@ -152,13 +152,14 @@ test('workers inherit only stdio, the listener and their own fds', async () => {
     // Bound before anything else is opened: the supervisor's first socket.
     const listener = openFds(server.pid).find(([fd, t]) => fd > 2 && t.startsWith('socket:'))[1];
     const supervisorFds = openFds(server.pid).map(([, t]) => t);
-    // A build whose tools may fetch runs the egress, and each worker holds its link to the supervisor.
+    // A build whose tools may fetch runs the egress: each worker then holds
+    // its link to the supervisor and the connection to the egress it got on it.
     const linked = server.logs.some((l) => l.event === 'egress_started');
     for (const [pid, other] of [[a, b], [b, a]]) {
       // The shared listener, its own epoll, signalfd and h2o's wake-up pipe
       // (both ends). Its readiness pipe is closed just after worker_ready.
       const expected = ['anon_inode:[eventpoll]', 'anon_inode:[signalfd]', 'pipe:[N]', 'pipe:[N]', 'socket:[N]',
-        ...(linked ? ['socket:[N]'] : [])];
+        ...(linked ? ['socket:[N]', 'socket:[N]'] : [])];
       const current = () => openFds(pid).filter(([fd]) => fd > 2).map(([, t]) => t);
       const kinds = () => current().map((t) => t.replace(/\d+/g, 'N')).sort();
       await waitUntil(() => JSON.stringify(kinds()) === JSON.stringify(expected), { timeout: 5000,

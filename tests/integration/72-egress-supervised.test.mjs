@@ -3,7 +3,8 @@
 // build's reach_declared does), gets one connection per worker from the
 // supervisor, is respawned after a crash and then gets every worker again,
 // and a reload's successors get their own. The start-up check of
-// --egress-allow's TOOL= entries is here too.
+// --egress-allow's TOOL= entries is here too. (What a tool's request does
+// through it: 73-example-tools.)
 //
 // The egress logs egress_worker_connected (with the worker's slot) for each
 // connection handed over and egress_peer_closed when one ends; its lines
@@ -142,14 +143,14 @@ test('--egress-allow TOOL= entries must name a tool that makes outbound requests
   }
 });
 
-test('an entry for the tool that declares a destination starts; unprefixed ones that no tool takes are a warning', async () => {
-  const server = await startMcpd({ workers: 1, args: ['--egress-allow', 'reach_declared=127.0.0.1:8080,docs.example.com,example.org'] });
+// The warning for entries without TOOL= that no tool takes cannot show in
+// this build (http_get takes the operator's destinations);
+// tests/unit/supervisor/egress_check_test.c counts such entries.
+test('entries for the tools that fetch start mcpd without a warning', async () => {
+  const server = await startMcpd({ workers: 1, args: ['--egress-allow', 'reach_declared=127.0.0.1:8080,docs.example.com'] });
   try {
-    const warnings = server.logs.filter((l) => l.event === 'egress_allow_unused');
-    assert.equal(warnings.length, 1);
-    assert.equal(warnings[0].level, 'warn');
-    assert.match(warnings[0].msg, /^2 --egress-allow entries without TOOL= \(the first: entry 2 "docs\.example\.com:443"\) admit nothing/);
     await server.waitForLog((l) => l.event === 'egress_ready');
+    assert.deepEqual(server.logs.filter((l) => l.event === 'egress_allow_unused'), []);
   } finally {
     await server.stop();
   }
