@@ -4,15 +4,17 @@
 // the operator allows the upstream with --egress-allow.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import dns from 'node:dns/promises';
 import { rmSync } from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import { startMcpd } from '../lib/mcpd.mjs';
 import { post, rpc, ACCEPT_BOTH } from '../lib/http.mjs';
 import { makeCerts, startUpstream } from '../lib/upstream.mjs';
 import { waitUntil } from '../lib/wait.mjs';
 
 const PROTOCOL = '2025-11-25';
-let certs, up, server;
+let certs, up, server, loopbackName;
 const base = () => `https://127.0.0.1:${up.port}`;
 
 function call(name, args, { id = 1, protocol = PROTOCOL, headers = {} } = {}) {
@@ -38,9 +40,13 @@ async function toolError(name, args) {
 before(async () => {
   certs = makeCerts();
   up = await startUpstream(certs);
+  // A name other than localhost that resolves to loopback (this host's own, in many /etc/hosts).
+  const found = await dns.lookup(os.hostname()).catch(() => null);
+  if (found && /^127\./.test(found.address) && os.hostname() !== 'localhost') loopbackName = os.hostname();
+  const allow = [`127.0.0.1:${up.port}`, ...(loopbackName ? [`${loopbackName}:${up.port}`] : [])];
   server = await startMcpd({
     workers: 2,
-    args: ['--egress-allow', `127.0.0.1:${up.port}`, '--egress-ca-file', certs.ca],
+    args: ['--egress-allow', allow.join(','), '--egress-ca-file', certs.ca],
   });
   await server.waitForLog((l) => l.event === 'egress_ready');
 });
@@ -77,6 +83,14 @@ test('a destination the operator did not allow is a tool error naming it; the up
   assert.match(metadata, /refused_destination/);
   const decimal = await toolError('http_get', { url: 'http://2852039166/latest/meta-data/' });
   assert.match(decimal, /refused_destination/);
+  assert.equal(up.requests.length, seen);
+});
+
+test('an allowed name that resolves to loopback is refused at the address: DNS cannot open loopback', async (t) => {
+  if (!loopbackName) return t.skip('no name but localhost resolves to a loopback address on this machine');
+  const seen = up.requests.length;
+  const text = await toolError('http_get', { url: `https://${loopbackName}:${up.port}/x` });
+  assert.match(text, /^http_get: refused_destination: .*127\.0\.0\.1/);
   assert.equal(up.requests.length, seen);
 });
 
