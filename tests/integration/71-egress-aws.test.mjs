@@ -15,15 +15,12 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { waitUntil } from '../lib/wait.mjs';
+import { checkSigV4 } from '../lib/sigv4-check.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // The npm packages live with tests/node/package.json (ops/deps test installs them).
-const fromNode = createRequire(path.resolve(here, '../node/package.json'));
-const { SignatureV4 } = await import(pathToFileURL(fromNode.resolve('@smithy/signature-v4')).href);
-const { Sha256 } = await import(pathToFileURL(fromNode.resolve('@aws-crypto/sha256-js')).href);
 const HARNESS = process.env.TEST_EGRESS_HARNESS_BIN || path.resolve(here, '../../build/tests/egress-harness');
 const REGION = 'us-east-1';
 
@@ -37,43 +34,10 @@ function listen(server) {
 // The front: the keys it knows, by access key id; what it saw.
 const front = { keys: new Map(), seen: [], port: 0 };
 
-function parseAuthorization(value) {
-  const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(value || '');
-  return m && { keyId: m[1], region: m[3], service: m[4], signedHeaders: m[5].split(';') };
-}
-
-function amzDate(text) {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(text || '');
-  return m && new Date(Date.UTC(+m[1], m[2] - 1, +m[3], +m[4], +m[5], +m[6]));
-}
-
-function parseQuery(raw) {
-  const query = {};
-  for (const part of raw ? raw.split('&') : []) {
-    const [k, v = ''] = part.split('=').map(decodeURIComponent);
-    query[k] = k in query ? [].concat(query[k], v) : v;
-  }
-  return query;
-}
-
 // Recomputes the signature with smithy from the request as received.
 async function verify(req, body) {
-  const auth = parseAuthorization(req.headers.authorization);
-  if (!auth) return { ok: false, why: 'no SigV4 Authorization' };
-  const key = front.keys.get(auth.keyId);
-  if (!key) return { ok: false, why: `unknown key ${auth.keyId}` };
-  const s3 = auth.service === 's3';
-  const headers = {};
-  for (const name of auth.signedHeaders) headers[name] = req.headers[name];
-  const [rawPath, rawQuery] = req.url.split(/\?(.*)/s);
-  const request = { method: req.method, protocol: 'http:', hostname: req.headers.host, path: rawPath,
-    query: parseQuery(rawQuery), headers, body: body.length ? body : undefined };
-  const signer = new SignatureV4({ service: auth.service, region: auth.region, sha256: Sha256,
-    credentials: { accessKeyId: auth.keyId, secretAccessKey: key.secret, sessionToken: key.token },
-    uriEscapePath: !s3, applyChecksum: s3 });
-  const signed = await signer.sign(request, { signingDate: amzDate(req.headers['x-amz-date']) });
-  if (signed.headers.authorization !== req.headers.authorization) return { ok: false, why: 'SignatureDoesNotMatch' };
-  return { ok: true, keyId: auth.keyId, service: auth.service };
+  const v = await checkSigV4(req, body, front.keys);
+  return v.ok ? v : { ok: false, why: v.code };
 }
 
 async function startFront() {

@@ -14,8 +14,9 @@ import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { startMcpd } from '../lib/mcpd.mjs';
+import { checkSigV4 } from '../lib/sigv4-check.mjs';
 import { makeCerts, listen as listenOn } from '../lib/upstream.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -24,8 +25,6 @@ const fromNode = createRequire(path.resolve(here, '../node/package.json'));
 const { Client } = fromNode('@modelcontextprotocol/sdk/client/index.js');
 const { StreamableHTTPClientTransport } = fromNode('@modelcontextprotocol/sdk/client/streamableHttp.js');
 const S3rver = fromNode('s3rver');
-const { SignatureV4 } = await import(pathToFileURL(fromNode.resolve('@smithy/signature-v4')).href);
-const { Sha256 } = await import(pathToFileURL(fromNode.resolve('@aws-crypto/sha256-js')).href);
 
 const REGION = 'us-east-1';
 const KEYS = { AWS_ACCESS_KEY_ID: 'AKIAEXAMPLETOOLS', AWS_SECRET_ACCESS_KEY: 'example/tools+Secret', AWS_SESSION_TOKEN: 'example-session-token' };
@@ -131,34 +130,11 @@ async function startS3rver() {
 // The front: the keys it knows, by access key id; what it saw.
 const front = { keys: new Map(), seen: [], port: 0 };
 
-function parseAuthorization(value) {
-  const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(value || '');
-  return m && { keyId: m[1], region: m[3], service: m[4], signedHeaders: m[5].split(';') };
-}
-
-function amzDate(text) {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(text || '');
-  return m && new Date(Date.UTC(+m[1], m[2] - 1, +m[3], +m[4], +m[5], +m[6]));
-}
-
 // Recomputes the signature with smithy, as the AWS SDKs configure it for S3,
 // from the request as received; the S3 error Code when it does not hold.
 async function verify(req) {
-  const auth = parseAuthorization(req.headers.authorization);
-  if (!auth) return 'AccessDenied';
-  const key = front.keys.get(auth.keyId);
-  if (!key) return 'InvalidAccessKeyId';
-  if (auth.service !== 's3' || auth.region !== REGION) return 'AuthorizationHeaderMalformed';
-  const headers = {};
-  for (const name of auth.signedHeaders) headers[name] = req.headers[name];
-  const [rawPath, rawQuery] = req.url.split(/\?(.*)/s);
-  const query = Object.fromEntries((rawQuery ? rawQuery.split('&') : []).map((p) => p.split('=').map(decodeURIComponent)));
-  const signer = new SignatureV4({ service: 's3', region: REGION, sha256: Sha256,
-    credentials: { accessKeyId: auth.keyId, secretAccessKey: key.secret, sessionToken: key.token },
-    uriEscapePath: false, applyChecksum: true });
-  const signed = await signer.sign({ method: req.method, protocol: 'http:', hostname: req.headers.host, path: rawPath,
-    query, headers }, { signingDate: amzDate(req.headers['x-amz-date']) });
-  return signed.headers.authorization === req.headers.authorization ? null : 'SignatureDoesNotMatch';
+  const v = await checkSigV4(req, null, front.keys, { region: REGION, service: 's3' });
+  return v.ok ? null : v.code;
 }
 
 function startFront() {
