@@ -9,12 +9,13 @@ import { rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import { startMcpd } from '../lib/mcpd.mjs';
+import { freePort } from '../lib/ports.mjs';
 import { post, rpc, ACCEPT_BOTH } from '../lib/http.mjs';
 import { makeCerts, startUpstream } from '../lib/upstream.mjs';
 import { waitUntil } from '../lib/wait.mjs';
 
 const PROTOCOL = '2025-11-25';
-let certs, up, server, loopbackName;
+let certs, up, server, loopbackName, metricsPort;
 const base = () => `https://127.0.0.1:${up.port}`;
 
 function call(name, args, { id = 1, protocol = PROTOCOL, headers = {} } = {}) {
@@ -43,10 +44,11 @@ before(async () => {
   // A name other than localhost that resolves to loopback (this host's own, in many /etc/hosts).
   const found = await dns.lookup(os.hostname()).catch(() => null);
   if (found && /^127\./.test(found.address) && os.hostname() !== 'localhost') loopbackName = os.hostname();
+  metricsPort = await freePort();
   const allow = [`127.0.0.1:${up.port}`, ...(loopbackName ? [`${loopbackName}:${up.port}`] : [])];
   server = await startMcpd({
     workers: 2,
-    args: ['--egress-allow', allow.join(','), '--egress-ca-file', certs.ca],
+    args: ['--egress-allow', allow.join(','), '--egress-ca-file', certs.ca, '--metrics-listen', `127.0.0.1:${metricsPort}`],
   });
   await server.waitForLog((l) => l.event === 'egress_ready');
 });
@@ -183,6 +185,27 @@ test('a client that goes away cancels its call: the upstream sees the request dr
   await waitUntil(() => up.closedRequests > closedBefore, { timeout: 10000,
     what: 'the upstream to see the cancelled request closed' });
   await server.waitForLog((l) => l.event === 'egress_request' && l.outcome === 'cancelled');
+});
+
+// The value of one series of the metrics process's scrape, or 0 when absent.
+async function metric(series) {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.split(' ')[1]) : 0;
+}
+
+test('each outbound request is counted by tool and outcome, and timed', async () => {
+  const ok = 'mcpd_egress_requests_total{tool="http_get",outcome="ok"}';
+  const refused = 'mcpd_egress_requests_total{tool="http_get",outcome="refused_destination"}';
+  const okBefore = await metric(ok), refusedBefore = await metric(refused);
+  const countBefore = await metric('mcpd_egress_request_duration_seconds_count');
+  await structured('http_get', { url: `${base()}/counted` });
+  await structured('http_get', { url: `${base()}/counted` });
+  await toolError('http_get', { url: 'http://169.254.169.254/' });
+  // The workers write their counters as they answer; the scrape reads them from shared memory.
+  await waitUntil(async () => await metric(ok) === okBefore + 2 && await metric(refused) === refusedBefore + 1,
+    { what: 'the scrape to count 2 ok and 1 refused_destination more' });
+  assert.equal(await metric('mcpd_egress_request_duration_seconds_count'), countBefore + 3);
 });
 
 test('kill -9 of the egress: waiting calls fail with egress_restarted, no worker dies, the next call works', async () => {
