@@ -157,9 +157,14 @@ handle_mcp_post(h2o_req_t *req, const struct mcp_headers *hs, bool anonymous,
 	}
 	http_log_note(req, NOTE_RPC_METHOD, out.rpc_method);
 	http_log_note(req, NOTE_TOOL, out.tool);
-	/* The format stays negotiated: JSON unless Accept prefers SSE. */
-	if (out.public_ping)
+	/*
+	 * The format stays negotiated: JSON unless Accept prefers SSE.  The
+	 * probe's answer is JSON whatever Accept says: one fixed answer.
+	 */
+	if (out.public_ping) {
 		http_log_note(req, NOTE_PUBLIC, "public_ping");
+		format = REPLY_JSON;
+	}
 	if (out.body == NULL)
 		http_respond(req, out.status, NULL, "", 0);
 	else if (out.wait != NULL)

@@ -25,6 +25,7 @@
 struct reply {
 	int status;		/* HTTP status this message asks for */
 	bool has_body;		/* false for notifications and posted responses */
+	bool is_error;		/* the answer is a JSON-RPC error */
 };
 
 /* Per-request context shared by the helpers below. */
@@ -141,6 +142,7 @@ answer_request(struct envelope *env, struct rpc_call *call, const cJSON *id,
 	if (err.code != 0) {
 		write_error(out, env->doc, id, &err);
 		reply->status = err.http_status;
+		reply->is_error = true;
 	}
 	strbuf_free(&result);
 	strbuf_free(&err.data);
@@ -346,6 +348,7 @@ reply_with_error(struct envelope *env, const cJSON *id, struct rpc_error *err,
 	write_error(out, env->doc, id, err);
 	reply->status = err->http_status;
 	reply->has_body = true;
+	reply->is_error = true;
 	strbuf_free(&err->data);
 }
 
@@ -599,6 +602,19 @@ mcp_handle(const struct mcp_request *req, struct mcp_response *res)
 		handle_message(&env, doc.root, false, &out, &reply);
 	}
 	json_doc_free(&doc);
+	/*
+	 * Without credentials only the probe's own answer goes out: a ping-like
+	 * body that fails a check (a header, the envelope, the wire) is 401 like
+	 * anything else, so that no version list or error detail is served to
+	 * anyone who asks.
+	 */
+	if (req->lone_ping_only && (reply.is_error || reply.status != 200 || !reply.has_body)) {
+		strbuf_free(&out);
+		res->public_ping = false;
+		res->needs_credentials = true;
+		res->rpc_method[0] = res->tool[0] = '\0';
+		return;
+	}
 	res->status = reply.status;
 	if (!reply.has_body) {
 		strbuf_free(&out);

@@ -88,7 +88,8 @@ test('initialize answers as JSON without minting a session id', async () => {
 });
 
 test('a client that prefers SSE gets one single-event stream', async () => {
-  const res = await post(server.url, rpc(7, 'ping'), {
+  // Not a ping: a ping without a token is the health probe, answered as JSON whatever Accept says.
+  const res = await post(server.url, rpc(7, 'resources/list'), {
     accept: 'application/json;q=0.5, text/event-stream',
     'mcp-protocol-version': '2025-11-25',
   });
@@ -97,7 +98,7 @@ test('a client that prefers SSE gets one single-event stream', async () => {
   const events = res.text.split('\n\n').filter(Boolean);
   assert.equal(events.length, 1);
   const data = events[0].split('\n').find((l) => l.startsWith('data: '));
-  assert.deepEqual(JSON.parse(data.slice(6)), { jsonrpc: '2.0', id: 7, result: {} });
+  assert.deepEqual(JSON.parse(data.slice(6)), { jsonrpc: '2.0', id: 7, result: { resources: [] } });
 });
 
 test('notifications and client responses get 202 with no body', async () => {

@@ -19,7 +19,8 @@ import { CLIENT_ID, mint, forgeAlgNone, tamperSignature } from '../lib/tokens.mj
 const PATHS = ['/mcp', '/mcp/'];
 const PARAMS = [['null', null], ['absent', undefined], ['{}', {}]];
 const ACCEPTS = [['absent', undefined], ['application/json', 'application/json'],
-  ['both types', 'application/json, text/event-stream']];
+  ['both types', 'application/json, text/event-stream'], ['SSE first', 'text/event-stream, application/json;q=0.5'],
+  ['SSE only', 'text/event-stream']];
 
 // One HTTP request; resolves with {status, headers, text, json}.
 function request(port, { method = 'POST', path = '/mcp', headers = {}, body } = {}) {
@@ -91,6 +92,18 @@ const REFUSED = [
   ['a ping padded past 4 KiB', JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping', params: { pad: 'x'.repeat(5000) } })],
   ['ping\\u0000x', '{"jsonrpc":"2.0","id":1,"method":"ping\\u0000x"}'],
   ['a body that is not JSON', '{"jsonrpc":'],
+  // Ping-like bodies that fail a check: no version list or error detail without a token.
+  ['a ping without "jsonrpc"', '{"id":1,"method":"ping"}'],
+  ['a ping whose params are a string', rpcBody('ping', 'x')],
+  ['a ping whose id is null', '{"jsonrpc":"2.0","id":null,"method":"ping"}'],
+  ['a ping on the 2026-07-28 wire', rpcBody('ping', { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+    'io.modelcontextprotocol/clientCapabilities': {} } })],
+];
+
+// A probe body with headers that fail the 2025 wire's checks.
+const REFUSED_HEADERS = [
+  ['an unsupported MCP-Protocol-Version', { 'mcp-protocol-version': '1999-01-01' }],
+  ['a malformed MCP-Protocol-Version', { 'mcp-protocol-version': 'x'.repeat(40) }],
 ];
 
 let idp;
@@ -149,6 +162,10 @@ test('tokens verified: everything else without a token is 401 with the RFC 9728 
     for (const path of PATHS) {
       for (const [what, body] of REFUSED) {
         await assertNoTokenChallenge(s, await request(s.port, { path, headers: JSON_BOTH, body }), `${what} at ${path}`);
+      }
+      for (const [what, headers] of REFUSED_HEADERS) {
+        await assertNoTokenChallenge(s, await request(s.port, { path, headers: { ...JSON_BOTH, ...headers }, body: probeBody(1, null) }),
+          `a ping with ${what} at ${path}`);
       }
       // No token is no token, whatever else is wrong with the request.
       await assertNoTokenChallenge(s, await request(s.port, { path, headers: { 'content-type': 'text/plain' }, body: probeBody(1, null) }),

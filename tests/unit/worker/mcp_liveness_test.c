@@ -66,12 +66,32 @@ test_without_credentials_only_a_lone_ping_is_served(void **state)
 }
 
 static void
+test_without_credentials_a_failing_ping_gets_the_same_refusal(void **state)
+{
+	struct exchange *ex = *state;
+
+	/* Tokens verified, none sent: no error detail or version list goes to anyone who asks. */
+	ex->liveness = ex->ping_only = true;
+	assert_needs_credentials(state, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\",\"params\":[]}",
+	    "a ping with params by position");
+	assert_needs_credentials(state, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\",\"params\":\"x\"}",
+	    "a ping whose params are a string");
+	assert_needs_credentials(state, "{\"id\":3,\"method\":\"ping\"}", "a ping without jsonrpc");
+	send_2026(state, "ping", "", NULL);
+	assert_true(ex->res.needs_credentials);
+	assert_false(ex->res.public_ping);
+	post(state, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\"}", "1999-01-01", NULL, NULL);
+	assert_true(ex->res.needs_credentials);
+}
+
+static void
 test_liveness_ping_keeps_the_envelope_rules(void **state)
 {
 	struct exchange *ex = *state;
 	const cJSON *msg;
 
-	ex->liveness = ex->ping_only = true;
+	/* Tokens not verified (--auth none): the probe's Accept rule is relaxed, the rest answers as ever. */
+	ex->liveness = true;
 	msg = send_2025(state, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\",\"params\":[]}", NULL);
 	assert_int_equal(status(state), 400);
 	assert_error(msg, -32602);
@@ -118,6 +138,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		MCP_TEST(test_liveness_ping_is_answered_whatever_accept_says),
 		MCP_TEST(test_without_credentials_only_a_lone_ping_is_served),
+		MCP_TEST(test_without_credentials_a_failing_ping_gets_the_same_refusal),
 		MCP_TEST(test_liveness_ping_keeps_the_envelope_rules),
 		MCP_TEST(test_liveness_without_ping_only_serves_everything),
 		MCP_TEST(test_ping_without_liveness_keeps_the_accept_rule),
