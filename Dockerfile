@@ -3,7 +3,7 @@
 # the CA bundle and the resolver's files (no shell, no package manager).
 #
 #   docker buildx build --platform linux/arm64 -t mcpd .           # AgentCore
-#   docker buildx build --build-arg MCPD_EXAMPLE_TOOLS=ON -t mcpd . # with the example tools
+#   docker buildx build --build-arg EXAMPLE_TOOLS=ON -t mcpd .      # with the example tools
 #   docker buildx build --platform linux/amd64 -t mcpd .           # x86 hosts
 #   docker run --rm -p 8000:8000 -e MCPD_AUTH=none mcpd             # local try
 #   ops/image --arch amd64|arm64                                    # without a Docker engine (podman)
@@ -34,9 +34,10 @@ COPY . .
 # ON adds the example tools of worker/tools/examples/ (fetch, s3_get_object:
 # they reach the outside world through the egress process, where the
 # deployment allows it); Terraform's example_tools passes it. OFF, the image
-# serves the reference tools only.
-ARG MCPD_EXAMPLE_TOOLS=OFF
-RUN ops/build release --example-tools="$MCPD_EXAMPLE_TOOLS" && build/mcpd --version
+# serves the reference tools only.  Not named MCPD_*: a build argument is in
+# the environment of RUN, and mcpd refuses MCPD_* variables it does not know.
+ARG EXAMPLE_TOOLS=OFF
+RUN ops/build release --example-tools="$EXAMPLE_TOOLS" && build/mcpd --version
 # The runtime root: the binary and what ldd says it loads, the CA bundle,
 # nsswitch.conf/hosts, passwd/group for uid 10001; ops/image-root checks
 # that mcpd starts inside it.

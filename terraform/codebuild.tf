@@ -38,7 +38,7 @@ resource "aws_codebuild_project" "image" {
     }
     # ON builds the example tools in (the Dockerfile's build argument).
     environment_variable {
-      name  = "MCPD_EXAMPLE_TOOLS"
+      name  = "EXAMPLE_TOOLS"
       value = var.example_tools ? "ON" : "OFF"
     }
     # The tag to build; build-image.sh overrides it for every build.
