@@ -80,6 +80,16 @@ scrape_configure(const struct config *cfg, const union counters_block *blocks,
 	scrape_tools = tools;
 	h2o_config_init(&scrape_conf);
 	scrape_conf.server_name = h2o_iovec_init(H2O_STRLIT("mcpd"));
+	/*
+	 * The main port's limits, narrowed to a scrape: no request has a body
+	 * (h2o answers 413 from Content-Length, or at a chunked body's first
+	 * bytes, before reading it), a connection idle or sending its request
+	 * is closed after --idle-timeout, and HTTP/1.1 only: h2o 2.2.5's HTTP/2,
+	 * by prior knowledge or h2c Upgrade, predates fixes such as rapid reset.
+	 */
+	scrape_conf.max_request_entity_size = 0;
+	scrape_conf.http1.req_timeout = cfg->idle_timeout * 1000ULL;
+	scrape_conf.http1.upgrade_to_http2 = 0;
 	host = h2o_config_register_host(&scrape_conf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
 	/* Every path reaches the handler, which answers 404 for all but /metrics. */
 	path = h2o_config_register_path(host, "/", 0);

@@ -1,0 +1,101 @@
+// The metrics port (--metrics-listen) under hostile clients: a request body
+// is refused before it is read, and it speaks HTTP/1.1 only (no HTTP/2 by
+// prior knowledge or h2c).
+//
+// Where an answer must come, its deadline is 8 s: h2o's own 10 s request
+// timeout would otherwise end the connection without any of the handling
+// tested here.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { startMcpd } from '../lib/mcpd.mjs';
+import { waitUntil } from '../lib/wait.mjs';
+import { freePort } from '../lib/ports.mjs';
+import { connect, readResponse, readUntilClose } from '../lib/http.mjs';
+
+const SCRAPE = 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n';
+const FRESH_SCRAPE_MS = 8000;
+
+async function startWithMetrics(args = [], options = {}) {
+  const metricsPort = await freePort();
+  const server = await startMcpd({ workers: 1, ...options, args: ['--metrics-listen', `127.0.0.1:${metricsPort}`, ...args] });
+  await server.waitForLog((l) => l.event === 'metrics_ready', 10000, 'the metrics process');
+  return { server, metricsPort };
+}
+
+// A scrape on a connection of its own; resolves with its response.
+async function freshScrape(port) {
+  const sock = await connect(port);
+  sock.on('error', () => {});
+  try {
+    sock.write(SCRAPE);
+    return await readResponse(sock, FRESH_SCRAPE_MS);
+  } finally {
+    sock.destroy();
+  }
+}
+
+let shared;
+before(async () => { shared = await startWithMetrics(['--idle-timeout', '60']); });
+after(async () => { assert.equal((await shared?.server.stop())?.code, 0); });
+
+test('a request body is refused with 413 before it is read', async () => {
+  for (const head of [
+    'POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 15000000\r\n\r\n',
+    // A chunk of 15 MiB declared, three bytes of it sent.
+    'POST /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nf00000\r\nabc',
+  ]) {
+    const sock = await connect(shared.metricsPort);
+    const closed = readUntilClose(sock, FRESH_SCRAPE_MS);
+    sock.write(head);
+    const raw = await closed;
+    assert.match(raw, /^HTTP\/1\.1 413 /, JSON.stringify(head));
+  }
+  // Without a body, a method other than GET or HEAD is 405, as before.
+  const sock = await connect(shared.metricsPort);
+  sock.write('POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n');
+  const res = await readResponse(sock);
+  sock.destroy();
+  assert.equal(res.status, 405);
+  assert.match(res.head, /\r\nallow: GET, HEAD/i);
+});
+
+function h2Frame(type, flags, stream, payload = Buffer.alloc(0)) {
+  const b = Buffer.alloc(9 + payload.length);
+  b.writeUIntBE(payload.length, 0, 3);
+  b[3] = type;
+  b[4] = flags;
+  b.writeUInt32BE(stream, 5);
+  payload.copy(b, 9);
+  return b;
+}
+
+test('HTTP/2 by prior knowledge is answered as HTTP/1.1 and closed: no stream is ever opened', async () => {
+  const preface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+  // :method GET, :scheme http, :path /metrics, from HPACK's static table.
+  const block = Buffer.concat([Buffer.from([0x82, 0x86, 0x04, 8]), Buffer.from('/metrics')]);
+  const streams = [];
+  for (let id = 1; id < 200; id += 2) streams.push(h2Frame(1, 0x5, id, block), h2Frame(3, 0, id, Buffer.from([0, 0, 0, 8])));
+  const sock = await connect(shared.metricsPort);
+  const closed = readUntilClose(sock, FRESH_SCRAPE_MS);
+  sock.write(Buffer.concat([preface, h2Frame(4, 0, 0), ...streams]));
+  const raw = await closed;
+  // An HTTP/2 server's first bytes are its SETTINGS frame (type 4 at offset 3).
+  assert.match(raw, /^HTTP\/1\.1 400 /, `answered ${JSON.stringify(raw.slice(0, 40))}`);
+  assert.equal((await freshScrape(shared.metricsPort)).status, 200);
+});
+
+test('an h2c Upgrade is answered over HTTP/1.1, without switching', async () => {
+  const sock = await connect(shared.metricsPort);
+  const closed = readUntilClose(sock, FRESH_SCRAPE_MS);
+  // Connection names no keep-alive: the answer closes the connection.
+  sock.write('GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n' +
+    'HTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n');
+  const raw = await closed;
+  assert.match(raw, /^HTTP\/1\.1 200 /, `answered ${JSON.stringify(raw.slice(0, 40))}`);
+  // One HTTP/1.1 answer and nothing after it (an upgraded connection would go on in HTTP/2 frames).
+  const head = raw.indexOf('\r\n\r\n');
+  assert.doesNotMatch(raw.slice(0, head), /\r\nupgrade:/i);
+  assert.equal(raw.length, head + 4 + Number(/\r\ncontent-length: *(\d+)/i.exec(raw.slice(0, head))[1]));
+});
+
