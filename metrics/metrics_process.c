@@ -13,6 +13,7 @@
 
 #include "common/counters.h"
 #include "common/log.h"
+#include "metrics/answer_deadline.h"
 #include "metrics/scrape.h"
 #include "metrics/seccomp.h"
 
@@ -82,6 +83,7 @@ metrics_main(const struct child_args *args)
 	metrics.accept_ctx.hosts = scrape_configure(args->cfg, blocks, args->tools);
 	h2o_context_init(&metrics.ctx, h2o_evloop_create(), scrape_globalconf());
 	metrics.accept_ctx.ctx = &metrics.ctx;
+	answer_deadline_init(metrics.ctx.loop, args->cfg->idle_timeout);
 	if (watch_signals() < 0 || start_serving(args->metrics_fd) < 0) {
 		log_errno("metrics_setup_failed", "cannot start the event loop");
 		return CHILD_EXIT_CONFIG;

@@ -6,6 +6,7 @@
 
 #include "common/framing.h"
 #include "common/metrics.h"
+#include "metrics/answer_deadline.h"
 
 static h2o_globalconf_t scrape_conf;
 static const union counters_block *scrape_blocks;
@@ -21,6 +22,7 @@ respond(h2o_req_t *req, int status, const char *reason, const char *type, const 
 	if (req->conn->ctx->shutdown_requested)
 		req->http1_is_persistent = 0;
 	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, type, strlen(type));
+	answer_deadline_track(req);
 	h2o_send_inline(req, body, len);
 	return 0;
 }

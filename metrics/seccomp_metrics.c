@@ -23,7 +23,7 @@ static const struct sandbox_rule metrics_rules[] = {
 	SANDBOX_ALLOW(setsockopt, "TCP_NODELAY on accepted connections"),
 	SANDBOX_ALLOW(getsockopt, "socket state queried by h2o"),
 	SANDBOX_ALLOW(fcntl, "O_NONBLOCK on accepted connections"),
-	SANDBOX_ALLOW(shutdown, "closing connections"),
+	SANDBOX_ALLOW(shutdown, "closing connections, and ending idle or stalled ones"),
 	/* Logging: one write(2) per JSON line. */
 	SANDBOX_ALLOW(write, "log lines on stdout"),
 	/* Memory: the allocator, h2o buffers; never executable. */

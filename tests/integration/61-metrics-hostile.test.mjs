@@ -1,6 +1,7 @@
-// The metrics port (--metrics-listen) under hostile clients: a request body
-// is refused before it is read, and it speaks HTTP/1.1 only (no HTTP/2 by
-// prior knowledge or h2c).
+// The metrics port (--metrics-listen) under hostile clients: a scraper that
+// never reads is cut after --idle-timeout; a request body is refused before
+// it is read; and it speaks HTTP/1.1 only (no HTTP/2 by prior knowledge or
+// h2c).
 //
 // Where an answer must come, its deadline is 8 s: h2o's own 10 s request
 // timeout would otherwise end the connection without any of the handling
@@ -97,5 +98,29 @@ test('an h2c Upgrade is answered over HTTP/1.1, without switching', async () => 
   const head = raw.indexOf('\r\n\r\n');
   assert.doesNotMatch(raw.slice(0, head), /\r\nupgrade:/i);
   assert.equal(raw.length, head + 4 + Number(/\r\ncontent-length: *(\d+)/i.exec(raw.slice(0, head))[1]));
+});
+
+test('a scraper that pipelines requests and never reads is cut after --idle-timeout', async () => {
+  const { server, metricsPort } = await startWithMetrics(['--idle-timeout', '2']);
+  const sock = await connect(metricsPort);
+  sock.on('error', () => {});	// the cut may reach us as a reset
+  try {
+    // ~45 MB of answers: far more than the socket buffers of both ends hold.
+    const requests = 5000;
+    sock.pause();
+    sock.write(SCRAPE.repeat(requests));
+    await server.waitForLog((l) => l.event === 'metrics_answer_stalled', 20000, 'the stalled answer to be cut');
+    // Reading now: the answers that were buffered, then the end.
+    sock.resume();
+    let raw = '';
+    sock.on('data', (d) => { raw += d; });
+    await waitUntil(() => sock.destroyed || sock.readableEnded, { what: 'the connection to end' });
+    const answered = raw.split('HTTP/1.1 200 OK').length - 1;
+    assert.ok(answered < requests, `all ${requests} answers arrived: the connection was not cut`);
+    assert.equal((await freshScrape(metricsPort)).status, 200);
+  } finally {
+    sock.destroy();
+    assert.equal((await server.stop()).code, 0);
+  }
 });
 
