@@ -5,10 +5,11 @@
  * h2o 2.2.5 exposes neither the socket of a request's connection nor the
  * state of its chunked-body decoder, and both are needed: the raw request
  * head for the framing checks, the decoder for refusing an oversized chunked
- * body before it is read.  The build refuses any other h2o version; Debian 12
- * ships 2.2.5 and only takes security fixes.  Readers must check what they
- * read (framing.c checks that the socket points back at its connection).
- * Nothing here is ever written.
+ * body before it is read, and the connection waiting longest for a request
+ * (its timeout entry) for making room on the metrics port.  The build
+ * refuses any other h2o version; Debian 12 ships 2.2.5 and only takes
+ * security fixes.  Readers must check what they read (framing.c checks that
+ * the socket points back at its connection).  Nothing here is ever written.
  */
 #ifndef MCPD_COMMON_H2O_PRIVATE_H
 #define MCPD_COMMON_H2O_PRIVATE_H

@@ -13,6 +13,7 @@
 
 #include "common/counters.h"
 #include "common/log.h"
+#include "metrics/admission.h"
 #include "metrics/answer_deadline.h"
 #include "metrics/scrape.h"
 #include "metrics/seccomp.h"
@@ -20,22 +21,9 @@
 static struct {
 	h2o_context_t ctx;
 	h2o_accept_ctx_t accept_ctx;
-	h2o_socket_t *listener;
 	h2o_socket_t *signals;
 	bool stopping;
 } metrics;
-
-static void
-on_accept(h2o_socket_t *listener, const char *err)
-{
-	h2o_socket_t *sock;
-
-	if (err != NULL)
-		return;
-	sock = h2o_evloop_socket_accept(listener);
-	if (sock != NULL)
-		h2o_accept(&metrics.accept_ctx, sock);
-}
 
 static void
 on_signal(h2o_socket_t *sock, const char *err)
@@ -59,16 +47,6 @@ watch_signals(void)
 	return 0;
 }
 
-static int
-start_serving(int metrics_fd)
-{
-	metrics.listener = h2o_evloop_socket_create(metrics.ctx.loop, metrics_fd, H2O_SOCKET_FLAG_DONT_READ);
-	if (metrics.listener == NULL)
-		return -1;
-	h2o_socket_read_start(metrics.listener, on_accept);
-	return 0;
-}
-
 int
 metrics_main(const struct child_args *args)
 {
@@ -84,7 +62,7 @@ metrics_main(const struct child_args *args)
 	h2o_context_init(&metrics.ctx, h2o_evloop_create(), scrape_globalconf());
 	metrics.accept_ctx.ctx = &metrics.ctx;
 	answer_deadline_init(metrics.ctx.loop, args->cfg->idle_timeout);
-	if (watch_signals() < 0 || start_serving(args->metrics_fd) < 0) {
+	if (watch_signals() < 0 || admission_start(&metrics.accept_ctx, args->metrics_fd) < 0) {
 		log_errno("metrics_setup_failed", "cannot start the event loop");
 		return CHILD_EXIT_CONFIG;
 	}

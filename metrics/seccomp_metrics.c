@@ -21,7 +21,7 @@ static const struct sandbox_rule metrics_rules[] = {
 	SANDBOX_ALLOW(writev, "responses"),
 	SANDBOX_ALLOW(close, "finished connections"),
 	SANDBOX_ALLOW(setsockopt, "TCP_NODELAY on accepted connections"),
-	SANDBOX_ALLOW(getsockopt, "socket state queried by h2o"),
+	SANDBOX_ALLOW(getsockopt, "socket state queried by h2o; TCP_INFO before ending a connection"),
 	SANDBOX_ALLOW(fcntl, "O_NONBLOCK on accepted connections"),
 	SANDBOX_ALLOW(shutdown, "closing connections, and ending idle or stalled ones"),
 	/* Logging: one write(2) per JSON line. */
@@ -54,7 +54,7 @@ static const struct sandbox_rule metrics_rules[] = {
 #endif
 };
 
-/* A few scrapers' connections, not thousands of clients'. */
+/* A few scrapers' connections (at most METRICS_MAX_CONNECTIONS), not thousands of clients'. */
 const struct sandbox_policy metrics_policy = {
 	.role = "metrics",
 	.rules = metrics_rules,

@@ -1,11 +1,12 @@
-// The metrics port (--metrics-listen) under hostile clients: a scraper that
-// never reads is cut after --idle-timeout; a request body is refused before
-// it is read; and it speaks HTTP/1.1 only (no HTTP/2 by prior knowledge or
-// h2c).
+// The metrics port (--metrics-listen) under hostile clients: it holds at
+// most 64 connections and makes room for a fresh scrape by ending the
+// longest-idle one, also when out of descriptors; a scraper that never
+// reads is cut after --idle-timeout; a request body is refused before it is
+// read; and it speaks HTTP/1.1 only (no HTTP/2 by prior knowledge or h2c).
 //
-// Where an answer must come, its deadline is 8 s: h2o's own 10 s request
-// timeout would otherwise end the connection without any of the handling
-// tested here.
+// Where a fresh scrape must be answered, its deadline is 8 s: h2o's own
+// 10 s request timeout would otherwise free connections (and answer it)
+// without any of the handling tested here.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -14,6 +15,7 @@ import { waitUntil } from '../lib/wait.mjs';
 import { freePort } from '../lib/ports.mjs';
 import { connect, readResponse, readUntilClose } from '../lib/http.mjs';
 
+const MAX_CONNECTIONS = 64;	// metrics/admission.h
 const SCRAPE = 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n';
 const FRESH_SCRAPE_MS = 8000;
 
@@ -36,9 +38,39 @@ async function freshScrape(port) {
   }
 }
 
+// n connections that send nothing; counts the ones the server closes.
+async function openIdle(port, n) {
+  const state = { socks: [], closedByServer: 0 };
+  await Promise.all(Array.from({ length: n }, async () => {
+    const sock = await connect(port);
+    sock.on('data', () => {});
+    sock.on('error', () => {});
+    sock.on('close', () => { if (!sock.closedHere) state.closedByServer++; });
+    state.socks.push(sock);
+  }));
+  state.destroy = () => state.socks.forEach((s) => { s.closedHere = true; s.destroy(); });
+  return state;
+}
+
 let shared;
 before(async () => { shared = await startWithMetrics(['--idle-timeout', '60']); });
 after(async () => { assert.equal((await shared?.server.stop())?.code, 0); });
+
+test('300 idle connections: a fresh scrape is answered, the longest-idle ones make room', async () => {
+  const idle = await openIdle(shared.metricsPort, 300);
+  try {
+    const res = await freshScrape(shared.metricsPort);
+    assert.equal(res.status, 200);
+    assert.match(res.body, /^mcpd_build_info\{/m);
+    // The scrape was accepted after every idle connection, and at most 64 are held.
+    await waitUntil(() => idle.closedByServer >= 300 + 1 - MAX_CONNECTIONS,
+      { what: () => `the server to end the oldest idle connections (ended ${idle.closedByServer})` });
+    assert.ok(idle.closedByServer < 300, 'the newest idle connections are kept (--idle-timeout is 60 s)');
+    await shared.server.waitForLog((l) => l.event === 'metrics_connections_full');
+  } finally {
+    idle.destroy();
+  }
+});
 
 test('a request body is refused with 413 before it is read', async () => {
   for (const head of [
@@ -124,3 +156,18 @@ test('a scraper that pipelines requests and never reads is cut after --idle-time
   }
 });
 
+test('out of descriptors: the longest-idle connection makes room, and it is logged', async () => {
+  // The sandbox only ever lowers the open-file limit: the metrics process gets 40, fewer than 64 connections.
+  const { server, metricsPort } = await startWithMetrics([], { wrapper: ['prlimit', '--nofile=40:40'] });
+  const idle = await openIdle(metricsPort, 60);
+  try {
+    await server.waitForLog((l) => l.event === 'metrics_accept_no_descriptors', 10000, 'the no-descriptors line');
+    const line = server.logs.find((l) => l.event === 'metrics_accept_no_descriptors');
+    assert.match(line.msg, /Too many open files .*ulimit -n/);
+    assert.equal((await freshScrape(metricsPort)).status, 200);
+    assert.ok(idle.closedByServer > 0);
+  } finally {
+    idle.destroy();
+    assert.equal((await server.stop()).code, 0);
+  }
+});
