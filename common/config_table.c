@@ -77,7 +77,7 @@ const struct option_row config_options[] = {
 	{"metrics-listen", "MCPD_METRICS_LISTEN", &kind_listen, FIELD(metrics_host),
 	    .min = 1, .max = 65535, .def_text = "not served", .metavar = "ADDR:PORT",
 	    .help = "serve Prometheus /metrics on a second listener",
-	    .note = "such as 127.0.0.1:9100 or 0.0.0.0:9100, or an IPv6 address in brackets such as [::1]:9100"},
+	    .note = "such as 127.0.0.1:9100 or 10.0.1.5:9100, or an IPv6 address in brackets such as [::1]:9100"},
 	{"metrics-emf", "MCPD_METRICS_EMF", &kind_seconds, FIELD(metrics_emf),
 	    .min = 0, .max = 3600, .def = "0", .metavar = "SECS",
 	    .help = "write CloudWatch Embedded Metric Format lines to stdout every SECS seconds, {range}; "

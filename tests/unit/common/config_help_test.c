@@ -74,7 +74,7 @@ test_bound_errors_name_the_range(void **state)
 	assert_flag_error("--max-pending-output", "65G", "invalid --max-pending-output value '65G': expected "
 	    "a size of 1 MiB..64 GiB in bytes, or with a K/KiB, M/MiB or G/GiB suffix");
 	assert_flag_error("--metrics-listen", "127.0.0.1:0", "invalid --metrics-listen value '127.0.0.1:0': "
-	    "expected an IPv4 address and a port 1..65535 such as 127.0.0.1:9100 or 0.0.0.0:9100, "
+	    "expected an IPv4 address and a port 1..65535 such as 127.0.0.1:9100 or 10.0.1.5:9100, "
 	    "or an IPv6 address in brackets such as [::1]:9100");
 	item_list(list, sizeof(list), "c", CONFIG_MAX_LIST + 1);
 	assert_error_ends_with("--allowed-clients", list, "expected a comma-separated list of up to 32 client ids");
