@@ -166,6 +166,12 @@ validate(struct config *cfg, char *err, size_t errlen)
 		return fail_because(err, errlen, "no authentication configured: pass --discovery-url URL "
 		    "(the token issuer's OIDC discovery document) to verify tokens, or --auth none "
 		    "to serve without");
+	/* The limits key on a verified token's claim: without verification there is none. */
+	if (cfg->auth != AUTH_JWT && (cfg->client_rate_limit.rate_milli > 0 || cfg->client_concurrency > 0))
+		return fail_because(err, errlen, "--client-rate-limit and --client-concurrency limit each "
+		    "client by its verified token's %s, and --auth none verifies no token: give "
+		    "--discovery-url to verify tokens, or leave the limits off",
+		    cfg->client_limit_key == CLIENT_KEY_SUB ? "sub" : "client_id");
 	if (cfg->auth != AUTH_JWT)
 		return 0;
 	if (strncmp(url, "https://", 8) != 0 && !cfg->allow_insecure_issuer)

@@ -25,6 +25,18 @@ enum auth_mode {
 	AUTH_JWT,	/* verify bearer tokens from the discovery URL's issuer */
 };
 
+/* The claim of a verified token that names the client of --client-rate-limit and --client-concurrency. */
+enum client_limit_key {
+	CLIENT_KEY_CLIENT_ID,
+	CLIENT_KEY_SUB,
+};
+
+/* --client-rate-limit RATE:BURST; rate_milli 0: no rate limit. */
+struct client_rate_limit {
+	uint64_t rate_milli;	/* RATE x 1000: RATE has up to three decimals */
+	uint64_t burst;		/* requests a client may make at once after a pause */
+};
+
 enum sandbox_mode {
 	SANDBOX_STRICT,		/* refuse to serve if a sandbox step fails */
 	SANDBOX_BEST_EFFORT,	/* log the failed step and serve anyway */
@@ -74,6 +86,9 @@ struct config {
 	char egress_ca_file[CONFIG_PATH_MAX];	/* PEM bundle the egress verifies TLS with; "" = the system's */
 	size_t egress_max_response;	/* bytes of a response body a tool's request takes */
 	unsigned egress_max_in_flight;	/* outbound requests a worker has in flight at once */
+	struct client_rate_limit client_rate_limit;	/* per client, all workers together */
+	unsigned client_concurrency;	/* requests in flight per client; 0 = no cap */
+	enum client_limit_key client_limit_key;
 	/*
 	 * AWS_REGION (else AWS_DEFAULT_REGION), read by the supervisor from the
 	 * sealed AWS variables (common/aws_env.h), not a flag: a region is no

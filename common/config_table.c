@@ -103,6 +103,18 @@ const struct option_row config_options[] = {
 	{"egress-max-in-flight", "MCPD_EGRESS_MAX_IN_FLIGHT", &kind_integer, FIELD(egress_max_in_flight),
 	    .min = 1, .max = 1024, .def = "1024", .metavar = "N",
 	    .help = "outbound requests a worker has in flight at once, {range}; more fail with egress_busy"},
+	{"client-rate-limit", "MCPD_CLIENT_RATE_LIMIT", &kind_rate_limit, FIELD(client_rate_limit),
+	    .min = 1, .max = 1000000, .def = "off", .metavar = "RATE:BURST",
+	    .help = "requests a second each client may make, all workers together, and how many at once "
+	    "after a pause; more get 429", .note = "such as 10:20 or 0.5:5"},
+	{"client-concurrency", "MCPD_CLIENT_CONCURRENCY", &kind_integer, FIELD(client_concurrency),
+	    .min = 0, .max = 1000000, .def = "0", .metavar = "N",
+	    .help = "requests each client may have in flight at once, all workers together, {range}; "
+	    "more get 429; 0 turns the cap off", .note = "(0 turns it off)"},
+	{"client-limit-key", "MCPD_CLIENT_LIMIT_KEY", &kind_words, FIELD(client_limit_key),
+	    .words = WORDS({"client_id", CLIENT_KEY_CLIENT_ID}, {"sub", CLIENT_KEY_SUB}),
+	    .def = "client_id", .metavar = "CLAIM",
+	    .help = "the token claim that names a client for the two limits above: {words}"},
 };
 
 const size_t config_n_options = sizeof(config_options) / sizeof(config_options[0]);

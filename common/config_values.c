@@ -399,6 +399,50 @@ explain_readable_file(const char *value, char *why, size_t whylen)
 		snprintf(why, whylen, "'%.200s' could not be stored", value);
 }
 
+/* A rate of requests a second, with up to three decimals, in thousandths: "0.5" is 500. */
+static int
+parse_rate_milli(const char *value, size_t len, unsigned long long max, unsigned long long *milli)
+{
+	char digits[32];
+	size_t whole = strspn(value, "0123456789"), frac = 0;
+	unsigned long long w, f = 0;
+
+	if (whole == 0 || whole > 9 || len >= sizeof(digits))
+		return -1;
+	if (whole < len) {
+		if (value[whole] != '.')
+			return -1;
+		frac = len - whole - 1;
+		if (frac == 0 || frac > 3 || strspn(value + whole + 1, "0123456789") < frac)
+			return -1;
+	}
+	memcpy(digits, value, whole);
+	digits[whole] = '\0';
+	if (parse_unsigned(digits, 0, max, &w) < 0)
+		return -1;
+	for (size_t i = 0; i < 3; i++)
+		f = f * 10 + (i < frac ? (unsigned long long)(value[whole + 1 + i] - '0') : 0);
+	*milli = w * 1000 + f;
+	return *milli >= 1 && *milli <= max * 1000 ? 0 : -1;
+}
+
+/* RATE:BURST (RATE and BURST up to row->max, BURST at least row->min), or "off". */
+static int
+parse_rate_limit(struct config *cfg, const struct option_row *row, const char *value)
+{
+	struct client_rate_limit limit = {0};
+	const char *colon = strchr(value, ':');
+	unsigned long long milli, burst;
+
+	if (strcmp(value, "off") == 0)
+		return store(cfg, row, &limit, sizeof(limit));
+	if (colon == NULL || parse_rate_milli(value, (size_t)(colon - value), row->max, &milli) < 0 ||
+	    parse_unsigned(colon + 1, row->min, row->max, &burst) < 0)
+		return -1;
+	limit = (struct client_rate_limit){.rate_milli = milli, .burst = burst};
+	return store(cfg, row, &limit, sizeof(limit));
+}
+
 int
 default_online_cpus(struct config *cfg, const struct option_row *row)
 {
@@ -438,6 +482,9 @@ const struct option_kind kind_namespace = {.parse = parse_namespace,
 const struct option_kind kind_egress_allow = {.parse = parse_egress_allow, .release = release_egress_allow,
 	.explain = explain_egress_allow,
 	.accepted = "a comma-separated list of up to {max} [TOOL=][-]HOST[:PORT] entries"};
+const struct option_kind kind_rate_limit = {.parse = parse_rate_limit,
+	.accepted = "off, or RATE:BURST: RATE requests a second, 0.001 to {max} with up to three "
+	"decimals, and BURST requests, 1 to {max}"};
 const struct option_kind kind_readable_file = {.parse = parse_readable_file,
 	.explain = explain_readable_file, .accepted = "the path of a readable file"};
 

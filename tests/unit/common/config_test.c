@@ -2,7 +2,7 @@
  * Unit tests for common/config.c: how settings are loaded (defaults, then
  * MCPD_* variables, then flags, each refused with a message that names it)
  * and the checks across settings (authentication, the discovery URL, the
- * refresh bounds).
+ * refresh bounds, the per-client limits).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -358,6 +358,49 @@ test_auth_lists_and_bounds(void **state)
 	config_free(&cfg);
 }
 
+static void
+test_client_limits(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(LOAD_NO_ARGS(&cfg, err), 0);
+	assert_int_equal(cfg.client_rate_limit.rate_milli, 0);	/* off by default */
+	assert_int_equal(cfg.client_concurrency, 0);
+	assert_int_equal(cfg.client_limit_key, CLIENT_KEY_CLIENT_ID);
+	config_free(&cfg);
+	assert_flag_rejected("--client-rate-limit", "10", "RATE:BURST");
+	assert_flag_rejected("--client-rate-limit", "0:5", "0.001 to 1000000");
+	assert_flag_rejected("--client-rate-limit", "1.2345:5", "three decimals");
+	assert_flag_rejected("--client-rate-limit", "1.:5", "RATE:BURST");
+	assert_flag_rejected("--client-rate-limit", "-1:5", "RATE:BURST");
+	assert_flag_rejected("--client-rate-limit", "5:0", "1 to 1000000");
+	assert_flag_rejected("--client-rate-limit", "1000001:5", "RATE:BURST");
+	assert_flag_rejected("--client-concurrency", "1000001", "0..1000000");
+	assert_flag_rejected("--client-limit-key", "email", "client_id or sub");
+	/* The limits key on a verified token: under --auth none they are refused, saying why. */
+	assert_int_equal(LOAD(&cfg, err, "--client-concurrency", "4"), -1);
+	assert_err_contains("--auth none verifies no token");
+	assert_err_contains("client_id");
+	assert_int_equal(LOAD(&cfg, err, "--client-rate-limit", "5:10", "--client-limit-key", "sub"), -1);
+	assert_err_contains("token's sub");
+	assert_int_equal(LOAD(&cfg, err, "--client-rate-limit", "off", "--client-concurrency", "0"), 0);
+	config_free(&cfg);
+	unsetenv("MCPD_AUTH");
+	setenv("MCPD_CLIENT_RATE_LIMIT", "0.5:3", 1);
+	assert_int_equal(LOAD(&cfg, err, "--discovery-url", COGNITO_URL, "--allowed-clients", "c",
+	    "--client-concurrency", "8", "--client-limit-key", "sub"), 0);
+	assert_int_equal(cfg.client_rate_limit.rate_milli, 500);
+	assert_int_equal(cfg.client_rate_limit.burst, 3);
+	assert_int_equal(cfg.client_concurrency, 8);
+	assert_int_equal(cfg.client_limit_key, CLIENT_KEY_SUB);
+	config_free(&cfg);
+	assert_int_equal(LOAD(&cfg, err, "--discovery-url", COGNITO_URL, "--allowed-clients", "c",
+	    "--client-rate-limit", "1000000:1000000"), 0);
+	assert_int_equal(cfg.client_rate_limit.rate_milli, 1000000000ULL);
+	config_free(&cfg);
+}
+
 int
 main(void)
 {
@@ -383,6 +426,7 @@ main(void)
 		CONFIG_TEST(test_discovery_url_turns_verification_on),
 		CONFIG_TEST(test_discovery_url_rules),
 		CONFIG_TEST(test_auth_lists_and_bounds),
+		CONFIG_TEST(test_client_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
