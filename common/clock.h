@@ -9,5 +9,7 @@
 
 /** Monotonic clock in milliseconds (CLOCK_MONOTONIC; no system call: vDSO). */
 uint64_t now_ms(void);
+/** The same clock in nanoseconds, for rates finer than a millisecond (per-client limits). */
+uint64_t now_ns(void);
 
 #endif
