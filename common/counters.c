@@ -42,6 +42,10 @@ const char *const counters_refusal_names[N_REFUSAL] = {
 	[REFUSAL_TOOL_SCOPE] = "tool_scope", [REFUSAL_KEYS_NOT_LOADED] = "keys_not_loaded",
 };
 
+const char *const counters_limited_names[N_LIMITED] = {
+	[LIMITED_RATE] = "rate", [LIMITED_CONCURRENCY] = "concurrency", [LIMITED_TABLE_FULL] = "table_full",
+};
+
 const char *const counters_fetch_failure_names[N_FETCH_FAILURE] = {
 	[FETCH_DISCOVERY_UNREACHABLE] = "discovery_unreachable",
 	[FETCH_DISCOVERY_INVALID] = "discovery_invalid",

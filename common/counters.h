@@ -81,6 +81,14 @@ enum counters_refusal {
 	N_REFUSAL
 };
 
+/* Why a verified client's request was refused by --client-rate-limit or --client-concurrency. */
+enum counters_limited {
+	LIMITED_RATE,		/* its bucket was empty */
+	LIMITED_CONCURRENCY,	/* it had its cap in flight */
+	LIMITED_TABLE_FULL,	/* no entry for a new client (common/client_limits.h) */
+	N_LIMITED
+};
+
 /* Why a JWKS refresh failed. */
 enum counters_fetch_failure {
 	FETCH_DISCOVERY_UNREACHABLE, FETCH_DISCOVERY_INVALID, FETCH_JWKS_UNREACHABLE,
@@ -146,6 +154,8 @@ struct worker_counters {
 	uint64_t bytes_received;	/* request bodies */
 	uint64_t bytes_sent;		/* response bodies */
 	uint64_t auth_refusals[N_REFUSAL];
+	uint64_t client_limited[N_LIMITED];	/* by reason; never by client */
+	uint64_t client_limit_takeovers;	/* a new client took an entry that still held another's debt */
 	struct counters_egress egress __attribute__((aligned(64)));
 };
 
@@ -232,6 +242,7 @@ void counters_unmap(const union counters_block *blocks, int workers);
 /** The label of each enum value, as the exposition writes it. */
 extern const char *const counters_method_names[N_METHOD];
 extern const char *const counters_refusal_names[N_REFUSAL];
+extern const char *const counters_limited_names[N_LIMITED];
 extern const char *const counters_fetch_failure_names[N_FETCH_FAILURE];
 extern const char *const counters_role_names[N_ROLE];
 extern const char *const counters_exit_names[N_EXIT];

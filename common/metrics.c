@@ -28,6 +28,8 @@ add_worker(struct metrics_totals *t, const struct worker_counters *w, int slot)
 	add_all(&t->bytes_received, &w->bytes_received, 1);
 	add_all(&t->bytes_sent, &w->bytes_sent, 1);
 	add_all(t->auth_refusals, w->auth_refusals, N_REFUSAL);
+	add_all(t->client_limited, w->client_limited, N_LIMITED);
+	add_all(&t->client_limit_takeovers, &w->client_limit_takeovers, 1);
 	add_all(&t->egress.requests[0][0], &w->egress.requests[0][0],
 	    (COUNTERS_MAX_TOOLS + 1) * EGRESS_WIRE_OUTCOME_COUNT);
 	add_all(t->egress.duration_bucket, w->egress.duration_bucket, N_EGRESS_DURATION_BUCKETS);
@@ -223,6 +225,18 @@ write_egress(struct strbuf *sb, const struct metrics_totals *t, const struct cou
 	    t->egress.duration_sum_us);
 }
 
+/* The per-client limits, by reason only: a client id as a label would let clients grow the series. */
+static void
+write_client_limits(struct strbuf *sb, const struct metrics_totals *t)
+{
+	labelled(sb, "mcpd_client_limited_total", "counter", "Requests refused with 429 by the per-client "
+	    "limits, by reason (rate, concurrency, table_full: no room for a new client).", "reason",
+	    counters_limited_names, t->client_limited, N_LIMITED);
+	family(sb, "mcpd_client_limit_takeovers_total", "counter", "New clients that took over the entry of a "
+	    "client whose bucket was not yet full (its debt forgotten): the limits table is crowded.");
+	sample(sb, "mcpd_client_limit_takeovers_total", NULL, NULL, t->client_limit_takeovers);
+}
+
 /* A family with one sample per worker slot. */
 static void
 by_slot(struct strbuf *sb, const char *name, const char *type, const char *help, const uint64_t *v, int workers)
@@ -296,6 +310,7 @@ metrics_write_prometheus(struct strbuf *sb, const struct metrics_totals *t,
 	write_egress(sb, t, tools);
 	labelled(sb, "mcpd_auth_refusals_total", "counter", "Requests refused for their credentials, by reason.",
 	    "reason", counters_refusal_names, t->auth_refusals, N_REFUSAL);
+	write_client_limits(sb, t);
 	write_workers(sb, t);
 	write_children(sb, t);
 	if (tokens_verified)

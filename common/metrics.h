@@ -29,6 +29,8 @@ struct metrics_totals {
 	uint64_t bytes_received;
 	uint64_t bytes_sent;
 	uint64_t auth_refusals[N_REFUSAL];
+	uint64_t client_limited[N_LIMITED];
+	uint64_t client_limit_takeovers;
 	struct counters_egress egress;
 	int workers;
 	uint64_t open_connections[CONFIG_MAX_WORKERS];	/* by slot, both blocks */

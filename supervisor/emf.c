@@ -180,7 +180,8 @@ doc_values(struct doc *d, const char *name, const double *values, size_t n)
 }
 
 /*
- * The whole server: requests, their durations, bytes, refusals, tool calls,
+ * The whole server: requests, their durations, bytes, refusals (for the
+ * credentials and by the per-client limits), tool calls,
  * crashes, and the tools' outbound requests.  A latency with no request in
  * the interval is left out: EMF takes no empty list of values.
  */
@@ -203,6 +204,7 @@ write_service(struct doc *d, const struct metrics_totals *prev, const struct met
 	doc_define(d, "BytesReceived", "Bytes");
 	doc_define(d, "BytesSent", "Bytes");
 	doc_define(d, "AuthRefusals", "Count");
+	doc_define(d, "ClientLimited", "Count");
 	doc_define(d, "ToolCalls", "Count");
 	doc_define(d, "ToolErrors", "Count");
 	doc_define(d, "ChildCrashes", "Count");
@@ -217,6 +219,7 @@ write_service(struct doc *d, const struct metrics_totals *prev, const struct met
 	doc_count(d, "BytesReceived", delta(now->bytes_received, prev->bytes_received));
 	doc_count(d, "BytesSent", delta(now->bytes_sent, prev->bytes_sent));
 	doc_count(d, "AuthRefusals", sum_delta(now->auth_refusals, prev->auth_refusals, N_REFUSAL));
+	doc_count(d, "ClientLimited", sum_delta(now->client_limited, prev->client_limited, N_LIMITED));
 	doc_count(d, "ToolCalls", sum_delta(now->tool_calls, prev->tool_calls, COUNTERS_MAX_TOOLS + 1));
 	doc_count(d, "ToolErrors", sum_delta(now->tool_errors, prev->tool_errors, COUNTERS_MAX_TOOLS + 1));
 	doc_count(d, "ChildCrashes", delta(crashes(now), crashes(prev)));

@@ -96,7 +96,13 @@ sums_cover_every_block(void **state)
 	counter_add(&worker(f, 1, 1)->gate.open_connections, 1);
 	counter_add(&worker(f, 0, 0)->tool_calls[0], 9);
 	counter_add(&worker(f, 1, 1)->tool_calls[COUNTERS_MAX_TOOLS], 2);
+	counter_add(&worker(f, 0, 1)->client_limited[LIMITED_RATE], 3);
+	counter_add(&worker(f, 1, 0)->client_limited[LIMITED_RATE], 1);
+	counter_add(&worker(f, 1, 0)->client_limit_takeovers, 2);
 	metrics_sum(f->blocks, WORKERS, &f->totals);
+	assert_int_equal(f->totals.client_limited[LIMITED_RATE], 4);
+	assert_int_equal(f->totals.client_limited[LIMITED_CONCURRENCY], 0);
+	assert_int_equal(f->totals.client_limit_takeovers, 2);
 	assert_int_equal(f->totals.http_status[STATUS_200], 12);
 	assert_int_equal(f->totals.http_status[STATUS_401], 2);
 	assert_int_equal(f->totals.open_connections[0], 0);
@@ -113,7 +119,8 @@ exposition_has_each_family_once(void **state)
 		"mcpd_http_received_bytes_total counter", "mcpd_http_sent_bytes_total counter",
 		"mcpd_http_request_duration_seconds histogram", "mcpd_rpc_requests_total counter",
 		"mcpd_tool_calls_total counter", "mcpd_tool_errors_total counter",
-		"mcpd_auth_refusals_total counter", "mcpd_open_connections gauge",
+		"mcpd_auth_refusals_total counter", "mcpd_client_limited_total counter",
+		"mcpd_client_limit_takeovers_total counter", "mcpd_open_connections gauge",
 		"mcpd_connections_accepted_total counter", "mcpd_worker_requests_total counter",
 		"mcpd_child_starts_total counter",
 		"mcpd_child_exits_total counter", "mcpd_jwks_fetches_total counter",
@@ -138,6 +145,11 @@ exposition_has_each_family_once(void **state)
 	assert_line(text, "mcpd_http_requests_total{code=\"other\"} 0");
 	assert_line(text, "mcpd_rpc_requests_total{method=\"tools/call\"} 0");
 	assert_line(text, "mcpd_auth_refusals_total{reason=\"expired\"} 0");
+	/* By reason only, never by client: clients cannot grow the series. */
+	assert_line(text, "mcpd_client_limited_total{reason=\"rate\"} 0");
+	assert_line(text, "mcpd_client_limited_total{reason=\"concurrency\"} 0");
+	assert_line(text, "mcpd_client_limited_total{reason=\"table_full\"} 0");
+	assert_line(text, "mcpd_client_limit_takeovers_total 0");
 	assert_line(text, "mcpd_tool_calls_total{tool=\"sum\"} 0");
 	assert_line(text, "mcpd_tool_calls_total{tool=\"say \\\"hi\\\"\"} 0");
 	assert_line(text, "mcpd_tool_calls_total{tool=\"(unknown)\"} 0");

@@ -121,6 +121,9 @@ an_interval_gives_the_deltas(void **state)
 	now.tool_calls[COUNTERS_MAX_TOOLS] = 3;
 	now.tool_calls[5] = 1;	/* a place no tool has: counted, but no document of its own */
 	now.auth_refusals[REFUSAL_EXPIRED] = 2;
+	prev.client_limited[LIMITED_RATE] = 5;
+	now.client_limited[LIMITED_RATE] = 9;
+	now.client_limited[LIMITED_CONCURRENCY] = 1;
 	now.bytes_received = 500;
 	now.duration_bucket[counters_bucket_of(80)] = 9;
 	now.supervisor.exits[ROLE_WORKER][EXIT_CRASH] = 1;
@@ -135,6 +138,7 @@ an_interval_gives_the_deltas(void **state)
 	assert_true(member(c.docs[0], "ToolCalls") == 9);
 	assert_true(member(c.docs[0], "ToolErrors") == 1);
 	assert_true(member(c.docs[0], "AuthRefusals") == 2);
+	assert_true(member(c.docs[0], "ClientLimited") == 5);
 	assert_true(member(c.docs[0], "BytesReceived") == 500);
 	assert_true(member(c.docs[0], "ChildCrashes") == 1);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(c.docs[0], "Latency")), 9);
