@@ -31,6 +31,7 @@ struct child_args {
 	int refresh_fd;	/* eventfd: workers ask the fetcher for fresh keys */
 	int ready_fd;	/* the child writes one byte here once it serves */
 	int counters_fd;	/* the shared counters region (every child) */
+	int client_limits_fd;	/* the per-client limits table, common/client_limits.h (workers only, when on) */
 	int metrics_fd;	/* the --metrics-listen listener (the metrics process only) */
 	/* AF_UNIX SOCK_SEQPACKET from the supervisor (the egress only): each message is
 	 * one worker connection (SCM_RIGHTS) and the worker's slot (int32, 4 bytes). */

@@ -51,7 +51,7 @@ run_child(const struct role *role, const struct child_args *args)
 {
 	int keep[] = {args->listen_fd, args->keyset_fd, args->refresh_fd, args->ready_fd,
 	    args->counters_fd, args->metrics_fd, args->egress_control_fd, args->aws_env_fd,
-	    args->egress_link_fd};
+	    args->egress_link_fd, args->client_limits_fd};
 
 	close_fds_except(keep, sizeof(keep) / sizeof(keep[0]));
 	reset_signals();

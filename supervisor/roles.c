@@ -13,8 +13,9 @@ const struct role metrics_role = {"metrics", metrics_main};
 const struct role egress_role = {"egress", egress_main};
 
 /*
- * The listener goes to workers, the metrics listener and the tool labels to
- * the metrics process, the key set to workers and the fetcher.  The egress
+ * The listener and the per-client limits table go to workers, the metrics
+ * listener and the tool labels to the metrics process, the key set to
+ * workers and the fetcher.  The egress
  * gets no listener, key set or counters (it counts nothing), and only it
  * gets the AWS variables and the tools' declared destinations.
  */
@@ -24,7 +25,7 @@ role_args(const struct child_args *all, const struct role *role)
 	struct child_args args = *all;
 
 	if (role != &worker_role)
-		args.listen_fd = -1;
+		args.listen_fd = args.client_limits_fd = -1;
 	if (role != &metrics_role) {
 		args.metrics_fd = -1;
 		args.tools = NULL;

@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "supervisor/decide.h"
 #include "supervisor/egress_links.h"
+#include "supervisor/limits.h"
 #include "supervisor/proctab.h"
 #include "supervisor/report.h"
 #include "supervisor/roles.h"
@@ -203,7 +204,8 @@ fail_fast(struct supervisor *sv, const struct proc *p)
 /*
  * Counts the exit.  A dead worker's connections died with it: its block
  * stops counting as open and accepting (the one write the supervisor makes
- * to a worker's block, once its writer is gone).
+ * to a worker's block, once its writer is gone), and its requests stop
+ * counting against their clients' limits.
  */
 static void
 count_exit(struct supervisor *sv, const struct proc *p, int status)
@@ -215,6 +217,7 @@ count_exit(struct supervisor *sv, const struct proc *p, int status)
 		return;
 	__atomic_store_n(&gate->accepting, 0, __ATOMIC_RELAXED);
 	counter_set(&gate->open_connections, 0);
+	limits_worker_gone(p);
 }
 
 static void
@@ -524,7 +527,8 @@ supervisor_run(const struct config *cfg, const struct listeners *listeners, int 
 	sv = (struct supervisor){
 		.cfg = cfg, .reload_slot = -1, .egress = {.slot = -1},
 		.args = {.cfg = cfg, .listen_fd = listeners->mcp_fd, .metrics_fd = listeners->metrics_fd,
-		    .keyset_fd = -1, .refresh_fd = -1, .counters_fd = -1, .aws_env_fd = aws_env_fd,
+		    .keyset_fd = -1, .refresh_fd = -1, .counters_fd = -1, .client_limits_fd = -1,
+		    .aws_env_fd = aws_env_fd,
 		    .egress_control_fd = -1, .egress_link_fd = -1},
 	};
 	sv.sigfd = open_signalfd();
@@ -532,7 +536,7 @@ supervisor_run(const struct config *cfg, const struct listeners *listeners, int 
 		log_errno("signalfd_failed", "cannot set up signal handling");
 		return 1;
 	}
-	if (create_counters(&sv) < 0)
+	if (create_counters(&sv) < 0 || limits_create(cfg, &sv.args.client_limits_fd) < 0)
 		return 1;
 	/* The tool labels come from the worker's registry; children inherit them through fork. */
 	worker_counted_tools(&sv.tools);
@@ -567,5 +571,6 @@ supervisor_run(const struct config *cfg, const struct listeners *listeners, int 
 	close(sv.sigfd);
 	counters_unmap(sv.counters, cfg->workers);
 	close(sv.args.counters_fd);
+	limits_destroy(sv.args.client_limits_fd);
 	return sv.exit_code;
 }

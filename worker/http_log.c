@@ -74,6 +74,9 @@ on_log_access(h2o_logger_t *self, h2o_req_t *req)
 	log_note(&line, req, NOTE_AUTH, "auth_error");
 	log_note(&line, req, NOTE_PUBLIC, "auth");
 	log_note(&line, req, NOTE_REFUSED, "refused");
+	log_note(&line, req, NOTE_LIMITED, "limited");
+	log_note(&line, req, NOTE_CLIENT_ID, "client_id");
+	log_note(&line, req, NOTE_SUB, "sub");
 	logline_int(&line, "duration_us", us);
 	log_header(&line, req, "mcp-session-id", "session_id");
 	log_header(&line, req, "x-amzn-bedrock-agentcore-runtime-session-id", "runtime_session_id");

@@ -18,6 +18,9 @@
 #define NOTE_AUTH "mcpd.auth_error"		/* auth_error */
 #define NOTE_PUBLIC "mcpd.auth"			/* auth */
 #define NOTE_REFUSED "mcpd.refused"		/* refused */
+#define NOTE_LIMITED "mcpd.limited"		/* limited: why a per-client limit refused it */
+#define NOTE_CLIENT_ID "mcpd.client_id"		/* client_id: the limited client, by that claim */
+#define NOTE_SUB "mcpd.sub"			/* sub: the limited client, by that claim */
 
 /** Leaves `value` (copied; nothing when NULL or empty) for the request's log line under `key`. */
 void http_log_note(h2o_req_t *req, const char *key, const char *value);

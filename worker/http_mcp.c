@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "worker/auth.h"
+#include "worker/http_limits.h"
 #include "worker/http_log.h"
 #include "worker/http_oauth.h"
 #include "worker/http_respond.h"
@@ -229,6 +230,9 @@ http_mcp_serve(h2o_req_t *req)
 	}
 	/* An anonymous POST is judged once its body is read: a ping or a 401. */
 	if (!(anonymous && auth_enabled()) && http_oauth_refused(req, hs.v[MH_AUTHORIZATION], &identity))
+		return;
+	/* A verified client within its limits, or 429; the token-less liveness ping is never limited. */
+	if (http_limits_refused(req, identity))
 		return;
 	if (post) {
 		handle_mcp_post(req, &hs, anonymous, identity);

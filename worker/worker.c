@@ -18,6 +18,7 @@
 #include "worker/own_counters.h"
 #include "worker/egress_link.h"
 #include "worker/http.h"
+#include "worker/http_limits.h"
 #include "worker/http_wait.h"
 #include "worker/outflow.h"
 #include "worker/seccomp.h"
@@ -277,6 +278,10 @@ worker_main(const struct child_args *args)
 		log_errno("worker_setup_failed", "cannot map the shared counters");
 		return CHILD_EXIT_CONFIG;
 	}
+	if (http_limits_init(args->cfg, args->client_limits_fd, args->counters_block) < 0) {
+		log_errno("worker_setup_failed", "cannot map the per-client limits table");
+		return CHILD_EXIT_CONFIG;
+	}
 	if (http_configure(&w.globalconf, args->cfg) < 0) {
 		log_msg(LOG_ERROR, "worker_setup_failed", "cannot configure the HTTP server");
 		return CHILD_EXIT_CONFIG;
@@ -307,6 +312,7 @@ worker_main(const struct child_args *args)
 	run_loop(&w);
 	log_set_batching(false);
 	egress_link_close();
+	http_limits_shutdown();
 	auth_shutdown();
 	own_counters_detach();
 	counters_unmap(w.counters, args->cfg->workers);
