@@ -32,6 +32,10 @@ locals {
     var.resource_url != "" ? { MCPD_RESOURCE_URL = var.resource_url } : {},
     var.mcpd_workers != null ? { MCPD_WORKERS = tostring(var.mcpd_workers) } : {},
     var.egress_allow != "" ? { MCPD_EGRESS_ALLOW = var.egress_allow } : {},
+    # Per-client limits (mcpd refuses them without token verification: a precondition below says so first).
+    var.client_rate_limit != "" ? { MCPD_CLIENT_RATE_LIMIT = var.client_rate_limit } : {},
+    var.client_concurrency > 0 ? { MCPD_CLIENT_CONCURRENCY = tostring(var.client_concurrency) } : {},
+    var.client_rate_limit != "" || var.client_concurrency > 0 ? { MCPD_CLIENT_LIMIT_KEY = var.client_limit_key } : {},
     # Metrics ride on the log stream the runtime role already writes (EMF).
     var.metrics_emf_interval > 0 ? {
       MCPD_METRICS_EMF       = tostring(var.metrics_emf_interval)
@@ -110,6 +114,10 @@ resource "aws_bedrockagentcore_agent_runtime" "mcpd" {
     precondition {
       condition     = var.idle_runtime_session_timeout <= var.max_lifetime
       error_message = "idle_runtime_session_timeout must not exceed max_lifetime."
+    }
+    precondition {
+      condition     = var.container_verifies_tokens || (var.client_rate_limit == "" && var.client_concurrency == 0)
+      error_message = "client_rate_limit and client_concurrency limit each client by its verified token: they need container_verifies_tokens = true (mcpd refuses them under --auth none)."
     }
     precondition {
       condition     = length(local.request_header_allowlist) <= 20

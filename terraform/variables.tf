@@ -183,6 +183,43 @@ variable "metrics_namespace" {
   }
 }
 
+variable "client_rate_limit" {
+  description = "Per-client rate limit of mcpd (MCPD_CLIENT_RATE_LIMIT), RATE:BURST: each client (its token's client_id, or sub with client_limit_key) may make RATE requests a second across all workers (0.001 to 1000000, up to three decimals) and BURST at once after a pause (1 to 1000000); past it mcpd answers 429 with Retry-After. Empty: no rate limit. The runtime's authorizer has account quotas only. Needs container_verifies_tokens."
+  type        = string
+  default     = ""
+
+  validation {
+    condition = var.client_rate_limit == "" || try(
+      can(regex("^[0-9]{1,7}(\\.[0-9]{1,3})?:[0-9]{1,7}$", var.client_rate_limit)) &&
+      tonumber(split(":", var.client_rate_limit)[0]) >= 0.001 && tonumber(split(":", var.client_rate_limit)[0]) <= 1000000 &&
+      tonumber(split(":", var.client_rate_limit)[1]) >= 1 && tonumber(split(":", var.client_rate_limit)[1]) <= 1000000,
+    false)
+    error_message = "client_rate_limit must be empty or RATE:BURST, e.g. \"10:20\" or \"0.5:5\": RATE 0.001 to 1000000 requests a second (up to three decimals), BURST 1 to 1000000."
+  }
+}
+
+variable "client_concurrency" {
+  description = "Requests each client may have in flight at once across all workers (MCPD_CLIENT_CONCURRENCY); past it mcpd answers 429 with Retry-After. 0: no cap. Needs container_verifies_tokens."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = try(var.client_concurrency >= 0 && var.client_concurrency <= 1000000 && floor(var.client_concurrency) == var.client_concurrency, false)
+    error_message = "client_concurrency must be a whole number from 0 (off) to 1000000."
+  }
+}
+
+variable "client_limit_key" {
+  description = "The verified token's claim that names a client for client_rate_limit and client_concurrency (MCPD_CLIENT_LIMIT_KEY): client_id (an app client) or sub (a user)."
+  type        = string
+  default     = "client_id"
+
+  validation {
+    condition     = contains(["client_id", "sub"], var.client_limit_key)
+    error_message = "client_limit_key must be client_id or sub."
+  }
+}
+
 variable "egress_allow" {
   description = "Destinations the tools may reach besides their own (MCPD_EGRESS_ALLOW, mcpd's --egress-allow): comma-separated entries, each HOST[:PORT] (for the tools that take the operator's destinations, such as fetch), TOOL=HOST[:PORT] (for one tool) or TOOL=-HOST[:PORT] (narrows that tool's own list). HOST is a DNS name, where a label * stands for one label, or an IP address ([...] for IPv6); PORT is 1 to 65535 or *, 443 when left out. Empty: each tool reaches only what it declares. mcpd checks the list again at start and names the entry it refuses."
   type        = string
@@ -259,7 +296,7 @@ variable "environment_variables" {
         "MCPD_PUBLIC_PING", "MCPD_MAX_PENDING_OUTPUT", "MCPD_METRICS_LISTEN",
       ], k)
     ])
-    error_message = "Allowed MCPD_* names: MCPD_MAX_BODY, MCPD_SHUTDOWN_TIMEOUT, MCPD_IDLE_TIMEOUT, MCPD_ALLOWED_ORIGINS, MCPD_CLOCK_SKEW, MCPD_JWKS_REFRESH_MIN, MCPD_JWKS_REFRESH_MAX, MCPD_ALLOWED_AUDIENCES, MCPD_PUBLIC_PING, MCPD_MAX_PENDING_OUTPUT, MCPD_METRICS_LISTEN. Host, port, log level, workers, EMF metrics, egress destinations and authentication have their own variables."
+    error_message = "Allowed MCPD_* names: MCPD_MAX_BODY, MCPD_SHUTDOWN_TIMEOUT, MCPD_IDLE_TIMEOUT, MCPD_ALLOWED_ORIGINS, MCPD_CLOCK_SKEW, MCPD_JWKS_REFRESH_MIN, MCPD_JWKS_REFRESH_MAX, MCPD_ALLOWED_AUDIENCES, MCPD_PUBLIC_PING, MCPD_MAX_PENDING_OUTPUT, MCPD_METRICS_LISTEN. Host, port, log level, workers, EMF metrics, egress destinations, per-client limits and authentication have their own variables."
   }
 
   validation {
@@ -281,7 +318,7 @@ variable "extra_environment_variables" {
         "MCPD_PUBLIC_PING", "MCPD_MAX_PENDING_OUTPUT", "MCPD_METRICS_LISTEN",
       ], k)
     ])
-    error_message = "Allowed MCPD_* names: MCPD_MAX_BODY, MCPD_SHUTDOWN_TIMEOUT, MCPD_IDLE_TIMEOUT, MCPD_ALLOWED_ORIGINS, MCPD_CLOCK_SKEW, MCPD_JWKS_REFRESH_MIN, MCPD_JWKS_REFRESH_MAX, MCPD_ALLOWED_AUDIENCES, MCPD_PUBLIC_PING, MCPD_MAX_PENDING_OUTPUT, MCPD_METRICS_LISTEN. Host, port, log level, workers, EMF metrics, egress destinations and authentication have their own variables."
+    error_message = "Allowed MCPD_* names: MCPD_MAX_BODY, MCPD_SHUTDOWN_TIMEOUT, MCPD_IDLE_TIMEOUT, MCPD_ALLOWED_ORIGINS, MCPD_CLOCK_SKEW, MCPD_JWKS_REFRESH_MIN, MCPD_JWKS_REFRESH_MAX, MCPD_ALLOWED_AUDIENCES, MCPD_PUBLIC_PING, MCPD_MAX_PENDING_OUTPUT, MCPD_METRICS_LISTEN. Host, port, log level, workers, EMF metrics, egress destinations, per-client limits and authentication have their own variables."
   }
 
   validation {

@@ -164,6 +164,21 @@ const VALIDATION_CASES = [
   [['extra_iam_statements=[{actions=["GetObject"],resources=["*"]}]'], false, 'var.extra_iam_statements'],
   [['extra_iam_statements=[{actions=["s3:GetObject"],resources=["my-bucket/*"]}]'], false, 'var.extra_iam_statements'],
   [['example_tools=true'], true],
+  [['client_rate_limit='], true],
+  [['client_rate_limit=10:20'], true],
+  [['client_rate_limit=0.5:5'], true],
+  [['client_rate_limit=1000000:1000000'], true],
+  [['client_rate_limit=10'], false, 'var.client_rate_limit'],
+  [['client_rate_limit=0:5'], false, 'var.client_rate_limit'],
+  [['client_rate_limit=1.2345:5'], false, 'var.client_rate_limit'],
+  [['client_rate_limit=5:0'], false, 'var.client_rate_limit'],
+  [['client_rate_limit=2000000:5'], false, 'var.client_rate_limit'],
+  [['client_concurrency=4'], true],
+  [['client_concurrency=-1'], false, 'var.client_concurrency'],
+  [['client_concurrency=1.5'], false, 'var.client_concurrency'],
+  [['client_limit_key=sub'], true],
+  [['client_limit_key=email'], false, 'var.client_limit_key'],
+  [['extra_environment_variables={MCPD_CLIENT_CONCURRENCY="4"}'], false, 'var.extra_environment_variables'],
 ];
 
 test('variable validations accept what AWS and mcpd accept and reject the rest, with the reason', needsTerraform, async () => {
@@ -313,7 +328,16 @@ test('the container is configured to verify the same Cognito tokens, or to run -
   const egress = await tfEval(dir, 'local.mcpd_environment', ['egress_allow=docs.example.com,s3_get_object=127.0.0.1:9000']);
   assert.equal(egress.MCPD_EGRESS_ALLOW, 'docs.example.com,s3_get_object=127.0.0.1:9000');
 
-  for (const env of [verify, none, scoped, python, quiet, egress]) {
+  for (const k of ['MCPD_CLIENT_RATE_LIMIT', 'MCPD_CLIENT_CONCURRENCY', 'MCPD_CLIENT_LIMIT_KEY']) {
+    assert.equal(verify[k], undefined, `no per-client limits asked for: no ${k}`);
+  }
+  const limited = await tfEval(dir, 'local.mcpd_environment', ['client_rate_limit=10:20', 'client_concurrency=4',
+    'client_limit_key=sub']);
+  assert.equal(limited.MCPD_CLIENT_RATE_LIMIT, '10:20');
+  assert.equal(limited.MCPD_CLIENT_CONCURRENCY, '4');
+  assert.equal(limited.MCPD_CLIENT_LIMIT_KEY, 'sub');
+
+  for (const env of [verify, none, scoped, python, quiet, egress, limited]) {
     for (const k of Object.keys(env)) if (k.startsWith('MCPD_')) assert.ok(known.has(k), `mcpd does not know ${k}`);
   }
 });
