@@ -151,6 +151,7 @@ export function report({ started, results, syscalls, batch, ctx, cfg, scenarios,
   if (S.get('mcpd-noauth') && m) lines.push(`  + bearer token, verified and cached:            ${fmt(layer('mcpd', 'mcpd-noauth'), 1)} µs`);
   if (S.get('mcpd-fresh') && m) lines.push(`  + full RS256 verification (fresh token):        ${fmt(layer('mcpd-fresh', 'mcpd'), 1)} µs`);
   if (S.get('mcpd-quiet') && m) lines.push(`  of which the request log line (info vs warn):   ${fmt(layer('mcpd', 'mcpd-quiet'), 1)} µs`);
+  if (S.get('mcpd-limits') && m) lines.push(`  + per-client limits (rate and in-flight cap):   ${fmt(layer('mcpd-limits', 'mcpd'), 2)} µs`);
   if (S.get('mcpd-compare') && m) lines.push(`  this build vs --compare ${path.relative(repo, cfg.compare) || cfg.compare}: ${fmt(layer('mcpd', 'mcpd-compare'), 2)} µs (${fmt(m.cpuUs, 2)} vs ${fmt(S.get('mcpd-compare').cpuUs, 2)})`);
   if (S.get('peer-noauth')) lines.push(`  SDK peer, whole request without auth:           ${fmt(S.get('peer-noauth').cpuUs, 1)} µs`);
   if (S.get('peer-noauth') && peer) lines.push(`  + bearer token verified with jose:              ${fmt(layer('peer', 'peer-noauth'), 1)} µs`);

@@ -34,6 +34,9 @@ const SCENARIOS = [
   { id: 'mcpd-quiet', label: 'mcpd, verified token, log warn', kind: 'mcpd', auth: 'jwt', log: 'warn', tokens: 'one' },
   { id: 'mcpd-fresh', label: 'mcpd, fresh token per request', kind: 'mcpd', auth: 'jwt', log: 'info', tokens: 'fresh' },
   { id: 'mcpd-noauth', label: 'mcpd, --auth none', kind: 'mcpd', auth: 'none', log: 'info', tokens: 'one' },
+  // Per-client limits on, set so high that every request is admitted: what admission and release cost.
+  { id: 'mcpd-limits', label: 'mcpd, verified token, per-client limits', kind: 'mcpd', auth: 'jwt', log: 'info', tokens: 'one',
+    limits: ['--client-rate-limit', '1000000:1000000', '--client-concurrency', '1000000'] },
   { id: 'peer', label: 'SDK peer, verified token', kind: 'peer', auth: 'jwt', tokens: 'one' },
   { id: 'peer-fresh', label: 'SDK peer, fresh token per request', kind: 'peer', auth: 'jwt', tokens: 'fresh' },
   { id: 'peer-noauth', label: 'SDK peer, auth off', kind: 'peer', auth: 'none', tokens: 'one' },
@@ -192,7 +195,8 @@ async function startServer(scenario, ctx) {
     argv = [scenario.bin ?? cfg.mcpd, '--host', '127.0.0.1', '--port', String(port), '--workers', String(cfg.workers),
       '--log-level', scenario.log];
     if (scenario.auth === 'jwt') {
-      argv.push('--discovery-url', ctx.issuer.discoveryUrl, '--allow-insecure-issuer', '--allowed-clients', ctx.issuer.clientId);
+      argv.push('--discovery-url', ctx.issuer.discoveryUrl, '--allow-insecure-issuer', '--allowed-clients', ctx.issuer.clientId,
+        ...(scenario.limits ?? []));
     } else {
       argv.push('--auth', 'none');
     }
