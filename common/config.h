@@ -58,6 +58,7 @@ struct config {
 	int workers;
 	size_t max_body;		/* bytes */
 	size_t max_pending_output;	/* bytes of large answers a worker holds for slow readers */
+	size_t max_buffered;		/* bytes a worker buffers for clients, in and out */
 	unsigned shutdown_timeout;	/* seconds */
 	unsigned idle_timeout;		/* seconds */
 	enum log_level log_level;

@@ -22,6 +22,10 @@ const struct option_row config_options[] = {
 	{"max-pending-output", "MCPD_MAX_PENDING_OUTPUT", &kind_size, FIELD(max_pending_output),
 	    .min = 1ULL << 20, .max = 64ULL << 30, .def = "64MiB", .metavar = "SIZE",
 	    .help = "large answers a worker holds for slow readers, {sizes}, before it refuses large requests with 503"},
+	{"max-buffered", "MCPD_MAX_BUFFERED", &kind_size, FIELD(max_buffered),
+	    .min = 4ULL << 20, .max = 64ULL << 30, .def = "64MiB", .metavar = "SIZE",
+	    .help = "everything a worker buffers for clients (bodies, pipelined input, answers), {sizes}; "
+	    "past it, bodies still arriving wait and new large ones get 503"},
 	{"shutdown-timeout", "MCPD_SHUTDOWN_TIMEOUT", &kind_seconds, FIELD(shutdown_timeout),
 	    .min = 0, .max = 3600, .def = "10", .metavar = "SECS",
 	    .help = "how long SIGTERM, or a SIGHUP retiring a worker, waits for in-flight requests, {range} s"},

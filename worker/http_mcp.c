@@ -11,6 +11,7 @@
 #include "worker/http_respond.h"
 #include "worker/http_wait.h"
 #include "worker/mcp.h"
+#include "worker/membudget.h"
 #include "worker/outflow.h"
 #include "worker/transport.h"
 
@@ -175,14 +176,18 @@ handle_mcp_post(h2o_req_t *req, const struct mcp_headers *hs, bool anonymous,
 	mcp_response_free(&out);
 }
 
-/* The worker holds too many answers its clients have not read yet. */
+/* The worker holds too much for other clients: answers not read, or bodies being read. */
 static void
 respond_busy(h2o_req_t *req)
 {
-	http_log_note(req, NOTE_REFUSED, "too many answers waiting for slow clients");
+	bool answers = outflow_refuses(req->entity.len);
+
+	http_log_note(req, NOTE_REFUSED, answers ? "too many answers waiting for slow clients" :
+	    "over --max-buffered");
 	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT("1"));
-	http_respond_rpc_error(req, 503, -32000,
-	    "Service Unavailable: too many answers are waiting for slow clients; retry later");
+	http_respond_rpc_error(req, 503, -32000, answers ?
+	    "Service Unavailable: too many answers are waiting for slow clients; retry later" :
+	    "Service Unavailable: the server holds too much for other clients; retry later");
 }
 
 /* Answers a request that repeats a one-value header. */
@@ -223,8 +228,8 @@ http_mcp_serve(h2o_req_t *req)
 	}
 	/* A POST without any Authorization header may be a liveness ping. */
 	anonymous = post && mcp_cfg->public_ping && hs.v[MH_AUTHORIZATION].base == NULL;
-	/* Answers clients have not read fill the worker: large requests wait. */
-	if (post && outflow_refuses(req->entity.len)) {
+	/* Answers clients have not read, or bodies, fill the worker: large requests wait. */
+	if (post && (outflow_refuses(req->entity.len) || membudget_refuses(req->entity.len))) {
 		respond_busy(req);
 		return;
 	}

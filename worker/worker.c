@@ -20,6 +20,7 @@
 #include "worker/http.h"
 #include "worker/http_limits.h"
 #include "worker/http_wait.h"
+#include "worker/membudget.h"
 #include "worker/outflow.h"
 #include "worker/seccomp.h"
 #include "worker/spread.h"
@@ -102,7 +103,7 @@ leave_to_peer(struct worker *w)
 static void
 on_connection_closed(void *data)
 {
-	(void)data;
+	membudget_closed(data);
 	counter_add(&own_counters->gate.open_connections, (uint64_t)-1);
 }
 
@@ -151,6 +152,7 @@ on_accept(h2o_socket_t *listener, const char *err)
 		counter_add(&own_counters->gate.open_connections, 1);
 		sock->on_close.cb = on_connection_closed;
 		h2o_accept(&w->accept_ctx, sock);
+		sock->on_close.data = membudget_watch(sock);
 	}
 }
 
@@ -290,6 +292,7 @@ worker_main(const struct child_args *args)
 	h2o_context_init(&w.ctx, h2o_evloop_create(), &w.globalconf);
 	outflow_init(w.ctx.loop, args->cfg->max_pending_output, args->cfg->idle_timeout);
 	chunked_limit_init(&w.ctx, args->cfg->max_body);
+	membudget_init(&w.ctx, args->cfg->max_buffered);
 	http_wait_init(w.ctx.loop);
 	tools_fetch_configure(args->cfg->egress_max_response, args->cfg->aws_region);
 	if (egress_link_init(w.ctx.loop, args->egress_link_fd, args->cfg) < 0) {
