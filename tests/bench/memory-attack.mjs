@@ -12,13 +12,18 @@ import { startIssuer } from '../lib/oidc.mjs';
 import { CLIENT_ID, mint } from '../lib/tokens.mjs';
 import { waitUntil } from '../lib/wait.mjs';
 import { freshRequest } from '../lib/http.mjs';
-import { MiB, descriptorLimit, settle, startAttack, totalRss } from '../lib/body-attack.mjs';
+import { MiB, descriptorLimit, probeWhile, settle, startAttack, totalRss } from '../lib/body-attack.mjs';
 
 const argv = process.argv.slice(2);
 const extra = (argv.find((a) => a.startsWith('--args=')) || '--args=').slice(7).split(' ').filter(Boolean);
 const counts = argv.filter((a) => /^\d+$/.test(a)).map(Number);
 const mib = (b) => (b / MiB).toFixed(1);
 const elapsed = (t) => new Promise((resolve) => { setTimeout(resolve, t); });	// a measurement's delay, not a wait
+
+function quantile(values, q) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
 
 async function timed(fn) {
   const started = process.hrtime.bigint();
@@ -36,8 +41,12 @@ async function run(s, connections, headers) {
     return rss >> 20;
   };
   const attack = startAttack(s.port, { connections, headers });
+  let settled = false;
+  // The platform's health probe, sent again and again while the attack runs.
+  const probing = probeWhile(() => settled, () => freshRequest(s.url, { body: { jsonrpc: '2.0', id: 1, method: 'ping' } }));
   await settle(attack, { level, timeout: 120000 });
-  const probe = await timed(() => freshRequest(s.url, { body: { jsonrpc: '2.0', id: 1, method: 'ping' } }));
+  settled = true;
+  const probes = await probing;
   const ping = await timed(() => freshRequest(`http://127.0.0.1:${s.port}/ping`, { method: 'GET' }));
   level();
   attack.destroy();
@@ -45,7 +54,9 @@ async function run(s, connections, headers) {
   const after = totalRss(pids);
   console.log(`${String(connections).padStart(5)} conns ${headers.authorization ? 'token   ' : 'no token'}: ` +
     `growth ${mib(peak - baseline).padStart(7)} MiB, after close +5 s ${mib(after - baseline).padStart(6)} MiB, ` +
-    `probe ${probe.status} in ${probe.ms.toFixed(1)} ms, GET /ping ${ping.status} in ${ping.ms.toFixed(1)} ms, ` +
+    `${probes.latencies.length} probes during it: median ${quantile(probes.latencies, 0.5).toFixed(1)} ms, ` +
+    `max ${Math.max(...probes.latencies).toFixed(1)} ms, ` +
+    `statuses ${[...new Set(probes.statuses)].join('/')}; after it GET /ping ${ping.status} in ${ping.ms.toFixed(1)} ms, ` +
     `answers ${JSON.stringify(attack.statuses())}, closed ${attack.closed()}`);
 }
 
@@ -54,7 +65,6 @@ const s = await startMcpd({
   auth: false,
   args: ['--discovery-url', idp.discoveryUrl, '--allow-insecure-issuer', '--allowed-clients', CLIENT_ID, ...extra],
 });
-console.log(`mcpd on ${s.port}, issuer ${idp.discoveryUrl}`);
 try {
   await waitUntil(async () => (await freshRequest(`http://127.0.0.1:${s.port}/ping`, { method: 'GET' })).status === 200,
     { timeout: 20000, what: 'the first key set' });

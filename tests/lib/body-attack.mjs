@@ -86,3 +86,17 @@ export async function settle(attack, { level, timeout = 60000, quietMs = 1000 })
     return Date.now() - since >= quietMs;
   }, { timeout, what: () => `the attack to settle (queued, closed, level: ${last})` });
 }
+
+// Sends `request()` (a fresh client's request, returning {status}) one after
+// another until `stop()` is true; returns {statuses, latencies (ms)}.
+export async function probeWhile(stop, request) {
+  const statuses = [];
+  const latencies = [];
+  while (!stop()) {
+    const started = process.hrtime.bigint();
+    const res = await request();
+    latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
+    statuses.push(res.status);
+  }
+  return { statuses, latencies };
+}
