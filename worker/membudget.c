@@ -281,8 +281,8 @@ admit(struct watched *w, const struct h2o_private_http1_conn *c, const struct bo
 }
 
 /*
- * After a read that left the connection still reading (a head or a body
- * not yet complete).  A body admitted adds nothing more as it arrives; any
+ * After a read that left the connection reading: a head or a body not yet
+ * complete, or an idle connection awaiting its next request.  A body admitted adds nothing more as it arrives; any
  * other connection that would add to a total over the budget stops being
  * read.
  */
@@ -295,7 +295,8 @@ judge(struct watched *w, const struct h2o_private_http1_conn *c)
 		return;
 	if (c->req_entity_reader != NULL && c->req_index == w->body_of)
 		return;
-	if (mb.over)
+	/* An idle connection (nothing buffered) waits for its next request as before. */
+	if (mb.over && w->sock->input->size > 0)
 		pause_reading(w);
 }
 
