@@ -40,6 +40,8 @@
 #define TRIM_AFTER_BYTES (8 * 1024 * 1024)
 /* Paused connections are checked for a client gone every this many ticks. */
 #define GONE_CHECK_TICKS 10
+/* Reads of 64 KiB at most that drop a refused body's bytes before the close. */
+#define DISCARD_ROUNDS 32
 /* Passed to h2o's read callback to end a connection refused here. */
 #define REFUSED_ERROR "refused by --max-buffered"
 
@@ -174,11 +176,26 @@ resume_reading(struct watched *w)
 }
 
 /*
+ * Reads and drops what the kernel holds of a refused body: a socket closed
+ * with unread bytes sends a reset, which can destroy the answer before the
+ * client reads it.  Bounded: a client still sending may get the reset.
+ */
+static void
+discard_unread(int fd)
+{
+	static char sink[64 * 1024];
+
+	for (int i = 0; i < DISCARD_ROUNDS; i++)
+		if (recv(fd, sink, sizeof(sink), MSG_DONTWAIT) < (ssize_t)sizeof(sink))
+			return;
+}
+
+/*
  * Answers on the socket itself and has h2o close the connection now,
  * freeing its buffer: no answer is under way (HTTP/1 answers one request at
  * a time and this one is still being read).  The answer goes out before the
- * FIN; a client still sending may see a reset instead, as from any server
- * that stops reading.
+ * FIN (what the kernel holds of the body is dropped first); a client still
+ * sending may see a reset instead, as from any server that stops reading.
  */
 /* The request line of the log for a request answered here (h2o never saw it whole). */
 static void
@@ -206,6 +223,7 @@ refuse(struct watched *w, const char *status_line, const char *extra_header, con
 	if (n > 0 && (size_t)n < sizeof(response))
 		(void)write(fd, response, (size_t)n);	/* a client that cannot take it gets the close */
 	(void)shutdown(fd, SHUT_WR);	/* fails only when the client is gone: h2o closes it anyway */
+	discard_unread(fd);
 	if (w->paused) {
 		w->paused = false;
 		mb.npaused--;

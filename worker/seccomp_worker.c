@@ -24,7 +24,8 @@ static const struct sandbox_rule worker_rules[] = {
 	SANDBOX_ALLOW(getsockopt, "socket state queried by h2o"),
 	SANDBOX_ALLOW(fcntl, "O_NONBLOCK on accepted connections"),
 	SANDBOX_ALLOW(shutdown, "closing connections"),
-	SANDBOX_ALLOW(recvfrom, "peeking whether an HTTP/1 client whose tool call waits has left (http_wait.c)"),
+	SANDBOX_ALLOW(recvfrom, "peeking whether an HTTP/1 client whose tool call waits has left (http_wait.c); "
+	    "dropping a refused body before the close (membudget.c)"),
 	SANDBOX_ALLOW(recvmsg, "the connection to the egress, handed over by the supervisor (SCM_RIGHTS)"),
 	/* Logging: one write(2) per JSON line; also the refresh eventfd. */
 	SANDBOX_ALLOW(write, "log lines on stdout, key refresh requests to the fetcher"),

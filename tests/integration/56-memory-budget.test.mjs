@@ -93,6 +93,7 @@ async function tokenless(t, connections) {
   const m = await attack(t, connections, {});
   // Each body is refused on the read that completes its head: nothing is held.
   assert.ok(m.growth < 32 * MiB, `growth ${(m.growth / MiB).toFixed(1)} MiB stays under 32 MiB`);
+  assert.ok(m.statuses['401'] > 0, 'token-less bodies are answered 401');
   assert.deepEqual(Object.keys(m.statuses).filter((s) => s !== '401'), [], 'token-less bodies are answered 401 only');
   assertProbesServed(m);
 }
