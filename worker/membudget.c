@@ -67,6 +67,7 @@ static struct {
 	h2o_linklist_t all;
 	size_t npaused;
 	unsigned ticks_paused;
+	bool told_paused;	/* reading_paused logged, reading_resumed not yet */
 	h2o_timeout_t fast_timeout, slow_timeout;
 	h2o_timeout_entry_t tick;
 } mb;
@@ -409,6 +410,22 @@ end_paused_if_gone(void)
 	}
 }
 
+/* One line when connections start waiting, one when they are read again. */
+static void
+log_pausing(bool resuming)
+{
+	if (mb.npaused > 0 && !mb.told_paused) {
+		log_msg(LOG_WARN, "reading_paused", "over --max-buffered (%zu bytes buffered for clients): "
+		    "%zu connection(s) sending a request are not read until it falls", membudget_buffered(),
+		    mb.npaused);
+		mb.told_paused = true;
+	} else if (mb.told_paused && resuming) {
+		log_msg(LOG_INFO, "reading_resumed", "under --max-buffered again (%zu bytes buffered): "
+		    "%zu waiting connection(s) are read again", membudget_buffered(), mb.npaused);
+		mb.told_paused = false;
+	}
+}
+
 /* A fall from a high to a low total hands what it left in the heap back. */
 static void
 trim_after_fall(void)
@@ -442,6 +459,7 @@ on_tick(h2o_timeout_entry_t *entry)
 	if (mb.npaused > 0 && ++mb.ticks_paused % GONE_CHECK_TICKS == 0)
 		end_paused_if_gone();
 	resume = !mb.over;
+	log_pausing(resume);
 	for (h2o_linklist_t *l = mb.all.next; resume && mb.npaused > 0 && l != &mb.all; l = l->next) {
 		struct watched *w = H2O_STRUCT_FROM_MEMBER(struct watched, link, l);
 

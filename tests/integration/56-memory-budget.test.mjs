@@ -11,6 +11,7 @@
 // Every wait has a deadline; nothing sleeps for a fixed time.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { startMcpd } from '../lib/mcpd.mjs';
 import { startIssuer } from '../lib/oidc.mjs';
 import { CLIENT_ID, mint } from '../lib/tokens.mjs';
@@ -115,3 +116,41 @@ test('300 connections with a token: held under --max-buffered, the rest refused 
 const room = descriptorLimit() >= 1000 + 256;
 test('1 000 connections without a token', { skip: !room && 'fewer than 1 256 descriptors' }, (t) => tokenless(t, 1000));
 test('1 000 connections with a token', { skip: !room && 'fewer than 1 256 descriptors' }, (t) => withToken(t, 1000));
+
+// Over the budget, connections whose request is still arriving are not
+// read (the kernel holds their clients back); once the total falls they are
+// read again and served.  Bodies that fit hold the budget here (four 1 MiB
+// bodies fill 8 MiB); heads then arrive in part on 300 more connections.
+test('over the budget, requests still arriving wait and are served once it falls', async () => {
+  const s = await startMcpd({ workers: 1, args: ['--max-buffered', '8MiB', '--idle-timeout', '30'] });
+  const heads = [];
+  let bodies;
+  try {
+    const pid = s.workerPids()[0];
+    bodies = startAttack(s.port, { connections: 6, headers: { authorization: 'Bearer x' } });
+    await settle(bodies, { level: () => totalRss([pid]) >> 20 });
+    assert.ok(bodies.statuses()['503'] > 0, 'bodies past the budget are refused');
+    assert.ok(bodies.closed() < 6, 'bodies that fit are held');
+    for (let i = 0; i < 300; i++) {
+      const c = net.connect(s.port, '127.0.0.1');
+      c.answer = '';
+      c.on('data', (d) => { c.answer += d; });
+      c.on('error', () => {});
+      c.write(`GET /ping HTTP/1.1\r\nHost: x\r\nX-Pad: ${'p'.repeat(6000)}`);
+      heads.push(c);
+    }
+    await s.waitForLog((l) => l.event === 'reading_paused', 10000);
+    // Half the waiting clients leave; the rest finish their heads, then the bodies leave.
+    for (const c of heads.slice(0, 150)) c.destroy();
+    const rest = heads.slice(150);
+    for (const c of rest) c.write('\r\n\r\n');
+    bodies.destroy();
+    await s.waitForLog((l) => l.event === 'reading_resumed', 10000);
+    await waitUntil(() => rest.every((c) => /^HTTP\/1\.1 200/.test(c.answer)), { timeout: 10000,
+      what: () => `all 150 waiting requests answered (${rest.filter((c) => /^HTTP\/1\.1 200/.test(c.answer)).length} are)` });
+  } finally {
+    bodies?.destroy();
+    for (const c of heads) c.destroy();
+    assert.equal((await s.stop()).code, 0);
+  }
+});
