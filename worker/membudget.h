@@ -6,17 +6,20 @@
  * in flight, and keeps answers until clients read them.  Clients that send
  * bodies and never finish them would grow a worker without bound, however
  * many connections each client opens.  This module counts, on every read,
- * the input buffers of every HTTP/1 connection, adds the answers outflow
- * counts, and holds the sum under --max-buffered:
+ * the input buffer of every HTTP/1 connection (a body, once its head is
+ * complete, counted whole: as the buffer it will need), adds the answers
+ * outflow counts, and holds the sum under --max-buffered:
  *
  *  - a body over 16 KiB without an Authorization header, on a server that
  *    verifies tokens, is answered 401 and its connection ended on the read
  *    that completes its head: it would only ever get a 401 once read;
- *  - over the budget, a connection whose head or body is still arriving
- *    stops being read (the kernel's window holds the client back) until
- *    the sum falls under three quarters of it;
- *  - while over, a new body over 32 KiB is answered 503 with Retry-After
- *    before it is read, and its connection ended; smaller ones are served;
+ *  - a body over 32 KiB that does not fit is answered 503 with Retry-After
+ *    on that same read, and its connection ended; one that fits is
+ *    admitted and read to its end (its arrival adds nothing more);
+ *  - over the budget, a connection whose head is still arriving stops
+ *    being read (the kernel's window holds the client back) until the sum
+ *    falls under three quarters of it; small requests that arrive whole
+ *    are served as ever;
  *  - when the sum falls from high to low, freed memory goes back to the
  *    system (malloc_trim), so a worker does not keep an attack's peak.
  */
