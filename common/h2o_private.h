@@ -10,6 +10,10 @@
  * refuses any other h2o version; Debian 12 ships 2.2.5 and only takes
  * security fixes.  Readers must check what they read (framing.c checks that
  * the socket points back at its connection).  Nothing here is ever written.
+ * One field of h2o's public socket struct is: worker/membudget.c wraps each
+ * accepted connection's read callback (sock->_cb.read, underscored but in
+ * h2o/socket.h) to count what every read buffers, and calls h2o's own
+ * callback first.
  */
 #ifndef MCPD_COMMON_H2O_PRIVATE_H
 #define MCPD_COMMON_H2O_PRIVATE_H
