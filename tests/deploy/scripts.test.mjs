@@ -34,7 +34,7 @@ test('ShellCheck finds nothing in the ops/ and terraform/ scripts', async (t) =>
   const shellcheck = which('shellcheck');
   assert.ok(shellcheck, 'shellcheck is not installed: ops/deps test installs it (Debian package shellcheck)');
   const scripts = shellScripts();
-  for (const s of ['ops/deploy.sh', 'ops/destroy.sh', 'ops/get-token', 'ops/deps', 'ops/build', 'ops/image', 'ops/image-root',
+  for (const s of ['ops/deploy.sh', 'ops/destroy.sh', 'ops/get-token', 'ops/deps', 'ops/build', 'ops/image', 'ops/image-root', 'ops/image-guest',
     'terraform/scripts/build-image.sh', 'terraform/scripts/runtime-log-group.sh']) {
     assert.ok(scripts.includes(s), `${s} not found among ${scripts.join(' ')}`);
   }
@@ -79,6 +79,8 @@ test('every deployment script prints its usage and exits 2 on wrong arguments', 
     ['ops/image', ['--bogus']],
     ['ops/image', ['--arch']],
     ['ops/image-root', []],
+    ['ops/image-guest', []],
+    ['ops/image-guest', ['localhost/mcpd:arm64', '--short']],
     ['ops/image-root', ['/nonexistent/dest']],
     ['terraform/scripts/build-image.sh', []],
     ['terraform/scripts/build-image.sh', ['--region', 'us-west-2', '--project', 'p', '--repository', 'r']],

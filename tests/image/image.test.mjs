@@ -12,6 +12,12 @@
 // ops/image for this machine's architecture. An image of another
 // architecture (arm64 on x86, under qemu-user) runs with --sandbox
 // best-effort: qemu-user cannot load a seccomp filter.
+//
+// In a booted arm64 system (ops/image-guest, which has no podman) the image
+// comes as files: TEST_IMAGE_ROOT (its root filesystem) and
+// TEST_IMAGE_INSPECT (podman's inspect of it, one object), and it runs with
+// --sandbox strict, enforced by the arm64 kernel. TEST_IMAGE_REDUCED=1 runs
+// only --version and the lifecycle test (the form CI can afford there).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -28,7 +34,13 @@ import { repoRoot, run, which } from '../deploy/lib.mjs';
 
 const MAX_IMAGE_BYTES = 25e6;
 const IMAGE_PORT = 8000;
+const METRICS_PORT = 9100;
 const HOST_ARCH = { x64: 'amd64', arm64: 'arm64' }[process.arch];
+const GIVEN_ROOT = process.env.TEST_IMAGE_ROOT;
+const REDUCED = process.env.TEST_IMAGE_REDUCED === '1';
+const FULL_ONLY = { skip: REDUCED && 'TEST_IMAGE_REDUCED=1: of the servers, the lifecycle test only' };
+// Full-system emulation (the arm64 guest) runs several times slower.
+const SLOW = GIVEN_ROOT ? 5 : 1;
 
 let image;
 let config; // the image's Config: User, Env, Entrypoint, ExposedPorts
@@ -43,7 +55,20 @@ const need = (cmd) => {
   return p;
 };
 
+// The image given as files (in the arm64 guest): its inspect and its root.
+function givenImage() {
+  imageInfo = JSON.parse(fs.readFileSync(process.env.TEST_IMAGE_INSPECT, 'utf8'));
+  image = imageInfo.RepoTags?.[0] ?? imageInfo.Id;
+  config = imageInfo.Config;
+  emulated = imageInfo.Architecture !== HOST_ARCH;
+  scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'mcpd-image-'));
+  root = path.join(scratch, 'root');
+  fs.cpSync(GIVEN_ROOT, root, { recursive: true, verbatimSymlinks: true });
+  fs.mkdirSync(path.join(root, 'proc'), { recursive: true });
+}
+
 before(async () => {
+  if (GIVEN_ROOT) return givenImage();
   image = process.env.TEST_IMAGE;
   if (!image) {
     const built = await run(path.join(repoRoot, 'ops/image'), ['--arch', HOST_ARCH], { timeoutMs: 1200000 });
@@ -103,21 +128,21 @@ async function startImage({ env = {}, args = [], workers = 2 } = {}) {
   const proc = spawn(cmd, argv, { env: imageEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   const server = new McpdProcess(proc);
   // unshare --fork waits for mcpd (PID 1 of the new namespace): signal mcpd.
-  await waitUntil(() => childrenOf(proc.pid).length === 1 || proc.exitCode !== null, { timeout: 10000, what: 'mcpd under unshare' });
+  await waitUntil(() => childrenOf(proc.pid).length === 1 || proc.exitCode !== null, { timeout: 10000 * SLOW, what: 'mcpd under unshare' });
   assert.equal(proc.exitCode, null, `unshare exited: ${server.stderr}`);
   server.signalPid = childrenOf(proc.pid)[0].pid;
-  server.listening = await server.waitForLog((l) => l.event === 'listening', 20000);
-  await server.waitForLog(() => server.logs.filter((l) => l.event === 'worker_ready').length >= workers, 20000);
+  server.listening = await server.waitForLog((l) => l.event === 'listening', 20000 * SLOW);
+  await server.waitForLog(() => server.logs.filter((l) => l.event === 'worker_ready').length >= workers, 20000 * SLOW);
   server.origin = `http://127.0.0.1:${server.listening.port}`;
   server.url = `${server.origin}/mcp`;
   return server;
 }
 
 // Under qemu-user no seccomp filter can be loaded: strict mode would refuse.
-const sandboxArgs = () => (emulated ? ['--sandbox', 'best-effort'] : []);
+const sandboxArgs = () => (emulated ? ['--sandbox', 'best-effort'] : ['--sandbox', 'strict']);
 
 async function stopClean(server) {
-  const { code } = await server.stop();
+  const { code } = await server.stop('SIGTERM', 20000 * SLOW);
   assert.equal(code, 0, server.stderr);
 }
 
@@ -248,7 +273,7 @@ test('the image refuses to start with neither --discovery-url nor --auth none (e
   assert.match(r.stderr, /no authentication configured: pass --discovery-url URL .* or --auth none/);
 });
 
-test('with MCPD_AUTH=none it serves its tools on 0.0.0.0:8000 as uid 10001', async (t) => {
+test('with MCPD_AUTH=none it serves its tools on 0.0.0.0:8000 as uid 10001', FULL_ONLY, async (t) => {
   const before8000 = listeningSockets().filter((s) => s.endsWith(`:${IMAGE_PORT}`));
   assert.deepEqual(before8000, [], `port ${IMAGE_PORT} is taken here; run this test through ops/image --test (own network namespace)`);
   const server = await startImage({ env: { MCPD_AUTH: 'none' }, args: sandboxArgs() });
@@ -322,14 +347,14 @@ async function startHttpsIssuer() {
 }
 let testCa;
 
-test('the key fetcher reaches an HTTPS issuer by name: CA bundle and resolver work in the image', async (t) => {
+test('the key fetcher reaches an HTTPS issuer by name: CA bundle and resolver work in the image', FULL_ONLY, async (t) => {
   const { idp, env, trust, close } = await startHttpsIssuer();
   try {
     // The shipped bundle does not know the test CA: verification must fail,
     // which proves certificates are checked against that bundle.
     let server = await startImage({ env, args: sandboxArgs() });
     try {
-      const failed = await server.waitForLog((l) => l.event === 'jwks_fetch_failed', 20000);
+      const failed = await server.waitForLog((l) => l.event === 'jwks_fetch_failed', 20000 * SLOW);
       assert.match(failed.msg, /SSL certificate problem|certificate verify failed/i, failed.msg);
       assert.equal(idp.fetches.discovery, 0, 'nothing may be fetched over an unverified connection');
       const res = await post(server.url, rpc(1, 'tools/list'), { ...PROTOCOL, authorization: `Bearer ${mint(idp)}` });
@@ -341,7 +366,7 @@ test('the key fetcher reaches an HTTPS issuer by name: CA bundle and resolver wo
     trust();
     server = await startImage({ env, args: sandboxArgs() });
     try {
-      const published = await server.waitForLog((l) => l.event === 'jwks_published', 20000);
+      const published = await server.waitForLog((l) => l.event === 'jwks_published', 20000 * SLOW);
       t.diagnostic(`fetched ${idp.discoveryUrl}: ${JSON.stringify(published)}`);
       assert.ok(idp.fetches.discovery >= 1 && idp.fetches.jwks >= 1);
       await assertToolsServe(server.url, { authorization: `Bearer ${mint(idp)}` });
@@ -355,13 +380,13 @@ test('the key fetcher reaches an HTTPS issuer by name: CA bundle and resolver wo
   }
 });
 
-test('the health probe: POST /mcp/ ping without a token answers 200 while tokens are verified', async () => {
+test('the health probe: POST /mcp/ ping without a token answers 200 while tokens are verified', FULL_ONLY, async () => {
   const { env, trust, close } = await startHttpsIssuer();
   trust();
   try {
     const server = await startImage({ env, args: sandboxArgs() });
     try {
-      await server.waitForLog((l) => l.event === 'jwks_published', 20000);
+      await server.waitForLog((l) => l.event === 'jwks_published', 20000 * SLOW);
       const res = await fetch(`${server.origin}/mcp/`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json' },
@@ -372,6 +397,95 @@ test('the health probe: POST /mcp/ ping without a token answers 200 while tokens
     } finally {
       await stopClean(server);
     }
+  } finally {
+    await close();
+  }
+});
+
+// The roles' pids (each child of the supervisor) and their sandbox state.
+function sandboxOf(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return { noNewPrivs: /^NoNewPrivs:\s+(\d)/m.exec(status)[1], seccomp: /^Seccomp:\s+(\d)/m.exec(status)[1] };
+}
+
+// mcpd logs pids as its pid namespace numbers them (it is PID 1 there):
+// each child's pid here, by the last NSpid of its /proc status.
+function hostPids(server) {
+  const byNamespacePid = new Map();
+  for (const { pid } of childrenOf(server.signalPid)) {
+    const nspid = /^NSpid:\s+(.*)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1].split(/\s+/);
+    byNamespacePid.set(Number(nspid[nspid.length - 1]), pid);
+  }
+  return byNamespacePid;
+}
+
+function assertSandboxed(server, roles) {
+  const host = hostPids(server);
+  for (const role of roles) {
+    const pids = server.livePids(role).map((p) => host.get(p));
+    assert.ok(pids.length > 0 && pids.every(Boolean), `no ${role} runs, or not as a child of the supervisor`);
+    for (const pid of pids) {
+      assert.deepEqual(sandboxOf(pid), { noNewPrivs: '1', seccomp: '2' }, `${role} pid ${pid}: no_new_privs and a seccomp filter`);
+    }
+  }
+}
+
+// A child killed by its seccomp filter exits on SIGSYS; the supervisor logs
+// every child's exit. (ops/image-guest also reads the kernel's audit lines.)
+function assertNoSeccompKill(server) {
+  const killed = server.logs.filter((l) => /_exited$/.test(l.event) && l.signal_name === 'SYS');
+  assert.deepEqual(killed, [], 'children killed by their seccomp filter (a syscall missing from a policy on this architecture)');
+}
+
+// Every process the image starts, under the strict sandbox (enforced by the
+// kernel unless emulated), through a whole life: fresh tokens verified and
+// each tool called, a key rotation fetched over HTTPS on demand, /metrics
+// scraped, a SIGHUP hand-over to new workers, a SIGTERM drain; no child may
+// die of a syscall its policy lacks.
+test('lifecycle under the sandbox: tools, key rotation, /metrics, SIGHUP, SIGTERM drain, no seccomp kill', async (t) => {
+  const { idp, env, trust, close } = await startHttpsIssuer();
+  trust();
+  try {
+    const server = await startImage({
+      env: { ...env, MCPD_METRICS_LISTEN: `127.0.0.1:${METRICS_PORT}`, MCPD_JWKS_REFRESH_MIN: '1' },
+      args: sandboxArgs(),
+    });
+    const auth = () => ({ authorization: `Bearer ${mint(idp)}` });
+    try {
+      await server.waitForLog((l) => l.event === 'jwks_published', 20000 * SLOW);
+      await server.waitForLog((l) => l.event === 'metrics_ready', 20000 * SLOW);
+      if (!emulated) assertSandboxed(server, ['worker', 'fetcher', 'metrics']);
+      await assertToolsServe(server.url, auth());
+
+      const fetches = idp.fetches.jwks;
+      const rotated = idp.addKey();
+      const token = mint(idp, { kid: rotated.kid });
+      await waitUntil(async () => (await callTool(server.url, REFERENCE_TOOLS[0], {}, { authorization: `Bearer ${token}` })).status !== 401,
+        { timeout: 20000 * SLOW, what: 'the rotated key to be fetched and accepted', every: 200 });
+      assert.ok(idp.fetches.jwks > fetches, 'the unknown kid made the fetcher fetch the key set again');
+      await assertToolsServe(server.url, { authorization: `Bearer ${token}` });
+
+      const scrape = await fetch(`http://127.0.0.1:${METRICS_PORT}/metrics`);
+      assert.equal(scrape.status, 200);
+      assert.match(await scrape.text(), /^mcpd_http_requests_total\{/m);
+
+      const oldWorkers = server.livePids('worker');
+      server.kill('SIGHUP');
+      await server.waitForLog((l) => l.event === 'reload_done', 30000 * SLOW, 'SIGHUP to replace every worker');
+      // The retired workers drain, then exit (logged by the supervisor).
+      await server.waitForLog(() => !server.livePids('worker').some((p) => oldWorkers.includes(p)), 30000 * SLOW,
+        'the workers SIGHUP retired to exit');
+      assert.equal(server.livePids('worker').length, oldWorkers.length, 'as many workers serve after SIGHUP');
+      if (!emulated) assertSandboxed(server, ['worker']);
+      await assertToolsServe(server.url, auth());
+      assertNoSeccompKill(server);
+    } finally {
+      await stopClean(server);
+    }
+    const drained = server.logs.filter((l) => /_exited$/.test(l.event));
+    t.diagnostic(`SIGTERM: ${drained.length} children exited, codes ${[...new Set(drained.map((l) => l.exit_code ?? l.signal_name))]}`);
+    assert.ok(drained.every((l) => l.exit_code === 0), 'every child drained and exited 0');
+    assertNoSeccompKill(server);
   } finally {
     await close();
   }
