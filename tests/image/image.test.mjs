@@ -21,6 +21,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
@@ -29,7 +30,7 @@ import { waitUntil } from '../lib/wait.mjs';
 import { post, rpc } from '../lib/http.mjs';
 import { startIssuer } from '../lib/oidc.mjs';
 import { mint, CLIENT_ID } from '../lib/tokens.mjs';
-import { REFERENCE_TOOLS } from '../lib/tools.mjs';
+import { REFERENCE_TOOLS, EXAMPLE_TOOLS } from '../lib/tools.mjs';
 import { repoRoot, run, which } from '../deploy/lib.mjs';
 
 const MAX_IMAGE_BYTES = 25e6;
@@ -38,6 +39,10 @@ const METRICS_PORT = 9100;
 const HOST_ARCH = { x64: 'amd64', arm64: 'arm64' }[process.arch];
 const GIVEN_ROOT = process.env.TEST_IMAGE_ROOT;
 const REDUCED = process.env.TEST_IMAGE_REDUCED === '1';
+// An image built with the example tools (ops/image --example-tools) serves
+// them too, and runs the egress process they reach the outside through.
+const WITH_EXAMPLES = process.env.TEST_IMAGE_EXAMPLE_TOOLS === '1';
+const IMAGE_TOOLS = WITH_EXAMPLES ? [...REFERENCE_TOOLS, ...EXAMPLE_TOOLS].sort() : REFERENCE_TOOLS;
 const FULL_ONLY = { skip: REDUCED && 'TEST_IMAGE_REDUCED=1: of the servers, the lifecycle test only' };
 // Full-system emulation (the arm64 guest) runs several times slower.
 const SLOW = GIVEN_ROOT ? 5 : 1;
@@ -201,7 +206,7 @@ async function assertToolsServe(url, headers = {}) {
   const list = await post(url, rpc(9, 'tools/list'), { ...PROTOCOL, ...headers });
   assert.equal(list.status, 200, list.text);
   const tools = list.json.result.tools;
-  assert.deepEqual(tools.map((t) => t.name).sort(), REFERENCE_TOOLS, 'tools/list lists the tool files of worker/tools/');
+  assert.deepEqual(tools.map((t) => t.name).sort(), IMAGE_TOOLS, 'tools/list lists the tool files the image was built with');
   for (const tool of tools) {
     const args = argumentsFor(tool.inputSchema, tool.name);
     const what = `${tool.name}(${JSON.stringify(args)})`;
@@ -288,9 +293,9 @@ test('with MCPD_AUTH=none it serves its tools on 0.0.0.0:8000 as uid 10001', FUL
       assert.ok(!server.logs.some((l) => l.event === 'sandbox_degraded'), 'the sandbox must be complete');
     }
     const pids = [server.signalPid, ...childrenOf(server.signalPid).map((c) => c.pid)];
-    assert.equal(pids.length, 3, 'the supervisor and its two workers');
-    // None of the image's tools declares an outbound destination: no egress process.
-    assert.ok(!server.logs.some((l) => l.event === 'egress_started'), 'the image runs no egress');
+    assert.equal(pids.length, WITH_EXAMPLES ? 4 : 3, 'the supervisor and its two workers (and the egress)');
+    // None of the reference tools declares an outbound destination: no egress process.
+    if (!WITH_EXAMPLES) assert.ok(!server.logs.some((l) => l.event === 'egress_started'), 'the image runs no egress');
     for (const pid of pids) {
       const { uid, gid } = uidsOf(pid);
       assert.deepEqual(uid, [10001, 10001, 10001, 10001], `pid ${pid} uids`);
@@ -490,3 +495,40 @@ test('lifecycle under the sandbox: tools, key rotation, /metrics, SIGHUP, SIGTER
     await close();
   }
 });
+
+// The egress process of an image with the example tools, under the sandbox:
+// fetch reads a page from an HTTPS server named localhost (its test CA
+// appended to the image's bundle), allowed by --egress-allow.
+test('the egress: fetch reaches an allowed HTTPS page through the sandboxed egress, no seccomp kill',
+  { skip: !WITH_EXAMPLES && 'the image has no example tools (ops/image --example-tools)' }, async () => {
+    testCa ??= makeTestCa(fs.mkdtempSync(path.join(scratch, 'tls-')));
+    const { ca, key, cert } = await testCa;
+    const page = 'served to the egress';
+    const upstream = https.createServer({ key, cert }, (req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(page);
+    });
+    await new Promise((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const bundle = path.join(root, 'etc/ssl/certs/ca-certificates.crt');
+    const shipped = fs.readFileSync(bundle, 'utf8');
+    fs.writeFileSync(bundle, `${shipped}\n${ca}`);
+    try {
+      const { port } = upstream.address();
+      const server = await startImage({ env: { MCPD_AUTH: 'none', MCPD_EGRESS_ALLOW: `localhost:${port}` }, args: sandboxArgs() });
+      try {
+        await server.waitForLog((l) => l.event === 'egress_ready', 20000 * SLOW, 'the egress process');
+        if (!emulated) assertSandboxed(server, ['worker', 'egress']);
+        const res = await callTool(server.url, 'fetch', { url: `https://localhost:${port}/page.txt` });
+        assert.equal(res.status, 200, res.text);
+        assert.equal(res.json.result?.isError, false, res.text);
+        assert.match(res.json.result.content[0].text, new RegExp(page), res.text);
+        assertNoSeccompKill(server);
+      } finally {
+        await stopClean(server);
+      }
+      assertNoSeccompKill(server);
+    } finally {
+      fs.writeFileSync(bundle, shipped);
+      await new Promise((resolve) => upstream.close(resolve));
+    }
+  });
