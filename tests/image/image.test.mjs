@@ -16,8 +16,7 @@
 // In a booted arm64 system (ops/image-guest, which has no podman) the image
 // comes as files: TEST_IMAGE_ROOT (its root filesystem) and
 // TEST_IMAGE_INSPECT (podman's inspect of it, one object), and it runs with
-// --sandbox strict, enforced by the arm64 kernel. TEST_IMAGE_REDUCED=1 runs
-// only --version and the lifecycle test (the form CI can afford there).
+// --sandbox strict, enforced by the arm64 kernel.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -38,12 +37,10 @@ const IMAGE_PORT = 8000;
 const METRICS_PORT = 9100;
 const HOST_ARCH = { x64: 'amd64', arm64: 'arm64' }[process.arch];
 const GIVEN_ROOT = process.env.TEST_IMAGE_ROOT;
-const REDUCED = process.env.TEST_IMAGE_REDUCED === '1';
 // An image built with the example tools (ops/image --example-tools) serves
 // them too, and runs the egress process they reach the outside through.
 const WITH_EXAMPLES = process.env.TEST_IMAGE_EXAMPLE_TOOLS === '1';
 const IMAGE_TOOLS = WITH_EXAMPLES ? [...REFERENCE_TOOLS, ...EXAMPLE_TOOLS].sort() : REFERENCE_TOOLS;
-const FULL_ONLY = { skip: REDUCED && 'TEST_IMAGE_REDUCED=1: of the servers, the lifecycle test only' };
 // Full-system emulation (the arm64 guest) runs several times slower.
 const SLOW = GIVEN_ROOT ? 5 : 1;
 
@@ -278,7 +275,7 @@ test('the image refuses to start with neither --discovery-url nor --auth none (e
   assert.match(r.stderr, /no authentication configured: pass --discovery-url URL .* or --auth none/);
 });
 
-test('with MCPD_AUTH=none it serves its tools on 0.0.0.0:8000 as uid 10001', FULL_ONLY, async (t) => {
+test('with MCPD_AUTH=none it serves its tools on 0.0.0.0:8000 as uid 10001', async (t) => {
   const before8000 = listeningSockets().filter((s) => s.endsWith(`:${IMAGE_PORT}`));
   assert.deepEqual(before8000, [], `port ${IMAGE_PORT} is taken here; run this test through ops/image --test (own network namespace)`);
   const server = await startImage({ env: { MCPD_AUTH: 'none' }, args: sandboxArgs() });
@@ -352,7 +349,7 @@ async function startHttpsIssuer() {
 }
 let testCa;
 
-test('the key fetcher reaches an HTTPS issuer by name: CA bundle and resolver work in the image', FULL_ONLY, async (t) => {
+test('the key fetcher reaches an HTTPS issuer by name: CA bundle and resolver work in the image', async (t) => {
   const { idp, env, trust, close } = await startHttpsIssuer();
   try {
     // The shipped bundle does not know the test CA: verification must fail,
@@ -385,7 +382,7 @@ test('the key fetcher reaches an HTTPS issuer by name: CA bundle and resolver wo
   }
 });
 
-test('the health probe: POST /mcp/ ping without a token answers 200 while tokens are verified', FULL_ONLY, async () => {
+test('the health probe: POST /mcp/ ping without a token answers 200 while tokens are verified', async () => {
   const { env, trust, close } = await startHttpsIssuer();
   trust();
   try {
