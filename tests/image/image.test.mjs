@@ -133,11 +133,29 @@ async function startImage({ env = {}, args = [], workers = 2 } = {}) {
   await waitUntil(() => childrenOf(proc.pid).length === 1 || proc.exitCode !== null, { timeout: 10000 * SLOW, what: 'mcpd under unshare' });
   assert.equal(proc.exitCode, null, `unshare exited: ${server.stderr}`);
   server.signalPid = childrenOf(proc.pid)[0].pid;
+  stopAtSeccompKill(server);
   server.listening = await server.waitForLog((l) => l.event === 'listening', 20000 * SLOW);
   await server.waitForLog(() => server.logs.filter((l) => l.event === 'worker_ready').length >= workers, 20000 * SLOW);
   server.origin = `http://127.0.0.1:${server.listening.port}`;
   server.url = `${server.origin}/mcp`;
   return server;
+}
+
+const isSeccompKill = (l) => /_exited$/.test(l.event) && l.signal_name === 'SYS';
+
+// A child killed by its seccomp filter (a syscall its policy lacks on this
+// architecture) ends mcpd at once: requests would otherwise wait for workers
+// that die before they accept. Killing unshare kills mcpd (--kill-child);
+// stop() then fails with the supervisor's exit line for that child.
+function stopAtSeccompKill(server) {
+  const check = () => {
+    const killed = server.logs.find(isSeccompKill);
+    if (!killed) return;
+    server.waiters.delete(check);
+    process.stderr.write(`seccomp killed the ${killed.child}: ${JSON.stringify(killed)}; stopping mcpd\n`);
+    server.proc.kill('SIGKILL');
+  };
+  server.waiters.add(check);
 }
 
 // Under qemu-user no seccomp filter can be loaded: strict mode would refuse.
@@ -435,7 +453,7 @@ function assertSandboxed(server, roles) {
 // A child killed by its seccomp filter exits on SIGSYS; the supervisor logs
 // every child's exit. (ops/image-guest also reads the kernel's audit lines.)
 function assertNoSeccompKill(server) {
-  const killed = server.logs.filter((l) => /_exited$/.test(l.event) && l.signal_name === 'SYS');
+  const killed = server.logs.filter(isSeccompKill);
   assert.deepEqual(killed, [], 'children killed by their seccomp filter (a syscall missing from a policy on this architecture)');
 }
 
