@@ -145,7 +145,9 @@ const isSeccompKill = (l) => /_exited$/.test(l.event) && l.signal_name === 'SYS'
 
 // A child killed by its seccomp filter (a syscall its policy lacks on this
 // architecture) ends mcpd at once: requests would otherwise wait for workers
-// that die before they accept. Killing unshare kills mcpd (--kill-child);
+// that die before they accept. SIGKILL to mcpd, PID 1 of its namespace,
+// ends every process in it (unshare's --kill-child would not reach mcpd:
+// the kernel clears the parent-death signal when chroot drops to 10001);
 // stop() then fails with the supervisor's exit line for that child.
 function stopAtSeccompKill(server) {
   const check = () => {
@@ -153,7 +155,7 @@ function stopAtSeccompKill(server) {
     if (!killed) return;
     server.waiters.delete(check);
     process.stderr.write(`seccomp killed the ${killed.child}: ${JSON.stringify(killed)}; stopping mcpd\n`);
-    server.proc.kill('SIGKILL');
+    server.kill('SIGKILL');
   };
   server.waiters.add(check);
 }
