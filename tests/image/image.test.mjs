@@ -26,7 +26,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { McpdProcess, childrenOf } from '../lib/mcpd.mjs';
 import { waitUntil } from '../lib/wait.mjs';
-import { post, rpc } from '../lib/http.mjs';
+import { post, rpc, freshRequest } from '../lib/http.mjs';
 import { startIssuer } from '../lib/oidc.mjs';
 import { mint, CLIENT_ID } from '../lib/tokens.mjs';
 import { REFERENCE_TOOLS, EXAMPLE_TOOLS } from '../lib/tools.mjs';
@@ -189,7 +189,10 @@ function uidsOf(pid) {
 }
 
 const PROTOCOL = { 'mcp-protocol-version': '2025-11-25' };
-const callTool = (url, name, args, headers) => post(url, rpc(7, 'tools/call', { name, arguments: args }), { ...PROTOCOL, ...headers });
+// Each MCP request on a connection of its own: after SIGHUP, fetch's pool
+// may still hold a connection the retired worker is closing.
+const send = (url, body, headers) => freshRequest(url, { body, headers: { ...PROTOCOL, ...headers }, timeoutMs: 30000 * SLOW });
+const callTool = (url, name, args, headers) => send(url, rpc(7, 'tools/call', { name, arguments: args }), headers);
 
 // A valid value for a JSON Schema as mcpd lists it (type, minimum, maximum,
 // maxLength, enum, items, maxItems): the first of an enum, else the smallest
@@ -220,7 +223,7 @@ function argumentsFor(schema, where) {
 // (a release build has no test tool), each of which answers tools/call with
 // a proper result when called with arguments its inputSchema admits.
 async function assertToolsServe(url, headers = {}) {
-  const list = await post(url, rpc(9, 'tools/list'), { ...PROTOCOL, ...headers });
+  const list = await send(url, rpc(9, 'tools/list'), headers);
   assert.equal(list.status, 200, list.text);
   const tools = list.json.result.tools;
   assert.deepEqual(tools.map((t) => t.name).sort(), IMAGE_TOOLS, 'tools/list lists the tool files the image was built with');
