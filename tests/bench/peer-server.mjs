@@ -8,7 +8,12 @@
 // one shared JSON Schema validator: the peer at its best, not a strawman.
 //
 //   node peer-server.mjs --port P [--host 127.0.0.1] [--issuer-dir DIR | --auth none]
-//       [--allowed-clients a,b] [--tool NAME]
+//       [--allowed-clients a,b] [--tool NAME] [--fetch-allow HOST:PORT]
+//
+// With --fetch-allow HOST:PORT it also serves http_get, the egress
+// benchmark's tool (tests/tools/http_get.c in mcpd): fetch a URL on that one
+// host and port with the runtime's fetch (undici, keep-alive connections) and
+// answer {status, content_type, length, body}.
 //
 // The issuer directory is the one mcpd reads through --discovery-url
 // file://DIR/openid-configuration.json: the discovery document names the
@@ -33,10 +38,11 @@ const { values: opt } = parseArgs({
     auth: { type: 'string', default: 'jwt' },
     'allowed-clients': { type: 'string', default: 'bench-client' },
     tool: { type: 'string', default: 'sum' },
+    'fetch-allow': { type: 'string' },
   },
 });
 if (!opt.port || (opt.auth !== 'none' && opt.auth !== 'jwt') || (opt.auth === 'jwt' && !opt['issuer-dir'])) {
-  console.error('usage: node peer-server.mjs --port P [--host ADDR] (--issuer-dir DIR | --auth none) [--allowed-clients LIST] [--tool NAME]');
+  console.error('usage: node peer-server.mjs --port P [--host ADDR] (--issuer-dir DIR | --auth none) [--allowed-clients LIST] [--tool NAME] [--fetch-allow HOST:PORT]');
   process.exit(2);
 }
 
@@ -62,7 +68,58 @@ function buildServer() {
     inputSchema: { a: int64, b: int64 },
     outputSchema: { result: z.number() },
   }, async ({ a, b }) => numberResult(BigInt(a) + BigInt(b)));
+  if (opt['fetch-allow']) registerHttpGet(server, opt['fetch-allow']);
   return server;
+}
+
+const toolError = (text) => ({ content: [{ type: 'text', text: `http_get: ${text}` }], isError: true });
+
+// mcpd's http_get: the same parameters, limits and answer. Like mcpd's
+// egress it reaches only the host and port the operator allows, follows no
+// redirect unless asked, and refuses a body over the cap rather than cut it.
+function registerHttpGet(server, allowed) {
+  server.registerTool('http_get', {
+    description: 'Fetch a URL the operator allows, and say what came back',
+    inputSchema: {
+      url: z.string(),
+      method: z.string().default('GET'),
+      body: z.string().default(''),
+      header: z.string().default(''),
+      timeout_ms: z.number().int().min(0).max(600000).default(0),
+      max_response: z.number().int().min(0).max(2 ** 30).default(0),
+      follow: z.boolean().default(false),
+    },
+    outputSchema: { status: z.number().int(), content_type: z.string(), length: z.number().int(), body: z.string() },
+    annotations: { readOnlyHint: true, openWorldHint: true },
+  }, async (a) => {
+    let url;
+    try {
+      url = new URL(a.url);
+    } catch {
+      return toolError(`bad_request: not a URL: ${a.url}`);
+    }
+    if (!/^https?:$/.test(url.protocol) || url.host !== allowed) return toolError(`refused_destination: ${url.host} is not allowed`);
+    const cap = a.max_response || 1 << 20;
+    let res, bytes;
+    try {
+      res = await fetch(url, {
+        method: a.method,
+        headers: a.header ? { 'x-test': a.header } : {},
+        body: a.body === '' ? undefined : a.body,
+        redirect: a.follow ? 'follow' : 'manual',
+        signal: AbortSignal.timeout(a.timeout_ms || 10000),
+      });
+      bytes = Buffer.from(await res.arrayBuffer());
+    } catch (e) {
+      return toolError(`${e.name === 'TimeoutError' ? 'timeout' : 'connect_failed'}: ${e.message}`);
+    }
+    if (bytes.length > cap) return toolError(`too_large: the body is over ${cap} bytes`);
+    const text = bytes.toString('utf8');
+    const nul = text.indexOf('\0');
+    const result = { status: res.status, content_type: res.headers.get('content-type') ?? '', length: bytes.length,
+      body: nul < 0 ? text : text.slice(0, nul) };
+    return { content: [{ type: 'text', text: JSON.stringify(result) }], structuredContent: result };
+  });
 }
 
 // Token checks as mcpd makes them: RS256 with a key from the JWKS, iss, exp,

@@ -9,22 +9,33 @@
 --                       token is seen again only after all the others.
 --                       Unset or empty: no Authorization header (auth off).
 --   BENCH_PATH          request path (default /mcp)
+--   BENCH_BODY          the whole JSON-RPC body instead (e.g. a ping, or a call
+--                       of another tool); BENCH_TOOL is then not used
+--   BENCH_METHOD=GET    a plain GET of BENCH_PATH without body or MCP headers
+--                       (an upstream measured alone, as the egress asks it)
 --
 -- done() prints one line `BENCH_RESULT {json}` for ops/bench.
 
 local tool = os.getenv("BENCH_TOOL") or ""
 if tool == "" then tool = "sum" end
 assert(tool:match("^[%w_-]+$"), "BENCH_TOOL is not a tool name: " .. tool)
-local body = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":'
-  .. '{"name":"' .. tool .. '","arguments":{"a":5,"b":3}}}'
+local body = os.getenv("BENCH_BODY") or ""
+if body == "" then
+  body = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":'
+    .. '{"name":"' .. tool .. '","arguments":{"a":5,"b":3}}}'
+end
 local path = os.getenv("BENCH_PATH") or "/mcp"
 
-wrk.method = "POST"
 wrk.path = path
-wrk.body = body
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Accept"] = "application/json, text/event-stream"
-wrk.headers["MCP-Protocol-Version"] = "2025-06-18"
+if os.getenv("BENCH_METHOD") == "GET" then
+  wrk.method = "GET"
+else
+  wrk.method = "POST"
+  wrk.body = body
+  wrk.headers["Content-Type"] = "application/json"
+  wrk.headers["Accept"] = "application/json, text/event-stream"
+  wrk.headers["MCP-Protocol-Version"] = "2025-06-18"
+end
 
 local tokens = {}
 local file = os.getenv("BENCH_TOKENS")
