@@ -75,7 +75,8 @@ function int(name, value, min, max) {
   return Number(value);
 }
 
-// --quick is a smoke: every path runs, at a scale a CI machine holds in a few seconds.
+// --quick is a smoke: every path runs, at a scale a CI machine holds in a few seconds,
+// without the phases that only give a number (ping with nothing waiting, one connection, nginx alone).
 const cfg = {
   mcpd: path.resolve(opt.mcpd),
   only: opt.only.split(','),
@@ -93,6 +94,7 @@ const cfg = {
   serverCpu: opt['server-cpu'],
   loadCpu: opt['load-cpu'],
   quick: opt.quick,
+  baselines: !opt.quick,
 };
 for (const id of cfg.only) {
   if (!IDS.includes(id)) {
@@ -277,7 +279,7 @@ async function pingWhileWaiting(ctx, run) {
     await callRight(server, ctx, `${ctx.holderUrl}/now`);
     const groups = { server: () => treePids(server.proc.pid) };
     const ping = () => runWrk(server.port, { seconds: cfg.duration, connections: 1, body: PING });
-    out.idle = await measured(ctx, `run ${run} egress-ping, no call waiting`, groups, ping);
+    if (cfg.baselines) out.idle = await measured(ctx, `run ${run} egress-ping, no call waiting`, groups, ping);
     calls = await holdCalls(server.port, ctx.token, callBody(`${ctx.holderUrl}/hold`, { timeout_ms: 300000 }), cfg.held);
     await waitUntil(() => ctx.holder.held.length + calls.answered().length + calls.failed().length >= cfg.held,
       { timeout: 60000, what: () => `${cfg.held} calls held by the upstream (${ctx.holder.held.length} so far)` });
@@ -315,13 +317,13 @@ async function fetchSide(ctx, id, run) {
     const body = callBody(ctx.upstream.url);
     const groups = { server: () => treePids(server.proc.pid), upstream: () => treePids(ctx.upstream.proc.pid) };
     if (cfg.warmup > 0) await runWrk(server.port, { seconds: cfg.warmup, connections: cfg.connections, body });
-    const one = await measured(ctx, `run ${run} ${id}, 1 connection`, groups,
-      () => runWrk(server.port, { seconds: cfg.duration, connections: 1, body }));
+    const one = cfg.baselines ? await measured(ctx, `run ${run} ${id}, 1 connection`, groups,
+      () => runWrk(server.port, { seconds: cfg.duration, connections: 1, body })) : null;
     const many = await measured(ctx, `run ${run} ${id}, ${cfg.connections} connections`, groups,
       () => runWrk(server.port, { seconds: cfg.duration, connections: cfg.connections, body }));
     const check = await postOnce(server.port, ctx.token, body, { timeoutMs: 10000 }).catch((e) => ({ status: 0, body: e.message, bytes: 0 }));
     // Every response wrk got had the right answer's size (one partial per connection at the end).
-    const sameSize = [one, many].every((w, i) => Math.abs(w.bytes - check0.bytes * w.requests) <= check0.bytes * (i ? cfg.connections : 1));
+    const sameSize = [[one, 1], [many, cfg.connections]].every(([w, c]) => !w || Math.abs(w.bytes - check0.bytes * w.requests) <= check0.bytes * c);
     return { one, many, right: fetchedRight(check) && sameSize, alive: server.proc.exitCode === null && server.proc.signalCode === null };
   } finally {
     await stop(server);
@@ -422,7 +424,7 @@ async function main() {
     for (let run = 1; run <= cfg.runs; run++) {
       if (wants('egress-ping')) results.runs.ping.push(await pingWhileWaiting(ctx, run));
       if (sides.length) {
-        results.runs.upstream.push(await upstreamAlone(ctx, run));
+        if (cfg.baselines) results.runs.upstream.push(await upstreamAlone(ctx, run));
         for (const id of sides) results.runs[id].push(await fetchSide(ctx, id, run));
       }
     }
