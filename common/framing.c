@@ -92,9 +92,8 @@ framing_head_problem(const char *head, size_t len, bool http11)
 	return NULL;
 }
 
-/* Length of the head at `p`: up to and including its blank line, or 0. */
-static size_t
-head_length(const char *p, size_t len)
+size_t
+framing_head_length(const char *p, size_t len)
 {
 	for (const char *nl = memchr(p, '\n', len); nl != NULL;
 	    nl = memchr(nl + 1, '\n', len - (size_t)(nl + 1 - p))) {
@@ -130,7 +129,7 @@ framing_raw_head(h2o_req_t *req, const char **head, size_t *len)
 	/* h2o consumes a request's bytes only once it has been answered. */
 	in = sock->input;
 	*head = in->bytes;
-	*len = head_length(in->bytes, in->size);
+	*len = framing_head_length(in->bytes, in->size);
 	return *len > req->input.method.len &&
 	    memcmp(in->bytes, req->input.method.base, req->input.method.len) == 0 &&
 	    in->bytes[req->input.method.len] == ' ';

@@ -25,6 +25,9 @@
  */
 const char *framing_head_problem(const char *head, size_t len, bool http11);
 
+/** Length of the head at the start of `p`, up to and including its blank line, or 0 while incomplete. */
+size_t framing_head_length(const char *p, size_t len);
+
 /** True when the head has a Transfer-Encoding header: h2o then reads the body as chunked. */
 bool framing_head_chunked(const char *head, size_t len);
 

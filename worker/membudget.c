@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/framing.h"
 #include "common/h2o_private.h"
 #include "common/log.h"
 #include "worker/auth.h"
@@ -151,7 +152,7 @@ reading_body(const struct h2o_private_http1_conn *c, struct body *b)
 
 	if (c->req_entity_reader == NULL || in == NULL || in->bytes == NULL)
 		return false;
-	b->head_len = raw_head_length(in->bytes, in->size < c->reqsize ? in->size : c->reqsize);
+	b->head_len = framing_head_length(in->bytes, in->size < c->reqsize ? in->size : c->reqsize);
 	if (b->head_len == 0 || b->head_len > c->reqsize)
 		return false;
 	b->chunked = raw_head_find(in->bytes, b->head_len, "transfer-encoding", &v, &vlen);

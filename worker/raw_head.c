@@ -32,21 +32,6 @@ line_value(const char *line, size_t len, const char *name, const char **value, s
 	return true;
 }
 
-size_t
-raw_head_length(const char *bytes, size_t size)
-{
-	for (const char *nl = memchr(bytes, '\n', size); nl != NULL;
-	    nl = memchr(nl + 1, '\n', size - (size_t)(nl + 1 - bytes))) {
-		const char *next = nl + 1, *end = bytes + size;
-
-		if (next < end && *next == '\n')
-			return (size_t)(next + 1 - bytes);
-		if (next + 1 < end && next[0] == '\r' && next[1] == '\n')
-			return (size_t)(next + 2 - bytes);
-	}
-	return 0;
-}
-
 bool
 raw_head_find(const char *head, size_t len, const char *lowercase_name, const char **value,
     size_t *value_len)

@@ -9,8 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/** Length of the head at the start of `bytes`, up to and including its blank line, or 0. */
-size_t raw_head_length(const char *bytes, size_t size);
+/* Where the head ends is common/framing.h's framing_head_length. */
 /**
  * The value of the first header named `lowercase_name` in `head` (up to its
  * blank line or `len`), trimmed of surrounding white space; false when absent.

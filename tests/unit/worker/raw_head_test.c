@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "common/framing.h"
 #include "worker/raw_head.h"
 
 #define HEAD "POST /mcp HTTP/1.1\r\nHost: x\r\nAuthorization:  Bearer abc \r\nContent-Length: 10\r\n\r\n"
@@ -21,11 +22,11 @@ finds_the_end_of_the_head(void **state)
 	const char buf[] = HEAD "0123456789";
 
 	(void)state;
-	assert_int_equal(raw_head_length(buf, sizeof(buf) - 1), strlen(HEAD));
-	assert_int_equal(raw_head_length("GET / HTTP/1.0\n\nbody", 20), 16);
+	assert_int_equal(framing_head_length(buf, sizeof(buf) - 1), strlen(HEAD));
+	assert_int_equal(framing_head_length("GET / HTTP/1.0\n\nbody", 20), 16);
 	/* No blank line yet: the head is incomplete. */
-	assert_int_equal(raw_head_length(HEAD, strlen(HEAD) - 2), 0);
-	assert_int_equal(raw_head_length("", 0), 0);
+	assert_int_equal(framing_head_length(HEAD, strlen(HEAD) - 2), 0);
+	assert_int_equal(framing_head_length("", 0), 0);
 }
 
 static void
